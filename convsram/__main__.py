@@ -1,0 +1,3 @@
+from convsram.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,297 @@
+"""One fabricated Conv-SRAM macro: DAC, +/-1 steering, charge-sharing average, integrating ADC.
+
+The signal chain follows ``../shared/docs/convsram-model.md`` section 3:
+
+1. DAC: row i is discharged from ``v_precharge`` by ``dV_i = dac_lsb (x_i (1 + g_i) + inl_i(x_i)) + o_i``.
+2. Steering: in column j a +1 cell puts its P-side segment at ``V_i`` and leaves its N-side segment at
+   the precharge; a -1 cell does the opposite.
+3. Averaging: each side's segments share charge, ``V_P,j = sum_i C_P,ij v_P,ij / sum_i C_P,ij``. With
+   equal capacitors ``V_N,j - V_P,j = dac_lsb / N * sum_i w_ij x_i``. kT/C noise on each line, charge
+   injection as a per-column offset.
+4. ADC (integrating): ``code = clip(round((V_N - V_P)(1 + a_g) / adc_lsb + b_g))``, ReLU or signed.
+
+Static mismatch is drawn once per chip from ``seed`` as unit normals and scaled by the config's sigmas,
+so :meth:`Chip.reconfigure` can turn a knob on the *same* chip. Per-operation noise comes from a second
+seeded stream (or a generator the caller passes, for frames that must replay identically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import energy
+from core.config import BOLTZMANN, ChipConfig
+
+MODES = ("relu", "signed")
+
+
+@dataclass
+class Invocation:
+    """What one invocation (or a batch of them, leading axis) did, in volts, codes, pJ and ns."""
+
+    x: np.ndarray  # input codes, (n_rows,) or (batch, n_rows)
+    columns: np.ndarray  # evaluated columns, (k,)
+    v_dac: np.ndarray  # row voltages after the DAC, V
+    v_p: np.ndarray  # P line of each evaluated column after sharing (and noise), V
+    v_n: np.ndarray  # N line, V
+    codes: np.ndarray  # ADC output, int
+    ideal_codes: np.ndarray | None  # what an ideal chip outputs for the same inputs
+    ideal_diff: np.ndarray | None  # ideal V_N - V_P, V
+    adc_lsb: float  # volts per ADC code used for this invocation
+    mode: str
+    energy_pj: dict[str, float]  # per component, summed over the batch
+    time_ns: float  # summed over the batch
+    n_invocations: int = 1
+
+    @property
+    def diff(self) -> np.ndarray:
+        """V_N - V_P at the ADC input (before comparator noise), V."""
+        return self.v_n - self.v_p
+
+    @property
+    def energy_total_pj(self) -> float:
+        return float(sum(self.energy_pj.values()))
+
+
+@dataclass
+class WriteRecord:
+    bits: int
+    rows: int
+    energy_pj: float
+    time_ns: float
+
+
+@dataclass
+class _Mismatch:
+    """Unit-normal draws that define one chip; scaled by the config's sigmas."""
+
+    dac_gain: np.ndarray  # (rows,)
+    dac_offset: np.ndarray  # (rows,)
+    dac_inl: np.ndarray  # (rows,)
+    cap_p: np.ndarray  # (rows, columns)
+    cap_n: np.ndarray  # (rows, columns)
+    injection: np.ndarray  # (columns,)
+    adc_offset: np.ndarray  # (groups,)
+    adc_gain: np.ndarray  # (groups,)
+
+    @classmethod
+    def draw(cls, config: ChipConfig, seed: int) -> _Mismatch:
+        rng = np.random.default_rng([seed, 0])
+        r, c, g = config.rows, config.columns, config.adc_groups
+        return cls(dac_gain=rng.standard_normal(r), dac_offset=rng.standard_normal(r),
+                   dac_inl=rng.standard_normal(r), cap_p=rng.standard_normal((r, c)),
+                   cap_n=rng.standard_normal((r, c)), injection=rng.standard_normal(c),
+                   adc_offset=rng.standard_normal(g), adc_gain=rng.standard_normal(g))
+
+
+@dataclass
+class Chip:
+    """One chip instance: static mismatch from `seed`, per-operation noise from a seeded stream."""
+
+    config: ChipConfig = field(default_factory=ChipConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        self.seed = int(self.seed)
+        self._eps = _Mismatch.draw(self.config, self.seed)
+        self.noise = np.random.default_rng([self.seed, 1])
+        self.weights = np.zeros((self.config.rows, self.config.columns), dtype=np.int8)
+        self.programmed_rows = np.zeros(self.config.columns, dtype=np.int64)
+        self._derive()
+
+    # --- static properties of this chip -------------------------------------------------------
+    def _derive(self) -> None:
+        cfg, eps = self.config, self._eps
+        self.dac_gain = 1.0 + cfg.dac_gain_sigma * eps.dac_gain
+        self.dac_offset = cfg.dac_offset_sigma * eps.dac_offset  # V
+        self.dac_inl_amp = cfg.dac_inl * (1.0 + 0.25 * eps.dac_inl)  # LSB
+        floor = 1e-3 * cfg.c_line  # a capacitor cannot go negative, however wild the sigma
+        self.cap_p = np.maximum(cfg.c_line * (1.0 + cfg.cap_mismatch_sigma * eps.cap_p), floor)
+        self.cap_n = np.maximum(cfg.c_line * (1.0 + cfg.cap_mismatch_sigma * eps.cap_n), floor)
+        self.injection = cfg.charge_injection_sigma * eps.injection  # V on the difference
+        self.adc_offset = cfg.adc_offset_sigma * eps.adc_offset  # LSB
+        self.adc_gain = 1.0 + cfg.adc_gain_sigma * eps.adc_gain
+        self._share: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def reconfigure(self, config: ChipConfig) -> None:
+        """Same chip (same draws), other knob settings. Geometry must not change."""
+        geometry = ("rows", "columns", "adc_groups")
+        if any(getattr(config, g) != getattr(self.config, g) for g in geometry):
+            raise ValueError("reconfigure cannot change rows, columns or adc_groups; make a new Chip")
+        self.config = config
+        self._derive()
+
+    def group_of(self, columns: np.ndarray | int) -> np.ndarray:
+        """ADC group of each column (groups are blocks of adjacent columns)."""
+        return np.asarray(columns) // self.config.columns_per_group
+
+    def adc_lsb_for(self, step: float, n_rows: int) -> float:
+        """ADC volts per code that makes one code worth `step` units of sum(w*x) at `n_rows` rows."""
+        return step * self.config.dac_lsb / n_rows
+
+    # --- programming --------------------------------------------------------------------------
+    def program(self, weights: np.ndarray, columns: np.ndarray | None = None) -> WriteRecord:
+        """Write +/-1 weights (n_rows, n_columns) into rows 0..n_rows-1 of `columns` (default 0..)."""
+        w = np.asarray(weights)
+        if w.ndim != 2:
+            raise ValueError(f"weights must be 2-D (rows, columns), got shape {w.shape}")
+        n_rows, n_cols = w.shape
+        cfg = self.config
+        if not 1 <= n_rows <= cfg.rows or not 1 <= n_cols <= cfg.columns:
+            raise ValueError(f"weights shape {w.shape} does not fit the {cfg.rows} x {cfg.columns} array")
+        if not np.isin(w, (-1, 1)).all():
+            raise ValueError("weights must be +1 or -1")
+        cols = np.arange(n_cols) if columns is None else self._check_columns(columns, need_programmed=False)
+        if cols.size != n_cols:
+            raise ValueError(f"{n_cols} weight columns but {cols.size} target columns")
+        self.weights[:n_rows, cols] = w
+        self.weights[n_rows:, cols] = 0
+        self.programmed_rows[cols] = n_rows
+        self._share.clear()
+        bits = n_rows * n_cols
+        return WriteRecord(bits=bits, rows=n_rows, energy_pj=energy.write_energy_pj(bits),
+                           time_ns=energy.write_time_ns(n_rows))
+
+    def _sharing(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Charge-sharing matrix for n active rows: V_P = V_pre - dV @ A[:, :C], V_N = ... A[:, C:]."""
+        if n not in self._share:
+            w = self.weights[:n]
+            cp, cn = self.cap_p[:n], self.cap_n[:n]
+            a_p = cp * (w == 1) / cp.sum(axis=0)
+            a_n = cn * (w == -1) / cn.sum(axis=0)
+            ktc = np.sqrt(BOLTZMANN * self.config.temperature / np.stack([cp.sum(0), cn.sum(0)]))
+            self._share[n] = (np.concatenate([a_p, a_n], axis=1), ktc)
+        return self._share[n]
+
+    # --- validation ---------------------------------------------------------------------------
+    def _check_columns(self, columns: np.ndarray | list[int], need_programmed: bool = True,
+                       n_rows: int = 0) -> np.ndarray:
+        cols = np.asarray(columns)
+        if cols.ndim != 1 or cols.size == 0 or not np.issubdtype(cols.dtype, np.integer):
+            raise ValueError(f"columns must be a non-empty 1-D list of integers, got {columns!r}")
+        if cols.min() < 0 or cols.max() >= self.config.columns:
+            raise ValueError(f"column out of range 0..{self.config.columns - 1}: {cols.tolist()}")
+        if np.unique(cols).size != cols.size:
+            raise ValueError(f"a column appears twice: {cols.tolist()}")
+        if need_programmed:
+            short = cols[self.programmed_rows[cols] < n_rows]
+            if short.size:
+                raise ValueError(f"column {int(short[0])} holds {int(self.programmed_rows[short[0]])} "
+                                 f"programmed rows but the invocation drives {n_rows}; program it first")
+            groups = self.group_of(cols)
+            if np.unique(groups).size != groups.size:
+                raise ValueError(f"two columns of one ADC group in one invocation: {cols.tolist()} "
+                                 f"(groups {groups.tolist()}); at most one column per group")
+        return cols.astype(np.int64)
+
+    def _check_inputs(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] == 0:
+            raise ValueError(f"inputs must have shape (n_rows,) or (batch, n_rows), got {x.shape}")
+        if x.shape[1] > self.config.rows:
+            raise ValueError(f"{x.shape[1]} inputs but the array has {self.config.rows} rows")
+        if x.size and not np.issubdtype(x.dtype, np.integer):
+            if not np.all(np.mod(x, 1) == 0):
+                raise ValueError("input codes must be integers")
+        if x.size and (x.min() < 0 or x.max() > self.config.max_input):
+            raise ValueError(f"input codes must be in 0..{self.config.max_input} "
+                             f"({self.config.input_bits} b), got {x.min()}..{x.max()}")
+        return x
+
+    # --- the signal chain ---------------------------------------------------------------------
+    def dac(self, x: np.ndarray) -> np.ndarray:
+        """Row voltage drops dV (V) for input codes x (..., n_rows)."""
+        cfg = self.config
+        n = x.shape[-1]
+        xf = x.astype(np.float64)
+        if cfg.dac_gain_sigma:
+            xf = xf * self.dac_gain[:n]
+        if cfg.dac_inl:
+            u = x / cfg.max_input
+            xf = xf + self.dac_inl_amp[:n] * 4.0 * u * (1.0 - u)
+        dv = xf * cfg.dac_lsb
+        if cfg.dac_offset_sigma:
+            dv = dv + self.dac_offset[:n]
+        return np.clip(dv, 0.0, cfg.v_precharge)
+
+    def invoke(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
+               mode: str = "relu", rng: np.random.Generator | None = None) -> Invocation:
+        """One invocation: x (n_rows,) input codes broadcast to `columns`."""
+        x = np.asarray(x)
+        if x.ndim != 1:
+            raise ValueError(f"x must have shape (n_rows,), got {x.shape}; use invoke_batch for batches")
+        inv = self.invoke_batch(x[None, :], columns, adc_lsb, mode, rng=rng)
+        for name in ("x", "v_dac", "v_p", "v_n", "codes", "ideal_codes", "ideal_diff"):
+            setattr(inv, name, getattr(inv, name)[0])
+        return inv
+
+    def invoke_batch(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
+                     mode: str = "relu", rng: np.random.Generator | None = None,
+                     with_ideal: bool = True) -> Invocation:
+        """`batch` invocations with the same columns: x (batch, n_rows) input codes.
+
+        adc_lsb: ADC volts per code (default: full scale, one code per (2^B_in - 1) / (2^B_adc - 1)
+        DAC steps). mode: "relu" (negative results read 0) or "signed" (sign + magnitude).
+        """
+        cfg = self.config
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        x = self._check_inputs(x)
+        batch, n = x.shape
+        cols = self._check_columns(columns, n_rows=n)
+        if adc_lsb is None:
+            adc_lsb = cfg.dac_lsb * cfg.max_input / cfg.max_code
+        if not np.isfinite(adc_lsb) or adc_lsb <= 0:
+            raise ValueError(f"adc_lsb must be a positive voltage, got {adc_lsb!r}")
+        rng = self.noise if rng is None else rng
+        k = cols.size
+
+        dv = self.dac(x)
+        share, ktc = self._sharing(n)
+        drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]
+        v_p = cfg.v_precharge - drop[:, :k]
+        v_n = cfg.v_precharge - drop[:, k:]
+        if cfg.charge_injection_sigma:
+            v_n = v_n + 0.5 * self.injection[cols]
+            v_p = v_p - 0.5 * self.injection[cols]
+        if cfg.ktc_noise:
+            v_p = v_p + ktc[0, cols] * rng.standard_normal((batch, k))
+            v_n = v_n + ktc[1, cols] * rng.standard_normal((batch, k))
+        sensed = v_n - v_p
+        if cfg.comparator_noise_sigma:
+            sensed = sensed + cfg.comparator_noise_sigma * rng.standard_normal((batch, k))
+        groups = self.group_of(cols)
+        level = sensed * (self.adc_gain[groups] / adc_lsb) if cfg.adc_gain_sigma else sensed / adc_lsb
+        if cfg.adc_offset_sigma:
+            level = level + self.adc_offset[groups]
+        codes = self._quantise(level, mode)
+
+        ideal_codes = ideal_diff = None
+        if with_ideal:
+            s = x.astype(np.float64) @ self.weights[:n, cols].astype(np.float64)
+            ideal_diff = s * (cfg.dac_lsb / n)
+            ideal_codes = self._quantise(ideal_diff / adc_lsb, mode)
+        e = energy.invocation_energy(cfg, dv, k, codes)
+        return Invocation(x=x, columns=cols, v_dac=cfg.v_precharge - dv, v_p=v_p, v_n=v_n, codes=codes,
+                          ideal_codes=ideal_codes, ideal_diff=ideal_diff, adc_lsb=float(adc_lsb), mode=mode,
+                          energy_pj=e, time_ns=batch * energy.invocation_time_ns(cfg), n_invocations=batch)
+
+    def _quantise(self, level: np.ndarray, mode: str) -> np.ndarray:
+        return quantise(level, self.config.max_code, mode)
+
+
+TIE_EPS = 1e-9  # codes; far above float rounding error, far below any physical noise
+
+
+def quantise(level: np.ndarray, max_code: int, mode: str) -> np.ndarray:
+    """ADC decision: round half up, clipped to 0..max_code (relu) or -max_code..max_code (signed).
+
+    Half-up with a tiny bias makes exact ties (sum(w*x) an odd multiple of half a step) decide the
+    same way whether the level was computed exactly (integers) or through the charge-sharing floats.
+    """
+    lo = 0 if mode == "relu" else -max_code
+    return np.clip(np.floor(level + (0.5 + TIE_EPS)), lo, max_code).astype(np.int32)
