@@ -42,8 +42,8 @@ ENERGY_TABLE: dict[str, Entry] = {
     # ADC: 16.5 pJ for 16 conversions = 1.03 pJ each (ZigZag: (100 fF.B + 0.001 fF.4^B).VDD^2 at B = 7).
     "adc_fixed": Entry(0.80, "pJ per conversion", "[assumed] comparator sign decision, counter reset and "
                        "readout of one integrating conversion"),
-    "adc_step": Entry(0.055, "pJ per ramp step", "[assumed] one ramp step + counter increment; with adc_fixed "
-                      "gives ZigZag's 1.03 pJ at the paper point's mean of 4.15 steps (ReLU)"),
+    "adc_step": Entry(0.055, "pJ per ramp step", "[assumed] one ramp step + counter increment; with "
+                      "adc_fixed gives ZigZag's 1.03 pJ at the paper point's mean of 4.15 steps (ReLU)"),
     # Digital periphery (off-array): Horowitz ISSCC 2014, 45 nm / 0.9 V, x2.6 for 65 nm / 1.2 V [derived].
     "add": Entry(0.08, "pJ per 8-b add", "[derived] Horowitz 2014 0.03 pJ x 2.6 (65 nm, 1.2 V)"),
     "mult": Entry(0.5, "pJ per 8-b multiply", "[derived] Horowitz 2014 0.2 pJ x 2.6 (65 nm, 1.2 V)"),

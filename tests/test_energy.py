@@ -1,0 +1,65 @@
+"""Energy and time at the paper's operating point, and the ledger's sources."""
+
+import numpy as np
+import pytest
+
+from core import energy
+from core.chip import Chip
+from core.config import ChipConfig
+
+
+def test_paper_operating_point_energy_and_time():
+    totals, times = [], []
+    for wseed in range(8):  # average over random weight draws
+        rng = np.random.default_rng(wseed)
+        chip = Chip(ChipConfig(), seed=wseed)
+        chip.program(rng.choice([-1, 1], size=(50, 256)))
+        x = rng.integers(0, 128, size=(2000, 50))  # uniformly random 7-b inputs
+        inv = chip.invoke_batch(x, np.arange(16) * 16 + wseed, mode="relu")
+        totals.append(inv.energy_total_pj / inv.n_invocations)
+        times.append(inv.time_ns / inv.n_invocations)
+    assert np.mean(totals) == pytest.approx(energy.PAPER_ENERGY_PJ, rel=0.10)
+    assert np.mean(times) == pytest.approx(energy.PAPER_TIME_NS, rel=0.10)
+    # the split the model document suggests: ~25 pJ DAC, ~15 pJ array, ~16.5 pJ ADC
+    e = inv.energy_pj
+    per = {k: v / inv.n_invocations for k, v in e.items()}
+    assert per["dac"] == pytest.approx(25, rel=0.15)
+    assert per["array"] == pytest.approx(15, rel=0.15)
+    assert per["adc"] == pytest.approx(16.5, rel=0.2)
+    assert energy.tops_per_w(50 * 16, np.mean(totals)) == pytest.approx(28.1, rel=0.10)
+
+
+def test_energy_grows_with_work():
+    chip = Chip(ChipConfig.ideal(), 0)
+    chip.program(np.ones((64, 256)))
+    few = chip.invoke(np.full(10, 64), [0]).energy_total_pj
+    many_rows = chip.invoke(np.full(60, 64), [0]).energy_total_pj
+    many_cols = chip.invoke(np.full(10, 64), np.arange(16) * 16).energy_total_pj
+    big_code = chip.invoke(np.full(10, 127), [0]).energy_pj["adc"]
+    small_code = chip.invoke(np.full(10, 1), [0]).energy_pj["adc"]
+    assert few < many_rows and few < many_cols and small_code < big_code
+
+
+def test_weight_writes_are_counted():
+    chip = Chip(ChipConfig(), 0)
+    rec = chip.program(np.ones((25, 16)))
+    assert rec.bits == 400 and rec.rows == 25
+    assert rec.energy_pj == pytest.approx(400 * energy.e("write_bit"))
+    assert rec.time_ns > 0
+
+
+def test_every_table_entry_names_its_source():
+    for table in (energy.ENERGY_TABLE, energy.TIME_TABLE):
+        for name, entry in table.items():
+            assert entry.value > 0 and entry.unit
+            assert any(tag in entry.source for tag in ("[paper", "[derived", "[assumed")), name
+
+
+def test_baselines_are_named_and_savings_carry_their_baseline():
+    rows = energy.savings(energy.PAPER_ENERGY_PJ, macs=800)
+    assert len(rows) >= 2
+    for row in rows:
+        assert row["baseline"] and row["how"]
+        assert row["saving_x"] == pytest.approx(row["baseline_pj"] / energy.PAPER_ENERGY_PJ)
+    names = [r["baseline"] for r in rows]
+    assert len(set(names)) == len(names)
