@@ -44,6 +44,7 @@ class Invocation:
     energy_pj: dict[str, float]  # per component, summed over the batch
     time_ns: float  # summed over the batch
     n_invocations: int = 1
+    energy_each: dict[str, np.ndarray] | None = None  # per invocation (batch,), when detail=True
 
     @property
     def diff(self) -> np.ndarray:
@@ -228,6 +229,7 @@ class Chip:
         inv = self.invoke_batch(x[None, :], columns, adc_lsb, mode, rng=rng)
         for name in ("x", "v_dac", "v_p", "v_n", "codes", "ideal_codes", "ideal_diff"):
             setattr(inv, name, getattr(inv, name)[0])
+        inv.energy_each = None
         return inv
 
     def invoke_batch(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
@@ -284,10 +286,12 @@ class Chip:
             s = x.astype(np.float64) @ self.weights[:n, cols].astype(np.float64)
             ideal_diff = s * (cfg.dac_lsb / n)
             ideal_codes = self._quantise(ideal_diff / adc_lsb, mode)
-        e = energy.invocation_energy(cfg, dv, k, codes)
+        each = energy.energy_each(cfg, dv, k, codes)
+        e = {name: float(v.sum()) for name, v in each.items()}
         return Invocation(x=x, columns=cols, v_dac=cfg.v_precharge - dv, v_p=v_p, v_n=v_n, codes=codes,
                           ideal_codes=ideal_codes, ideal_diff=ideal_diff, adc_lsb=float(adc_lsb), mode=mode,
-                          energy_pj=e, time_ns=batch * energy.invocation_time_ns(cfg), n_invocations=batch)
+                          energy_pj=e, time_ns=batch * energy.invocation_time_ns(cfg), n_invocations=batch,
+                          energy_each=each if detail else None)
 
     def _quantise(self, level: np.ndarray, mode: str) -> np.ndarray:
         return quantise(level, self.config.max_code, mode)

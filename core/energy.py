@@ -84,21 +84,28 @@ def invocation_time_ns(config: ChipConfig) -> float:
     return t("dac") + t("share") + t("sign") + config.max_code * t("ramp_step") + t("readout")
 
 
-def invocation_energy(config: ChipConfig, dv_rows: np.ndarray, n_columns: int,
-                      steps: np.ndarray) -> dict[str, float]:
-    """Energy (pJ) of invocations summed over a batch.
+def energy_each(config: ChipConfig, dv_rows: np.ndarray, n_columns: int,
+                steps: np.ndarray) -> dict[str, np.ndarray]:
+    """Energy (pJ) of each invocation of a batch, per component: arrays of shape (batch,).
 
     dv_rows: DAC voltage drops, shape (batch, n_rows), volts. n_columns: columns evaluated in each.
-    steps: ADC ramp steps (|code|), shape (batch, n_columns).
+    steps: ADC codes (ramp steps = |code|), shape (batch, n_columns).
     """
     batch, n_rows = dv_rows.shape
-    dv_total = float(dv_rows.sum())
-    dac = batch * n_rows * e("dac_fixed") + e("dac_row_cap") * config.vdd * dv_total
+    dv = dv_rows.sum(axis=1)
+    dac = n_rows * e("dac_fixed") + e("dac_row_cap") * config.vdd * dv
     # every row discharges exactly one segment (P or N side) in every evaluated column
-    line = config.c_line * 1e12 * config.vdd * dv_total * n_columns
-    array = batch * (n_rows * e("wordline") + n_columns * e("column")) + line
-    adc = batch * n_columns * e("adc_fixed") + e("adc_step") * float(np.abs(steps).sum())
-    return {"dac": dac, "array": array, "adc": adc, "digital": 0.0, "write": 0.0}
+    line = config.c_line * 1e12 * config.vdd * dv * n_columns
+    array = n_rows * e("wordline") + n_columns * e("column") + line
+    adc = n_columns * e("adc_fixed") + e("adc_step") * np.abs(steps).sum(axis=1)
+    zero = np.zeros(batch)
+    return {"dac": dac, "array": array, "adc": adc, "digital": zero, "write": zero}
+
+
+def invocation_energy(config: ChipConfig, dv_rows: np.ndarray, n_columns: int,
+                      steps: np.ndarray) -> dict[str, float]:
+    """Energy (pJ) of a batch of invocations, summed, per component (see :func:`energy_each`)."""
+    return {k: float(v.sum()) for k, v in energy_each(config, dv_rows, n_columns, steps).items()}
 
 
 def write_energy_pj(bits: int) -> float:
