@@ -1,0 +1,89 @@
+"""The analog inference path: the network's tiles evaluated by invocations of a Chip.
+
+:class:`ChipEvaluator` is a ``partial_codes`` callable for :func:`core.network.forward`, so the digital
+parts (tile sums, requantisation, pooling, scores) are the very code of the exact integer path; with
+``ChipConfig.ideal()`` the two paths agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import energy
+from core.chip import Chip, Invocation
+from core.mapping import ArrayMap, place
+from core.network import Model, op_counts
+
+
+@dataclass
+class LayerLedger:
+    """What one layer cost on the array: energy per component (pJ), invocations, time (ns)."""
+
+    energy_pj: dict[str, float] = field(default_factory=energy.empty_ledger)
+    invocations: int = 0
+    time_ns: float = 0.0
+
+    def add(self, inv: Invocation) -> None:
+        for k, v in inv.energy_pj.items():
+            self.energy_pj[k] += v
+        self.invocations += inv.n_invocations
+        self.time_ns += inv.time_ns
+
+
+class ChipEvaluator:
+    """partial_codes(layer, tile, x_tile) computed by the chip, with an energy ledger per layer.
+
+    detail=True keeps every Invocation (line voltages, ideal codes, per-invocation energy) in
+    ``records[(layer, tile, chunk)]`` for the frame-by-frame view; detail=False is the fast bulk path.
+    rng: the per-operation noise stream (default: the chip's own).
+    """
+
+    def __init__(self, chip: Chip, model: Model, amap: ArrayMap | None = None,
+                 rng: np.random.Generator | None = None, detail: bool = False) -> None:
+        self.chip, self.model = chip, model
+        self.amap = amap or place(model.layers, chip.config)
+        self.rng, self.detail = rng, detail
+        self.ledger = [LayerLedger() for _ in model.layers]
+        self.records: dict[tuple[int, int, int], Invocation] = {}
+
+    def __call__(self, layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
+        spec = self.model.layers[layer]
+        r0, r1 = spec.tiles[tile]
+        adc_lsb = self.chip.adc_lsb_for(self.model.adc_step[layer], r1 - r0)
+        out = np.empty((len(x_tile), spec.out_channels), dtype=np.int32)
+        for c, filters in enumerate(self.amap.chunks[layer][tile]):
+            inv = self.chip.invoke_batch(x_tile, self.amap.columns[layer][tile, filters], adc_lsb, spec.mode,
+                                         rng=self.rng, with_ideal=self.detail, detail=self.detail)
+            out[:, filters] = inv.codes
+            self.ledger[layer].add(inv)
+            if self.detail:
+                self.records[(layer, tile, c)] = inv
+        return out
+
+    def totals(self) -> LayerLedger:
+        total = LayerLedger()
+        for led in self.ledger:
+            for k, v in led.energy_pj.items():
+                total.energy_pj[k] += v
+            total.invocations += led.invocations
+            total.time_ns += led.time_ns
+        return total
+
+
+def programmed_chip(model: Model, chip: Chip) -> tuple[ArrayMap, list]:
+    """Place `model` on `chip` and write its weights; returns the map and the write records."""
+    amap = place(model.layers, chip.config)
+    return amap, amap.program(chip, model)
+
+
+def digital_energy_pj(model: Model) -> list[float]:
+    """Digital periphery energy (pJ) of each layer for one image, from the network's op counts:
+    partial-code adds, requantisation (multiply + add), max-pool and argmax compares."""
+    out = []
+    for c in op_counts(model):
+        out.append(c.tile_adds * energy.e("add") + c.requant_mults * energy.e("mult")
+                   + c.requant_adds * energy.e("add")
+                   + (c.pool_compares + c.argmax_compares) * energy.e("compare"))
+    return out

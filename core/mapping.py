@@ -1,0 +1,141 @@
+"""How the network sits on the array and becomes a sequence of invocations.
+
+Placement [assumed, model doc section 2]: a filter tile (one filter's rows r0..r1 of its flattened
+receptive field) occupies one column, its weights down rows 0..r1-r0. The tiles x filters of a layer
+are dealt round-robin over the ADC groups, ``unit u = tile * filters + filter`` going to group
+``u % groups`` at slot ``base + u // groups`` (column = group * columns_per_group + slot), each layer
+starting at a fresh slot. Consecutive units therefore sit in different groups, so up to 16 filters of
+one tile run in one invocation. All layers are programmed once; the weights never move.
+
+Order of invocations for one image [assumed]: layer by layer; within a layer, output positions in
+row-major order; per position, tile by tile; per tile, its chunks of up to one column per group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.chip import Chip, WriteRecord
+from core.config import ChipConfig
+from core.network import LayerSpec, Model, layer_shapes
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one invocation of one image sits in the network."""
+
+    index: int  # invocation number within the image, 0-based
+    layer: int  # layer index
+    layer_step: int  # invocation number within the layer, 0-based
+    position: int  # output position (row-major window index; 0 for fc)
+    window: tuple[int, int] | None  # (y, x) of the window's top-left input pixel; None for fc
+    tile: int
+    chunk: int
+    rows: tuple[int, int]  # the tile's rows of the flattened receptive field, [r0, r1)
+    filters: np.ndarray  # filters evaluated
+    columns: np.ndarray  # their array columns
+
+
+@dataclass(frozen=True)
+class ArrayMap:
+    """Columns of every (layer, tile, filter) and the invocation chunks of every tile."""
+
+    layers: tuple[LayerSpec, ...]
+    config: ChipConfig
+    columns: tuple[np.ndarray, ...]  # per layer: (n_tiles, filters) array column
+    chunks: tuple[tuple[tuple[np.ndarray, ...], ...], ...]  # per layer, per tile: filter index arrays
+
+    @property
+    def used_columns(self) -> int:
+        return int(sum(c.size for c in self.columns))
+
+    def owner(self) -> np.ndarray:
+        """(columns, 3) int array: layer, tile, filter of each array column (-1 where unused)."""
+        out = np.full((self.config.columns, 3), -1, dtype=np.int64)
+        for li, cols in enumerate(self.columns):
+            t, f = np.indices(cols.shape)
+            out[cols.ravel()] = np.stack([np.full(cols.size, li), t.ravel(), f.ravel()], axis=1)
+        return out
+
+    def invocations_per_position(self, layer: int) -> int:
+        return sum(len(c) for c in self.chunks[layer])
+
+    def invocations_per_image(self) -> list[int]:
+        """Invocations of each layer for one image."""
+        shapes = layer_shapes(self.layers)
+        counts = []
+        for li, spec in enumerate(self.layers):
+            positions = shapes[li]["conv"][0] * shapes[li]["conv"][1] if spec.kind == "conv" else 1
+            counts.append(positions * self.invocations_per_position(li))
+        return counts
+
+    def program(self, chip: Chip, model: Model) -> list[WriteRecord]:
+        """Write every layer's weight tiles into their columns (once; the weights never move)."""
+        records = []
+        for li, spec in enumerate(self.layers):
+            for t, (r0, r1) in enumerate(spec.tiles):
+                records.append(chip.program(model.weights[li][r0:r1], columns=self.columns[li][t]))
+        return records
+
+    def places(self) -> Iterator[Place]:
+        """Every invocation of one image, in order, with its place in the network."""
+        shapes = layer_shapes(self.layers)
+        index = 0
+        for li, spec in enumerate(self.layers):
+            if spec.kind == "conv":
+                h, w = shapes[li]["conv"][:2]
+                windows: Sequence[tuple[int, int] | None] = [(y, x) for y in range(h) for x in range(w)]
+            else:
+                windows = [None]
+            step = 0
+            for pos, win in enumerate(windows):
+                for t, rows in enumerate(spec.tiles):
+                    for c, filters in enumerate(self.chunks[li][t]):
+                        yield Place(index=index, layer=li, layer_step=step, position=pos, window=win,
+                                    tile=t, chunk=c, rows=rows, filters=filters,
+                                    columns=self.columns[li][t][filters])
+                        index += 1
+                        step += 1
+
+
+def place(layers: Sequence[LayerSpec], config: ChipConfig | None = None) -> ArrayMap:
+    """Deal the layers' filter tiles over the ADC groups; ValueError if they do not fit the array."""
+    config = config or ChipConfig()
+    groups, per_group = config.adc_groups, config.columns_per_group
+    need = sum(spec.columns for spec in layers)
+    if need > config.columns:
+        raise ValueError(f"the network needs {need} array columns (tiles x filters) but the chip has "
+                         f"{config.columns}; weights would have to be rewritten between invocations")
+    for spec in layers:
+        for r0, r1 in spec.tiles:
+            if r1 - r0 > config.rows:
+                raise ValueError(f"{spec.name}: a tile of {r1 - r0} rows exceeds the array's {config.rows}")
+    base = 0
+    columns, chunks = [], []
+    for spec in layers:
+        units = np.arange(spec.columns).reshape(spec.n_tiles, spec.out_channels)
+        slot = base + units // groups
+        if slot.max() >= per_group:
+            raise ValueError(f"the network's layers need more than {per_group} column slots per ADC group")
+        cols = (units % groups) * per_group + slot
+        columns.append(cols)
+        tile_chunks = []
+        for t in range(spec.n_tiles):
+            run: list[int] = []
+            seen: set[int] = set()
+            out = []
+            for f in range(spec.out_channels):
+                g = int(cols[t, f]) // per_group
+                if g in seen:
+                    out.append(np.array(run))
+                    run, seen = [], set()
+                run.append(f)
+                seen.add(g)
+            out.append(np.array(run))
+            tile_chunks.append(tuple(out))
+        chunks.append(tuple(tile_chunks))
+        base = int(slot.max()) + 1
+    return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks))

@@ -1,0 +1,316 @@
+"""The stepping session: one chip running the network on MNIST, frame by frame (one frame = one
+invocation), with energy counters and commands. Headless; the GUI only renders :class:`Frame`s.
+
+Every user action is a command (:meth:`Session.run`), so a demo can be scripted and replayed and the
+tests can drive the app without clicking. An image is simulated in one go with the detailed chip path
+and a noise stream keyed on (chip seed, image index), so stepping back and forth replays identical
+frames.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core import energy
+from core.chip import Chip, Invocation
+from core.config import ChipConfig
+from core.inference import ChipEvaluator, digital_energy_pj
+from core.mapping import ArrayMap, Place, place
+from core.mnist import Split, load
+from core.network import Model, forward, input_codes, layer_shapes, load_model
+from core.paths import DEFAULT_MODEL
+
+COMPONENTS = energy.COMPONENTS
+
+
+@dataclass
+class ImageRun:
+    """One image simulated on the chip: every invocation's signals, the activations, the scores."""
+
+    image: int
+    label: int
+    codes_in: np.ndarray  # (28, 28) input codes
+    places: list[Place]
+    records: dict[tuple[int, int, int], Invocation]  # (layer, tile, chunk) -> batch over positions
+    activations: dict[str, np.ndarray]  # forward's record for this single image (batch axis dropped)
+    scores: np.ndarray  # (10,)
+    prediction: int
+    energy: np.ndarray  # (frames, components) pJ of each invocation (digital spread over its layer)
+    cumulative: np.ndarray  # (frames, components) pJ of the image up to and including each frame
+    layer_start: list[int]  # first frame of each layer
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.places)
+
+    def layer_of(self, frame: int) -> int:
+        return self.places[frame].layer
+
+    def pre_adc(self, layer: int) -> np.ndarray:
+        """Every ADC input of `layer` in this image, in ADC codes (diff / adc_lsb), flattened."""
+        out = [(rec.v_n - rec.v_p).ravel() / rec.adc_lsb for (li, _, _), rec in self.records.items()
+               if li == layer]
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything on screen for one invocation; every number comes from the simulation."""
+
+    image: int
+    label: int
+    index: int  # frame (invocation) within the image
+    n_frames: int
+    place: Place
+    layer_name: str
+    layer_frames: int  # invocations of this layer
+    x: np.ndarray  # input codes on the active rows (n_rows,)
+    v_dac: np.ndarray  # row voltages (n_rows,), V
+    v_p: np.ndarray  # (k,) V
+    v_n: np.ndarray  # (k,) V
+    ideal_diff: np.ndarray  # (k,) V
+    codes: np.ndarray  # (k,)
+    ideal_codes: np.ndarray  # (k,)
+    adc_lsb: float  # V per code
+    mode: str
+    energy: dict[str, float]  # this invocation, pJ
+    energy_layer: dict[str, float]  # this layer of this image up to this frame, pJ
+    energy_image: dict[str, float]  # this image up to this frame, pJ
+    energy_session: dict[str, float]  # every completed image of the session + this one so far, pJ
+    time_ns: float  # this image up to this frame
+    positions_done: int  # output positions of this layer completed (feature map filling in)
+    final: bool  # last frame of the image: prediction is known
+    prediction: int | None  # the chip's class (on the final frame)
+    scores: np.ndarray | None  # class scores (on the final frame)
+
+    @property
+    def diff(self) -> np.ndarray:
+        return self.v_n - self.v_p
+
+
+@dataclass
+class SessionStats:
+    images: set[int] = field(default_factory=set)
+    correct: set[int] = field(default_factory=set)
+    energy_pj: dict[str, float] = field(default_factory=energy.empty_ledger)  # completed images
+
+    @property
+    def accuracy(self) -> float | None:
+        return len(self.correct) / len(self.images) if self.images else None
+
+
+class Session:
+    """A chip, a model and a data set, and where we are: image index and frame index."""
+
+    def __init__(self, model: Model, data: Split, config: ChipConfig | None = None, seed: int = 0,
+                 image: int = 0) -> None:
+        if len(data) == 0:
+            raise ValueError("the data set holds no images")
+        self.model, self.data = model, data
+        self.config = config or ChipConfig()
+        self.seed = seed
+        self.stats = SessionStats()
+        self.log: list[tuple[str, tuple[Any, ...]]] = []
+        self._runs: OrderedDict[int, ImageRun] = OrderedDict()
+        self.digital = digital_energy_pj(model)
+        self.shapes = layer_shapes(model.layers)
+        self._build_chip()
+        self.image = int(np.clip(image, 0, len(data) - 1))
+        self.frame = 0
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, model_path: Path | str | None = None, mnist_dir: Path | str | None = None,
+             config: ChipConfig | None = None, seed: int = 0, image: int = 0) -> Session:
+        """Load the model (default: the shipped one) and the MNIST test set; DataError if either fails."""
+        model = load_model(model_path or DEFAULT_MODEL)
+        return cls(model, load("test", mnist_dir), config, seed, image)
+
+    def _build_chip(self) -> None:
+        self.chip = Chip(self.config, self.seed)
+        self.amap: ArrayMap = place(self.model.layers, self.config)
+        writes = self.amap.program(self.chip, self.model)
+        self.write_pj = float(sum(w.energy_pj for w in writes))
+        self.write_bits = int(sum(w.bits for w in writes))
+        self.places = list(self.amap.places())
+        self._runs.clear()
+        self.stats = SessionStats()
+        self.stats.energy_pj["write"] = self.write_pj
+
+    def set_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> None:
+        """Change the knobs (same chip draws) and/or the seed (another chip); re-simulates the image."""
+        config = config or self.config
+        if seed is not None and seed != self.seed or any(
+                getattr(config, g) != getattr(self.config, g) for g in ("rows", "columns", "adc_groups")):
+            self.config, self.seed = config, self.seed if seed is None else seed
+            self._build_chip()
+        else:
+            self.config = config
+            self.chip.reconfigure(config)
+            self._runs.clear()
+
+    # --- simulation ---------------------------------------------------------------------------
+    def run_image(self, image: int) -> ImageRun:
+        """Simulate image `image` in detail (cached)."""
+        if image in self._runs:
+            self._runs.move_to_end(image)
+            return self._runs[image]
+        codes = input_codes(self.data.images[image:image + 1], self.config.input_bits)
+        rng = np.random.default_rng([self.seed, 2, image])
+        ev = ChipEvaluator(self.chip, self.model, self.amap, rng=rng, detail=True)
+        rec: dict[str, np.ndarray] = {}
+        scores = forward(self.model, codes, ev, record=rec, config=self.config)[0]
+        per_frame = np.zeros((len(self.places), len(COMPONENTS)))
+        layer_start, counts = [], np.zeros(len(self.model.layers), dtype=int)
+        for p in self.places:
+            counts[p.layer] += 1
+        for k, p in enumerate(self.places):
+            if p.layer_step == 0:
+                layer_start.append(k)
+            each = ev.records[(p.layer, p.tile, p.chunk)].energy_each
+            for ci, comp in enumerate(COMPONENTS):
+                per_frame[k, ci] = each[comp][p.position]
+            per_frame[k, COMPONENTS.index("digital")] = self.digital[p.layer] / counts[p.layer]
+        run = ImageRun(image=image, label=int(self.data.labels[image]), codes_in=codes[0], places=self.places,
+                       records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
+                       prediction=int(np.argmax(scores)), energy=per_frame,
+                       cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start)
+        self._runs[image] = run
+        while len(self._runs) > 8:
+            self._runs.popitem(last=False)
+        return run
+
+    @property
+    def current(self) -> ImageRun:
+        return self.run_image(self.image)
+
+    def frame_at(self, image: int | None = None, index: int | None = None) -> Frame:
+        """The Frame for (image, index), default the current one."""
+        run = self.run_image(self.image if image is None else image)
+        k = int(np.clip(self.frame if index is None else index, 0, run.n_frames - 1))
+        p = run.places[k]
+        rec = run.records[(p.layer, p.tile, p.chunk)]
+        i = p.position
+        start = run.layer_start[p.layer]
+        layer_before = run.cumulative[start - 1] if start > 0 else np.zeros(len(COMPONENTS))
+        last_of_position = k + 1 == run.n_frames or run.places[k + 1].position != i \
+            or run.places[k + 1].layer != p.layer
+        final = k == run.n_frames - 1
+        as_dict = lambda v: dict(zip(COMPONENTS, map(float, v), strict=True))  # noqa: E731
+        session = np.array([self.stats.energy_pj[c] for c in COMPONENTS])
+        if run.image not in self.stats.images:
+            session = session + run.cumulative[k]
+        ends = [*run.layer_start[1:], run.n_frames]
+        return Frame(
+            image=run.image, label=run.label, index=k, n_frames=run.n_frames, place=p,
+            layer_name=self.model.layers[p.layer].name, layer_frames=ends[p.layer] - start,
+            x=rec.x[i], v_dac=rec.v_dac[i], v_p=rec.v_p[i], v_n=rec.v_n[i], ideal_diff=rec.ideal_diff[i],
+            codes=rec.codes[i], ideal_codes=rec.ideal_codes[i], adc_lsb=rec.adc_lsb, mode=rec.mode,
+            energy=as_dict(run.energy[k]), energy_layer=as_dict(run.cumulative[k] - layer_before),
+            energy_image=as_dict(run.cumulative[k]), energy_session=as_dict(session),
+            time_ns=(k + 1) * energy.invocation_time_ns(self.config),
+            positions_done=i + 1 if last_of_position else i, final=final,
+            prediction=run.prediction if final else None, scores=run.scores if final else None)
+
+    def feature_map(self, layer: int, frame: Frame | None = None) -> np.ndarray:
+        """Layer output (H, W, F) requantised codes as float, NaN where not computed yet at `frame`.
+
+        For the fc layer: the 10 class scores (NaN until the final frame)."""
+        frame = frame or self.frame_at()
+        run = self.run_image(frame.image)
+        spec = self.model.layers[layer]
+        if spec.kind == "fc":
+            out = run.scores.astype(float).copy()
+            return out if frame.final else np.full_like(out, np.nan)
+        act = run.activations[f"{spec.name}.act"].astype(float)
+        h, w, _ = act.shape
+        done = act.reshape(h * w, -1).copy()
+        if layer > frame.place.layer:
+            done[:] = np.nan
+        elif layer == frame.place.layer:
+            done[frame.positions_done:] = np.nan
+        return done.reshape(act.shape)
+
+    def layer_input(self, layer: int, image: int | None = None) -> np.ndarray:
+        """The input codes a layer sees: (28, 28) for the first, pooled maps (H, W, C) after."""
+        run = self.run_image(self.image if image is None else image)
+        if layer == 0:
+            return run.codes_in
+        return run.activations[f"{self.model.layers[layer - 1].name}.out"]
+
+    # --- commands -------------------------------------------------------------------------------
+    def run(self, name: str, *args: Any) -> Frame:
+        """Execute a command by name (see COMMANDS) and log it; returns the new current frame."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}; commands: {', '.join(sorted(COMMANDS))}")
+        self.log.append((name, args))
+        COMMANDS[name](self, *args)
+        return self.frame_at()
+
+    def _finish_image_if_final(self) -> None:
+        run = self.current
+        if self.frame == run.n_frames - 1 and run.image not in self.stats.images:
+            self.stats.images.add(run.image)
+            if run.prediction == run.label:
+                self.stats.correct.add(run.image)
+            for ci, c in enumerate(COMPONENTS):
+                self.stats.energy_pj[c] += float(run.cumulative[-1, ci])
+
+    def _goto(self, image: int, frame: int = 0) -> None:
+        if not 0 <= image < len(self.data):
+            raise ValueError(f"image {image} out of range 0..{len(self.data) - 1}")
+        self.image = int(image)
+        n = self.current.n_frames
+        self.frame = int(frame) % n if frame < 0 else min(int(frame), n - 1)
+        self._finish_image_if_final()
+
+    def _step(self, n: int = 1) -> None:
+        """Move n invocations (negative: back). Steps stop at the image's last frame; a step from the
+        last frame goes on to the next image."""
+        last = self.current.n_frames - 1
+        if n > 0 and self.frame == last:
+            self._goto((self.image + 1) % len(self.data), 0)
+            return
+        self.frame = int(np.clip(self.frame + n, 0, last))
+        self._finish_image_if_final()
+
+    def _layer(self, delta: int) -> None:
+        run = self.current
+        li = run.layer_of(self.frame)
+        if delta < 0 and self.frame != run.layer_start[li]:
+            target = li  # first go to the start of this layer
+        else:
+            target = li + delta
+        if target >= len(run.layer_start):
+            self.frame = run.n_frames - 1
+        else:
+            self.frame = run.layer_start[max(target, 0)]
+        self._finish_image_if_final()
+
+    def _end_of_layer(self) -> None:
+        run = self.current
+        li = run.layer_of(self.frame)
+        nxt = run.layer_start[li + 1] if li + 1 < len(run.layer_start) else run.n_frames
+        self.frame = nxt - 1
+        self._finish_image_if_final()
+
+
+COMMANDS = {
+    "step": lambda s, n=1: s._step(int(n)),
+    "back": lambda s, n=1: s._step(-int(n)),
+    "goto": lambda s, image, frame=0: s._goto(int(image), int(frame)),
+    "frame": lambda s, frame: s._goto(s.image, int(frame)),
+    "next_layer": lambda s: s._layer(1),
+    "prev_layer": lambda s: s._layer(-1),
+    "end_of_layer": lambda s: s._end_of_layer(),
+    "next_image": lambda s: s._goto((s.image + 1) % len(s.data), 0),
+    "prev_image": lambda s: s._goto((s.image - 1) % len(s.data), 0),
+    "first": lambda s: s._goto(s.image, 0),
+    "last": lambda s: s._goto(s.image, -1),
+    "seed": lambda s, seed: s.set_chip(seed=int(seed)),
+}
