@@ -34,8 +34,8 @@ class Invocation:
     x: np.ndarray  # input codes, (n_rows,) or (batch, n_rows)
     columns: np.ndarray  # evaluated columns, (k,)
     v_dac: np.ndarray  # row voltages after the DAC, V
-    v_p: np.ndarray  # P line of each evaluated column after sharing (and noise), V
-    v_n: np.ndarray  # N line, V
+    v_p: np.ndarray | None  # P line of each evaluated column after sharing and noise, V (detail only)
+    v_n: np.ndarray | None  # N line, V (detail only)
     codes: np.ndarray  # ADC output, int
     ideal_codes: np.ndarray | None  # what an ideal chip outputs for the same inputs
     ideal_diff: np.ndarray | None  # ideal V_N - V_P, V
@@ -228,7 +228,8 @@ class Chip:
             raise ValueError(f"x must have shape (n_rows,), got {x.shape}; use invoke_batch for batches")
         inv = self.invoke_batch(x[None, :], columns, adc_lsb, mode, rng=rng)
         for name in ("x", "v_dac", "v_p", "v_n", "codes", "ideal_codes", "ideal_diff"):
-            setattr(inv, name, getattr(inv, name)[0])
+            value = getattr(inv, name)
+            setattr(inv, name, None if value is None else value[0])
         inv.energy_each = None
         return inv
 
@@ -239,9 +240,9 @@ class Chip:
 
         adc_lsb: ADC volts per code (default: full scale, one code per (2^B_in - 1) / (2^B_adc - 1)
         DAC steps). mode: "relu" (negative results read 0) or "signed" (sign + magnitude).
-        detail=False (bulk evaluation) draws the line and comparator noise as one Gaussian on the
-        sensed difference, which gives the codes the same distribution at a third of the cost; v_p and
-        v_n are then the noise-free line voltages.
+        detail=False (bulk evaluation) computes only the sensed difference and draws the line and
+        comparator noise as one Gaussian on it: the codes have the same distribution at a fraction of
+        the cost; v_p and v_n are then None.
         """
         cfg = self.config
         if mode not in MODES:
@@ -258,23 +259,28 @@ class Chip:
 
         dv = self.dac(x)
         share, ktc = self._sharing(n)
-        drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]
-        v_p = cfg.v_precharge - drop[:, :k]
-        v_n = cfg.v_precharge - drop[:, k:]
-        if cfg.charge_injection_sigma:
-            v_n = v_n + 0.5 * self.injection[cols]
-            v_p = v_p - 0.5 * self.injection[cols]
-        sensed = v_n - v_p
+        v_p = v_n = None
         if detail:
+            drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]
+            v_p = cfg.v_precharge - drop[:, :k]
+            v_n = cfg.v_precharge - drop[:, k:]
+            if cfg.charge_injection_sigma:
+                v_n = v_n + 0.5 * self.injection[cols]
+                v_p = v_p - 0.5 * self.injection[cols]
             if cfg.ktc_noise:
                 v_p = v_p + ktc[0, cols] * rng.standard_normal((batch, k))
                 v_n = v_n + ktc[1, cols] * rng.standard_normal((batch, k))
-                sensed = v_n - v_p
+            sensed = v_n - v_p
             if cfg.comparator_noise_sigma:
                 sensed = sensed + cfg.comparator_noise_sigma * rng.standard_normal((batch, k))
-        elif cfg.ktc_noise or cfg.comparator_noise_sigma:
-            var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
-            sensed = sensed + np.sqrt(var) * rng.standard_normal((batch, k))
+        else:
+            # V_N - V_P = dV @ (A_P - A_N): one matmul, no line voltages kept
+            sensed = dv @ (share[:, cols] - share[:, cols + cfg.columns])
+            if cfg.charge_injection_sigma:
+                sensed += self.injection[cols]
+            if cfg.ktc_noise or cfg.comparator_noise_sigma:
+                var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
+                sensed += np.sqrt(var) * rng.standard_normal((batch, k))
         groups = self.group_of(cols)
         level = sensed * (self.adc_gain[groups] / adc_lsb) if cfg.adc_gain_sigma else sensed / adc_lsb
         if cfg.adc_offset_sigma:

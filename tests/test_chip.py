@@ -34,6 +34,8 @@ def test_ideal_chip_reproduces_integer_arithmetic_exactly():
         s = x @ chip.weights[:n, cols].astype(np.int64)
         np.testing.assert_allclose(inv.v_n - inv.v_p, cfg.dac_lsb / n * s, rtol=1e-12, atol=1e-15)
         np.testing.assert_array_equal(inv.codes, inv.ideal_codes)
+        bulk = chip.invoke_batch(x, cols, adc_lsb=chip.adc_lsb_for(step, n), mode=mode, detail=False)
+        np.testing.assert_array_equal(bulk.codes, inv.ideal_codes)
         # and the ideal code is the integer round-half-up of S / step, clipped
         lo = 0 if mode == "relu" else -127
         np.testing.assert_array_equal(inv.codes, np.clip((2 * s + step) // (2 * step), lo, 127))
