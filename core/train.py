@@ -1,0 +1,365 @@
+"""Training the binary-weight LeNet in numpy, quantised exactly as the chip computes it.
+
+* Weights: latent floats in [-1, 1]; the forward uses sign(w) (sign(0) = +1); the gradient passes
+  where |w| <= 1 (hardtanh straight-through estimator, STE).
+* Per row tile, the ideal ADC: p = clip(round_half_up(S / s), lo, M) with an STE of slope 1/s inside
+  the code range and 0 where it clips; optional Gaussian noise on the pre-ADC S (chip-aware training).
+* Digital part exactly as :func:`core.network.forward`: tile sums, requantisation
+  clip(floor(alpha P + beta + 0.5), 0, M) (STE: slope 1 inside 0..M), 2x2 max-pool, fc scores.
+* Per-layer odd ADC steps s come from data: a percentile of |S| over a calibration set divided by M,
+  recalibrated before every epoch (alpha is rescaled by s_new / s_old so the function barely moves).
+* Adam, minibatches, cosine learning-rate decay, random-shift augmentation; every random draw comes
+  from the user's seed.
+
+In eval mode (no noise) :meth:`Trainer.forward` gives the same codes and scores as
+:func:`core.network.forward`, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core import network
+from core.network import LayerSpec, Model
+
+MAX = 2**network.DEFAULT_BITS - 1  # input and ADC codes, 7 b
+
+
+@dataclass
+class TrainSettings:
+    """Everything that determines a training run (with the data, it fixes the result)."""
+
+    epochs: int = 15
+    batch_size: int = 100
+    lr: float = 2e-3
+    seed: int = 0
+    val_size: int = 5000  # held out of the training images, for choosing settings
+    percentile: float = 99.9  # of |S| per layer, mapped to the largest ADC code
+    noise: float = 0.0  # sigma of Gaussian noise on the pre-ADC S, units of sum(w*x)
+    shift: int = 2  # random translation augmentation, pixels (0: off)
+    calib_images: int = 2000
+    conv1: int = 16
+    conv2: int = 32
+
+    def __post_init__(self) -> None:
+        checks = [(self.epochs >= 1, "epochs must be >= 1"), (self.batch_size >= 1, "batch size must be >= 1"),
+                  (math.isfinite(self.lr) and self.lr > 0, "lr must be a positive number"),
+                  (self.seed >= 0, "seed must be >= 0"), (self.val_size >= 0, "val size must be >= 0"),
+                  (0 < self.percentile <= 100, "percentile must be in (0, 100]"),
+                  (self.noise >= 0, "noise must be >= 0"), (0 <= self.shift <= 4, "shift must be 0..4"),
+                  (self.calib_images >= 1, "calib images must be >= 1")]
+        for ok, msg in checks:
+            if not ok:
+                raise ValueError(msg)
+
+
+@dataclass
+class _Cache:
+    x: np.ndarray  # layer input rows (n, rows) float32
+    in_shape: tuple[int, ...]  # shape of the layer's input activation
+    p: np.ndarray  # summed codes (n, F) float32
+    tile_masks: list[np.ndarray]  # where each tile's ADC is not clipping
+    u_mask: np.ndarray | None = None  # where requantisation is not clipping
+    act: np.ndarray | None = None  # requantised codes before pooling (b, H, W, F)
+    out: np.ndarray | None = None  # after pooling
+
+
+@dataclass
+class Adam:
+    lr: float
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    t: int = 0
+    m: dict[str, np.ndarray] = field(default_factory=dict)
+    v: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+        self.t += 1
+        c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
+        for k, g in grads.items():
+            m = self.m.setdefault(k, np.zeros_like(g))
+            v = self.v.setdefault(k, np.zeros_like(g))
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * g * g
+            params[k] -= (lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(params[k].dtype)
+
+
+def binarise(w: np.ndarray) -> np.ndarray:
+    """sign(w) with sign(0) = +1, as float32."""
+    return np.where(w >= 0, 1.0, -1.0).astype(np.float32)
+
+
+class Trainer:
+    """Latent parameters of a model and its quantisation-exact forward/backward passes.
+
+    Parameters are kept normalised so one Adam learning rate suits all: conv layers store alpha and
+    beta / M; the fc layer stores alpha * M and beta.
+    """
+
+    def __init__(self, layers: list[LayerSpec], rng: np.random.Generator) -> None:
+        network.check_architecture(layers)
+        self.layers = layers
+        self.params: dict[str, np.ndarray] = {}
+        for i, spec in enumerate(layers):
+            self.params[f"w{i}"] = rng.uniform(-0.5, 0.5, (spec.rows, spec.out_channels)).astype(np.float32)
+            self.params[f"a{i}"] = np.ones(spec.out_channels, np.float32)
+            self.params[f"b{i}"] = np.zeros(spec.out_channels, np.float32)
+        self.steps = [1] * len(layers)
+
+    # --- parameters <-> model -----------------------------------------------------------------
+    def _scales(self, i: int) -> tuple[float, float]:
+        """alpha = a * scale_a, beta = b * scale_b."""
+        return (1.0 / MAX, 1.0) if self.layers[i].kind == "fc" else (1.0, float(MAX))
+
+    def alpha_beta(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        sa, sb = self._scales(i)
+        return ((self.params[f"a{i}"] * np.float32(sa)).astype(np.float32),
+                (self.params[f"b{i}"] * np.float32(sb)).astype(np.float32))
+
+    def to_model(self, training: dict[str, Any] | None = None) -> Model:
+        ab = [self.alpha_beta(i) for i in range(len(self.layers))]
+        return Model(layers=list(self.layers),
+                     weights=[binarise(self.params[f"w{i}"]).astype(np.int8) for i in range(len(self.layers))],
+                     alpha=[a for a, _ in ab], beta=[b for _, b in ab], adc_step=list(self.steps),
+                     training=dict(training or {}))
+
+    # --- forward ------------------------------------------------------------------------------
+    def forward(self, codes: np.ndarray, train: bool = False, rng: np.random.Generator | None = None,
+                noise: float = 0.0, calibrate: float | None = None, init_scale: bool = False,
+                record: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[_Cache]]:
+        """Scores (batch, 10) float64 and per-layer caches for input codes (batch, 28, 28).
+
+        train=False: no noise; codes equal :func:`core.network.forward`'s exactly. calibrate=q: set
+        each layer's ADC step from the q-th percentile of |S| on this batch (sequentially, layer by
+        layer), rescaling alpha to keep alpha / s. init_scale: also set each layer's alpha so its
+        summed codes fill the next layer's input range (conv) or give unit-spread scores (fc).
+        """
+        a = np.asarray(codes, dtype=np.float32)[..., None]
+        b = len(a)
+        caches: list[_Cache] = []
+        for i, spec in enumerate(self.layers):
+            in_shape = a.shape
+            x = network.im2col(a, spec.kernel).reshape(-1, spec.rows) if spec.kind == "conv" \
+                else a.reshape(b, -1)
+            wb = binarise(self.params[f"w{i}"])
+            sums = [x[:, r0:r1] @ wb[r0:r1] for r0, r1 in spec.tiles]
+            if calibrate is not None:
+                level = np.percentile(np.abs(np.concatenate([s.ravel() for s in sums])), calibrate)
+                new = max(1, 2 * int(round((level / MAX - 1) / 2)) + 1)  # nearest odd integer
+                self.params[f"a{i}"] *= np.float32(new / self.steps[i])
+                self.steps[i] = new
+            s_step = self.steps[i]
+            lo = 0 if spec.mode == "relu" else -MAX
+            p = np.zeros((len(x), spec.out_channels), np.float32)
+            masks = []
+            for s in sums:
+                if train and noise > 0:
+                    s = s + (noise * rng.standard_normal(s.shape)).astype(np.float32)
+                    codes_t = network.adc_codes(s, s_step, spec.mode, MAX)
+                else:
+                    codes_t = network.adc_codes(s.astype(np.int64), s_step, spec.mode, MAX)
+                p += codes_t
+                q = s / np.float32(s_step)
+                masks.append((q >= lo - 0.5) & (q <= MAX + 0.5))
+            if init_scale:
+                sa, _ = self._scales(i)
+                spread = np.std(p) if spec.kind == "fc" else np.percentile(np.abs(p), 99.0) / MAX
+                self.params[f"a{i}"][:] = np.float32(1.0 / max(float(spread), 1e-3) / sa)
+            alpha, beta = self.alpha_beta(i)
+            cache = _Cache(x=x, in_shape=in_shape, p=p, tile_masks=masks)
+            caches.append(cache)
+            if spec.kind == "fc":
+                if record is not None:
+                    record[f"{spec.name}.P"] = p.astype(np.int32)
+                return network.fc_scores(p, alpha, beta), caches
+            p = p.reshape(b, in_shape[1] - spec.kernel + 1, in_shape[2] - spec.kernel + 1, -1)
+            u = alpha.astype(np.float64) * p + beta.astype(np.float64)
+            cache.u_mask = (u >= -0.5) & (u <= MAX + 0.5)
+            act = network.requantise(p, alpha, beta, MAX)
+            out = network.max_pool(act, spec.pool) if spec.pool else act
+            cache.act, cache.out = act, out
+            if record is not None:
+                record[f"{spec.name}.P"] = p.astype(np.int32)
+                record[f"{spec.name}.act"] = act.astype(np.uint8)
+                record[f"{spec.name}.out"] = out.astype(np.uint8)
+            a = out.astype(np.float32)
+        raise ValueError("architecture must end with an fc layer")
+
+    # --- backward -----------------------------------------------------------------------------
+    def backward(self, caches: list[_Cache], dz: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of all parameters given dLoss/dscores (batch, 10)."""
+        grads: dict[str, np.ndarray] = {}
+        g = dz.astype(np.float32)  # gradient w.r.t. the layer's output (scores or requantised codes)
+        for i in range(len(self.layers) - 1, -1, -1):
+            spec, c = self.layers[i], caches[i]
+            alpha, _ = self.alpha_beta(i)
+            sa, sb = self._scales(i)
+            if spec.kind == "fc":
+                du = g
+            else:
+                if spec.pool:
+                    g = _unpool(c.act, c.out, g, spec.pool)
+                du = (g * c.u_mask).reshape(-1, spec.out_channels)
+            grads[f"a{i}"] = (du * c.p).sum(0) * np.float32(sa)
+            grads[f"b{i}"] = du.sum(0) * np.float32(sb)
+            dp = du * alpha
+            w = self.params[f"w{i}"]
+            wb = binarise(w)
+            dwb = np.zeros_like(w)
+            dx = np.zeros_like(c.x) if i > 0 else None
+            for (r0, r1), mask in zip(spec.tiles, c.tile_masks, strict=True):
+                ds = dp * mask / np.float32(self.steps[i])
+                dwb[r0:r1] = c.x[:, r0:r1].T @ ds
+                if dx is not None:
+                    dx[:, r0:r1] = ds @ wb[r0:r1].T
+            grads[f"w{i}"] = dwb * (np.abs(w) <= 1)
+            if dx is None:
+                break
+            if spec.kind == "conv":
+                g = _col2im(dx, c.in_shape, spec.kernel)
+            else:
+                g = dx.reshape(c.in_shape)
+        return grads
+
+
+def _unpool(act: np.ndarray, out: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
+    """Max-pool gradient: shared equally among the maxima of each window."""
+    b, h, w, c = act.shape
+    win = act.reshape(b, h // k, k, w // k, k, c)
+    mask = win == out[:, :, None, :, None, :]
+    share = g / mask.sum(axis=(2, 4))
+    return (mask * share[:, :, None, :, None, :]).reshape(b, h, w, c).astype(np.float32)
+
+
+def _col2im(dx: np.ndarray, in_shape: tuple[int, ...], k: int) -> np.ndarray:
+    """Adjoint of im2col: dx (b * Ho * Wo, k*k*C) -> (b, H, W, C)."""
+    b, h, w, c = in_shape
+    ho, wo = h - k + 1, w - k + 1
+    d = dx.reshape(b, ho, wo, k, k, c)
+    out = np.zeros(in_shape, np.float32)
+    for ky in range(k):
+        for kx in range(k):
+            out[:, ky:ky + ho, kx:kx + wo, :] += d[:, :, :, ky, kx, :]
+    return out
+
+
+def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean softmax cross-entropy and its gradient w.r.t. the scores."""
+    z = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    prob = e / e.sum(axis=1, keepdims=True)
+    n = len(labels)
+    loss = float(-np.log(prob[np.arange(n), labels] + 1e-12).mean())
+    prob[np.arange(n), labels] -= 1
+    return loss, prob / n
+
+
+def shift_images(codes: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Translate each image by a random (dy, dx) in -max_shift..max_shift, filling with 0."""
+    if max_shift == 0:
+        return codes
+    n = len(codes)
+    pad = np.pad(codes, ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    oy, ox = rng.integers(0, 2 * max_shift + 1, (2, n))
+    r = np.arange(28)
+    return pad[np.arange(n)[:, None, None], (oy[:, None] + r)[:, :, None], (ox[:, None] + r)[:, None, :]]
+
+
+def evaluate(trainer: Trainer, codes: np.ndarray, labels: np.ndarray, batch: int = 1000
+             ) -> tuple[float, float]:
+    """(accuracy, mean loss) in eval mode."""
+    correct, loss = 0, 0.0
+    for s in range(0, len(codes), batch):
+        z, _ = trainer.forward(codes[s:s + batch])
+        correct += int((z.argmax(1) == labels[s:s + batch]).sum())
+        loss += cross_entropy(z, labels[s:s + batch])[0] * len(z)
+    return correct / max(len(codes), 1), loss / max(len(codes), 1)
+
+
+def split_train_val(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and validation parts (seeded; val is at most a fifth of n)."""
+    order = np.random.default_rng([seed, 1]).permutation(n)
+    v = min(val_size, n // 5)
+    return np.sort(order[v:]), np.sort(order[:v])
+
+
+def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progress: bool = True
+          ) -> tuple[Model, dict[str, Any]]:
+    """Train on uint8 images (n, 28, 28) and labels; returns the model and a history dict."""
+    t0 = time.perf_counter()
+    if len(images) < 10:
+        raise ValueError(f"need at least 10 training images, got {len(images)}")
+    codes_all = network.input_codes(images).astype(np.uint8)
+    labels = np.asarray(labels, dtype=np.int64)
+    tr, va = split_train_val(len(codes_all), settings.val_size, settings.seed)
+    codes, y = codes_all[tr], labels[tr]
+    vcodes, vy = codes_all[va], labels[va]
+    rng = np.random.default_rng([settings.seed, 0])
+    layers = network.lenet_bw(settings.conv1, settings.conv2)
+    trainer = Trainer(layers, rng)
+    calib = codes[: settings.calib_images]
+    steps_per_epoch = -(-len(codes) // settings.batch_size)
+    total = settings.epochs * steps_per_epoch
+    opt = Adam(settings.lr)
+    history: dict[str, Any] = {"epochs": [], "adc_steps": []}
+    trainer.forward(calib, calibrate=settings.percentile, init_scale=True)
+    monitor = (vcodes, vy) if len(vcodes) else (codes[:1000], y[:1000])
+    history["initial_val_accuracy"], history["initial_loss"] = evaluate(trainer, *monitor)
+    bar = _progress(total, progress)
+    step = 0
+    for epoch in range(settings.epochs):
+        if epoch:
+            trainer.forward(calib, calibrate=settings.percentile)
+        history["adc_steps"].append(list(trainer.steps))
+        order = rng.permutation(len(codes))
+        losses = []
+        for s in range(0, len(codes), settings.batch_size):
+            idx = order[s:s + settings.batch_size]
+            xb = shift_images(codes[idx], settings.shift, rng)
+            z, caches = trainer.forward(xb, train=True, rng=rng, noise=settings.noise)
+            loss, dz = cross_entropy(z, y[idx])
+            grads = trainer.backward(caches, dz)
+            lr = settings.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            opt.step(trainer.params, grads, lr)
+            for i in range(len(layers)):
+                np.clip(trainer.params[f"w{i}"], -1, 1, out=trainer.params[f"w{i}"])
+            losses.append(loss)
+            step += 1
+            if bar is not None:
+                bar.update(1)
+                if step % 20 == 0:
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(losses[-50:]):.3f}")
+        val_acc, val_loss = evaluate(trainer, *monitor)
+        history["epochs"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
+                                  "val_accuracy": val_acc, "val_loss": val_loss,
+                                  "seconds": time.perf_counter() - t0})
+        if bar is not None:
+            bar.set_postfix(epoch=epoch + 1, val=f"{val_acc:.4f}")
+    if bar is not None:
+        bar.close()
+    history["final_loss"] = history["epochs"][-1]["val_loss"]
+    history["val_accuracy"] = history["epochs"][-1]["val_accuracy"]
+    history["val_images"] = int(len(vcodes))
+    history["train_images"] = int(len(codes))
+    history["wall_seconds"] = time.perf_counter() - t0
+    meta = {"settings": asdict(settings), "wall_seconds": round(history["wall_seconds"], 1),
+            "val_accuracy": history["val_accuracy"], "val_images": history["val_images"],
+            "train_images": history["train_images"], "numpy": np.__version__}
+    return trainer.to_model(meta), history
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=sys.stderr, unit="batch", dynamic_ncols=True, desc="train")
