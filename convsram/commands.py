@@ -1,3 +1,65 @@
 """Subcommands of `convsram`; each registers itself with :func:`convsram.cli.command`."""
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from convsram.cli import command
+
+
+# --- train ------------------------------------------------------------------------------------
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    from core.paths import DEFAULT_MODEL
+
+    p.add_argument("--epochs", type=int, default=15, help="passes over the training images (default 15)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--out", type=Path, default=DEFAULT_MODEL,
+                   help=f"model file to write (default {DEFAULT_MODEL})")
+    p.add_argument("--mnist", type=Path, default=None,
+                   help="directory with the MNIST files (default: bundled)")
+    p.add_argument("--batch-size", type=int, default=100, help="images per minibatch (default 100)")
+    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate, cosine-decayed (default 0.01)")
+    p.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="chip-aware training: Gaussian noise on the pre-ADC sums, in units of sum(w*x) "
+                        "(default 0)")
+    p.add_argument("--percentile", type=float, default=99.9,
+                   help="percentile of |S| that maps to the largest ADC code (default 99.9)")
+    p.add_argument("--no-test", action="store_true", help="skip measuring the test accuracy at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+@command("train", "Train the binary-weight LeNet (numpy, quantisation-exact) and write a model file.",
+         _train_arguments)
+def run_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from core import mnist, network, train
+
+    if args.limit is not None and args.limit < 10:
+        raise ValueError(f"--limit must be at least 10 images, got {args.limit}")
+    settings = train.TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                   noise=args.noise, percentile=args.percentile)
+    data = mnist.load("train", args.mnist, limit=args.limit)
+    model, history = train.train(data.images, data.labels, settings, progress=not args.quiet)
+    model.training["command"] = "convsram train " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in (("epochs", args.epochs), ("seed", args.seed),
+                                                     ("batch_size", args.batch_size), ("lr", args.lr),
+                                                     ("noise", args.noise), ("percentile", args.percentile),
+                                                     ("limit", args.limit)) if v is not None)
+    if not args.no_test:
+        test = mnist.load("test", args.mnist)
+        pred = network.predict(model, test.images)
+        model.training["test_accuracy_integer_path"] = float(np.mean(pred == test.labels))
+        model.training["test_images"] = int(len(test))
+    network.save_model(model, args.out)
+    line = (f"wrote {args.out}: {len(data)} training images, {settings.epochs} epochs, "
+            f"{history['wall_seconds']:.0f} s, validation accuracy {history['val_accuracy']:.4f}")
+    if "test_accuracy_integer_path" in model.training:
+        line += f", test accuracy (integer path) {model.training['test_accuracy_integer_path']:.4f}"
+    print(line)
+    return 0
+
+
+from convsram import cmd_eval  # noqa: E402,F401  (registers eval, sweep, config)

@@ -131,7 +131,8 @@ def layer_shapes(layers: Sequence[LayerSpec], size: int = IMAGE_SIZE) -> list[di
                            "output": (pooled, pooled, spec.out_channels)})
             h, c = pooled, spec.out_channels
         else:
-            shapes.append({"input": (h * h * c,), "conv": (spec.out_channels,), "output": (spec.out_channels,)})
+            f = (spec.out_channels,)
+            shapes.append({"input": (h * h * c,), "conv": f, "output": f})
             h, c = 1, spec.out_channels
     return shapes
 

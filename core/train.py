@@ -48,7 +48,8 @@ class TrainSettings:
     conv2: int = 32
 
     def __post_init__(self) -> None:
-        checks = [(self.epochs >= 1, "epochs must be >= 1"), (self.batch_size >= 1, "batch size must be >= 1"),
+        checks = [(self.epochs >= 1, "epochs must be >= 1"),
+                  (self.batch_size >= 1, "batch size must be >= 1"),
                   (math.isfinite(self.lr) and self.lr > 0, "lr must be a positive number"),
                   (self.seed >= 0, "seed must be >= 0"), (self.val_size >= 0, "val size must be >= 0"),
                   (0 < self.percentile <= 100, "percentile must be in (0, 100]"),
@@ -102,7 +103,7 @@ class Trainer:
     """Latent parameters of a model and its quantisation-exact forward/backward passes.
 
     Parameters are kept normalised so one Adam learning rate suits all: conv layers store alpha and
-    beta / M; the fc layer stores alpha * M and beta.
+    beta / 128; the fc layer stores alpha * 128 and beta (powers of two, so conversions are exact).
     """
 
     def __init__(self, layers: list[LayerSpec], rng: np.random.Generator) -> None:
@@ -115,10 +116,22 @@ class Trainer:
             self.params[f"b{i}"] = np.zeros(spec.out_channels, np.float32)
         self.steps = [1] * len(layers)
 
+    @classmethod
+    def from_model(cls, model: Model) -> Trainer:
+        """A trainer holding `model`'s parameters exactly (latent weights = the +/-1 weights)."""
+        t = cls(list(model.layers), np.random.default_rng(0))
+        for i in range(len(model.layers)):
+            sa, sb = t._scales(i)
+            t.params[f"w{i}"] = model.weights[i].astype(np.float32)
+            t.params[f"a{i}"] = (model.alpha[i] / np.float32(sa)).astype(np.float32)
+            t.params[f"b{i}"] = (model.beta[i] / np.float32(sb)).astype(np.float32)
+        t.steps = list(model.adc_step)
+        return t
+
     # --- parameters <-> model -----------------------------------------------------------------
     def _scales(self, i: int) -> tuple[float, float]:
         """alpha = a * scale_a, beta = b * scale_b."""
-        return (1.0 / MAX, 1.0) if self.layers[i].kind == "fc" else (1.0, float(MAX))
+        return (2.0**-7, 1.0) if self.layers[i].kind == "fc" else (1.0, 2.0**7)
 
     def alpha_beta(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         sa, sb = self._scales(i)
@@ -126,9 +139,10 @@ class Trainer:
                 (self.params[f"b{i}"] * np.float32(sb)).astype(np.float32))
 
     def to_model(self, training: dict[str, Any] | None = None) -> Model:
-        ab = [self.alpha_beta(i) for i in range(len(self.layers))]
+        n = len(self.layers)
+        ab = [self.alpha_beta(i) for i in range(n)]
         return Model(layers=list(self.layers),
-                     weights=[binarise(self.params[f"w{i}"]).astype(np.int8) for i in range(len(self.layers))],
+                     weights=[binarise(self.params[f"w{i}"]).astype(np.int8) for i in range(n)],
                      alpha=[a for a, _ in ab], beta=[b for _, b in ab], adc_step=list(self.steps),
                      training=dict(training or {}))
 
