@@ -9,6 +9,7 @@ frames.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,11 @@ from core.config import ChipConfig
 from core.inference import ChipEvaluator, digital_energy_pj
 from core.mapping import ArrayMap, Place, place
 from core.mnist import Split, load
-from core.network import Model, forward, input_codes, layer_shapes, load_model
+from core.network import Model, fc_scores, forward, input_codes, layer_shapes, load_model, op_counts
 from core.paths import DEFAULT_MODEL
 
 COMPONENTS = energy.COMPONENTS
+CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)
 
 
 @dataclass
@@ -117,6 +119,9 @@ class Session:
         self.stats = SessionStats()
         self.log: list[tuple[str, tuple[Any, ...]]] = []
         self._runs: OrderedDict[int, ImageRun] = OrderedDict()
+        # the cache may be filled from a worker thread (prefetch); the lock guards it and the chip swap
+        self._lock = threading.RLock()
+        self.generation = 0  # bumped whenever the chip changes, so stale prefetches are dropped
         self.digital = digital_energy_pj(model)
         self.shapes = layer_shapes(model.layers)
         self._build_chip()
@@ -131,19 +136,28 @@ class Session:
         model = load_model(model_path or DEFAULT_MODEL)
         return cls(model, load("test", mnist_dir), config, seed, image)
 
-    def _build_chip(self) -> None:
-        self.chip = Chip(self.config, self.seed)
-        self.amap: ArrayMap = place(self.model.layers, self.config)
-        writes = self.amap.program(self.chip, self.model)
-        self.write_pj = float(sum(w.energy_pj for w in writes))
-        self.write_bits = int(sum(w.bits for w in writes))
-        self.places = list(self.amap.places())
-        self._runs.clear()
-        self.stats = SessionStats()
-        self.stats.energy_pj["write"] = self.write_pj
+    def _build_chip(self, keep_stats: bool = False) -> None:
+        """A fresh chip from (config, seed), programmed; swapped in atomically (a prefetch running in
+        another thread keeps using the old chip and its result is discarded by the generation check)."""
+        chip = Chip(self.config, self.seed)
+        amap: ArrayMap = place(self.model.layers, self.config)
+        writes = amap.program(chip, self.model)
+        with self._lock:
+            self.chip, self.amap = chip, amap
+            self.write_pj = float(sum(w.energy_pj for w in writes))
+            self.write_bits = int(sum(w.bits for w in writes))
+            self.places = list(amap.places())
+            self._runs.clear()
+            self.generation += 1
+            if not keep_stats:
+                self.stats = SessionStats()
+                self.stats.energy_pj["write"] = self.write_pj
 
     def set_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> None:
-        """Change the knobs (same chip draws) and/or the seed (another chip); re-simulates the image."""
+        """Change the knobs (same chip draws) and/or the seed (another chip); re-simulates the image.
+
+        A knob change keeps the session's statistics: the chip's static draws depend only on the
+        seed, so a fresh Chip of the same seed is the same chip with other settings."""
         config = config or self.config
         if seed is not None and seed != self.seed or any(
                 getattr(config, g) != getattr(self.config, g) for g in ("rows", "columns", "adc_groups")):
@@ -151,39 +165,54 @@ class Session:
             self._build_chip()
         else:
             self.config = config
-            self.chip.reconfigure(config)
-            self._runs.clear()
+            self._build_chip(keep_stats=True)
 
     # --- simulation ---------------------------------------------------------------------------
     def run_image(self, image: int) -> ImageRun:
-        """Simulate image `image` in detail (cached)."""
-        if image in self._runs:
-            self._runs.move_to_end(image)
-            return self._runs[image]
-        codes = input_codes(self.data.images[image:image + 1], self.config.input_bits)
+        """Simulate image `image` in detail (cached). Safe to call from a worker thread."""
+        with self._lock:
+            if image in self._runs:
+                self._runs.move_to_end(image)
+                return self._runs[image]
+            generation = self.generation
+            chip, amap, config, places = self.chip, self.amap, self.config, self.places
+        run = self._simulate(image, chip, amap, config, places)
+        with self._lock:
+            if generation == self.generation:
+                self._runs[image] = run
+                self._runs.move_to_end(image)
+                excess = max(0, len(self._runs) - CACHE_IMAGES)
+                for old in [k for k in self._runs if k != self.image][:excess]:
+                    del self._runs[old]
+        return run
+
+    def is_simulated(self, image: int) -> bool:
+        """True if `image` is in the cache (frame_at for it costs no simulation)."""
+        with self._lock:
+            return image in self._runs
+
+    def _simulate(self, image: int, chip: Chip, amap: ArrayMap, config: ChipConfig,
+                  places: list[Place]) -> ImageRun:
+        codes = input_codes(self.data.images[image:image + 1], config.input_bits)
         rng = np.random.default_rng([self.seed, 2, image])
-        ev = ChipEvaluator(self.chip, self.model, self.amap, rng=rng, detail=True)
+        ev = ChipEvaluator(chip, self.model, amap, rng=rng, detail=True)
         rec: dict[str, np.ndarray] = {}
-        scores = forward(self.model, codes, ev, record=rec, config=self.config)[0]
-        per_frame = np.zeros((len(self.places), len(COMPONENTS)))
+        scores = forward(self.model, codes, ev, record=rec, config=config)[0]
+        per_frame = np.zeros((len(places), len(COMPONENTS)))
         layer_start, counts = [], np.zeros(len(self.model.layers), dtype=int)
-        for p in self.places:
+        for p in places:
             counts[p.layer] += 1
-        for k, p in enumerate(self.places):
+        for k, p in enumerate(places):
             if p.layer_step == 0:
                 layer_start.append(k)
             each = ev.records[(p.layer, p.tile, p.chunk)].energy_each
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[k, ci] = each[comp][p.position]
             per_frame[k, COMPONENTS.index("digital")] = self.digital[p.layer] / counts[p.layer]
-        run = ImageRun(image=image, label=int(self.data.labels[image]), codes_in=codes[0], places=self.places,
-                       records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
-                       prediction=int(np.argmax(scores)), energy=per_frame,
-                       cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start)
-        self._runs[image] = run
-        while len(self._runs) > 8:
-            self._runs.popitem(last=False)
-        return run
+        return ImageRun(image=image, label=int(self.data.labels[image]), codes_in=codes[0], places=places,
+                        records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
+                        prediction=int(np.argmax(scores)), energy=per_frame,
+                        cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start)
 
     @property
     def current(self) -> ImageRun:
@@ -242,6 +271,69 @@ class Session:
         if layer == 0:
             return run.codes_in
         return run.activations[f"{self.model.layers[layer - 1].name}.out"]
+
+    def active_inputs(self, frame: Frame | None = None) -> np.ndarray:
+        """Boolean mask over the layer's input (H, W, C) of the inputs on the frame's active rows.
+
+        Conv rows are the window's (ky, kx, c) flattened; fc rows are the input flattened (h, w, c).
+        """
+        frame = frame or self.frame_at()
+        spec, p = self.model.layers[frame.place.layer], frame.place
+        shape = self.shapes[p.layer]["input"]
+        r0, r1 = p.rows
+        if spec.kind == "fc":
+            prev = self.shapes[p.layer - 1]["output"] if p.layer else (int(np.sqrt(shape[0])),) * 2 + (1,)
+            mask = np.zeros(int(np.prod(prev)), dtype=bool)
+            mask[r0:r1] = True
+            return mask.reshape(prev)
+        h, w, c = shape
+        k = spec.kernel
+        window = np.zeros(k * k * c, dtype=bool)
+        window[r0:r1] = True
+        mask = np.zeros((h, w, c), dtype=bool)
+        y, x = p.window or (0, 0)
+        mask[y:y + k, x:x + k] = window.reshape(k, k, c)
+        return mask
+
+    def receptive_field(self, frame: Frame | None = None) -> tuple[int, int, int, int]:
+        """(y0, y1, x0, x1), end exclusive: the input-image pixels that the frame's active rows depend on."""
+        frame = frame or self.frame_at()
+        mask = self.active_inputs(frame).any(axis=-1)
+        ys, xs = np.nonzero(mask)
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        for li in range(frame.place.layer - 1, -1, -1):  # back through the earlier layers
+            spec = self.model.layers[li]
+            if spec.pool:
+                y0, y1, x0, x1 = y0 * spec.pool, y1 * spec.pool, x0 * spec.pool, x1 * spec.pool
+            y1, x1 = y1 + spec.kernel - 1, x1 + spec.kernel - 1
+        return y0, y1, x0, x1
+
+    def partial_scores(self, frame: Frame | None = None) -> np.ndarray | None:
+        """fc layer: class scores alpha * P + beta from the tiles converted up to this frame (NaN for
+        classes not reached yet); None on conv layers. Equals the final scores on the final frame."""
+        frame = frame or self.frame_at()
+        li = frame.place.layer
+        if self.model.layers[li].kind != "fc":
+            return None
+        run = self.run_image(frame.image)
+        total = np.zeros(self.model.layers[li].out_channels, dtype=np.int64)
+        seen = np.zeros(total.size, dtype=bool)
+        for k in range(run.layer_start[li], frame.index + 1):
+            p = run.places[k]
+            total[p.filters] += run.records[(p.layer, p.tile, p.chunk)].codes[p.position]
+            seen[p.filters] = True
+        out = fc_scores(total, self.model.alpha[li], self.model.beta[li])
+        out[~seen] = np.nan
+        return out
+
+    def macs(self) -> list[int]:
+        """Multiply-accumulates of each layer for one image (the work TOPS/W counts)."""
+        return [c.macs for c in op_counts(self.model)]
+
+    def pre_adc_range(self, layer: int) -> tuple[int, int]:
+        """The ADC's code range for `layer`: (0, max) in ReLU mode, (-max, max) signed."""
+        m = self.config.max_code
+        return (0, m) if self.model.layers[layer].mode == "relu" else (-m, m)
 
     # --- commands -------------------------------------------------------------------------------
     def run(self, name: str, *args: Any) -> Frame:
@@ -313,4 +405,12 @@ COMMANDS = {
     "first": lambda s: s._goto(s.image, 0),
     "last": lambda s: s._goto(s.image, -1),
     "seed": lambda s, seed: s.set_chip(seed=int(seed)),
+    "ideal": lambda s, on=True: s.set_chip(ChipConfig.ideal() if _truthy(on) else ChipConfig()),
 }
+
+
+def _truthy(value: Any) -> bool:
+    """A command argument as a flag: True, 1, "1", "true", "on", "yes" (scripted demos pass strings)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)

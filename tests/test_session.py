@@ -1,0 +1,217 @@
+"""The stepping session (core, no Qt): replayable frames, counters that add up, commands."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from core import energy
+from core.config import ChipConfig
+from core.mnist import DataError, Split
+from core.network import Model, forward, input_codes, lenet_bw, save_model
+from core.session import COMMANDS, Frame, Session
+
+COMPONENTS = energy.COMPONENTS
+
+
+def random_model(seed: int = 0) -> Model:
+    """LeNet-bw with random +/-1 weights (stand-in for the trained model)."""
+    layers = lenet_bw()
+    rng = np.random.default_rng(seed)
+    return Model(layers=layers,
+                 weights=[rng.choice([-1, 1], size=(s.rows, s.out_channels)) for s in layers],
+                 alpha=[np.full(s.out_channels, 0.5) for s in layers],
+                 beta=[np.zeros(s.out_channels) for s in layers], adc_step=[11, 31, 51])
+
+
+def small_data(n: int = 6) -> Split:
+    rng = np.random.default_rng(1)
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    images[:, 6:22, 8:20] = rng.integers(0, 256, size=(n, 16, 12), dtype=np.uint8)
+    return Split(images=images, labels=np.arange(n, dtype=np.uint8) % 10)
+
+
+@pytest.fixture
+def session() -> Session:
+    return Session(random_model(), small_data())
+
+
+def same_frame(a: Frame, b: Frame) -> None:
+    assert (a.image, a.index, a.place.index, a.layer_name) == (b.image, b.index, b.place.index, b.layer_name)
+    for name in ("x", "v_dac", "v_p", "v_n", "ideal_diff", "codes", "ideal_codes"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in ("energy", "energy_layer", "energy_image", "energy_session"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert a.time_ns == b.time_ns and a.positions_done == b.positions_done
+
+
+def test_step_forward_then_back_gives_identical_frames(session):
+    session.run("frame", 570)
+    before = [session.frame_at()]
+    for _ in range(12):  # crosses from conv1 into conv2
+        before.append(session.run("step"))
+    after = [session.frame_at()]
+    for _ in range(12):
+        after.append(session.run("back"))
+    for a, b in zip(before, reversed(after), strict=True):
+        same_frame(a, b)
+
+
+def test_frames_replay_after_the_cache_is_dropped(session):
+    a = session.frame_at(image=2, index=700)
+    for image in range(len(session.data)):
+        session.run_image(image)
+    session._runs.clear()
+    same_frame(a, session.frame_at(image=2, index=700))
+
+
+def test_counters_add_up(session):
+    run = session.current
+    n = run.n_frames
+    assert n == sum(session.amap.invocations_per_image())
+    last = session.frame_at(index=n - 1)
+    total = np.sum([list(session.frame_at(index=k).energy.values()) for k in range(n)], axis=0)
+    np.testing.assert_allclose(total, [last.energy_image[c] for c in COMPONENTS])
+    # a layer's counter is the image counter since the layer started
+    for li, start in enumerate(run.layer_start):
+        end = run.layer_start[li + 1] - 1 if li + 1 < len(run.layer_start) else n - 1
+        f = session.frame_at(index=end)
+        before = session.frame_at(index=start - 1).energy_image if start else dict.fromkeys(COMPONENTS, 0.0)
+        for c in COMPONENTS:
+            assert f.energy_layer[c] == pytest.approx(f.energy_image[c] - before[c])
+        assert f.layer_frames == end - start + 1
+    # time is 150 ns per invocation at the paper's operating point
+    assert last.time_ns == pytest.approx(n * energy.invocation_time_ns(session.config))
+    assert last.final and last.prediction == int(np.argmax(last.scores))
+
+
+def test_session_counter_accumulates_completed_images(session):
+    session.run("last")
+    first = session.frame_at()
+    assert session.stats.images == {0}
+    session.run("step")  # on to image 1
+    assert session.image == 1 and session.frame == 0
+    f = session.frame_at()
+    for c in ("dac", "array", "adc"):
+        assert f.energy_session[c] == pytest.approx(first.energy_image[c] + f.energy_image[c])
+    assert f.energy_session["write"] == pytest.approx(session.write_pj)
+    session.run("prev_image")
+    session.run("last")  # seeing image 0 again does not count it twice
+    assert session.stats.images == {0}
+
+
+def test_prediction_matches_exact_path_on_ideal_chip():
+    s = Session(random_model(), small_data(), config=ChipConfig.ideal())
+    codes = input_codes(s.data.images[:3], 7)
+    exact = forward(s.model, codes).argmax(axis=1)
+    for image in range(3):
+        s.run("goto", image)
+        s.run("last")
+        assert s.frame_at().prediction == exact[image]
+        f = s.frame_at(index=700)
+        np.testing.assert_array_equal(f.codes, f.ideal_codes)
+
+
+def test_layer_commands(session):
+    run = session.current
+    session.run("next_layer")
+    assert session.frame == run.layer_start[1]
+    session.run("step", 5)
+    session.run("prev_layer")  # back to the start of this layer first
+    assert session.frame == run.layer_start[1]
+    session.run("prev_layer")
+    assert session.frame == 0
+    session.run("end_of_layer")
+    assert session.frame == run.layer_start[1] - 1
+    session.run("last")
+    assert session.frame == run.n_frames - 1
+    session.run("first")
+    assert session.frame == 0
+
+
+def test_image_commands_and_errors(session):
+    session.run("next_image")
+    assert session.image == 1
+    session.run("prev_image")
+    session.run("prev_image")  # wraps around
+    assert session.image == len(session.data) - 1
+    session.run("goto", 3, 10)
+    assert (session.image, session.frame) == (3, 10)
+    with pytest.raises(ValueError, match="out of range"):
+        session.run("goto", 99)
+    with pytest.raises(ValueError, match="unknown command"):
+        session.run("fly")
+    assert ("goto", (3, 10)) in session.log
+    assert {"step", "back", "goto", "frame", "next_layer", "prev_layer", "end_of_layer", "next_image",
+            "prev_image", "first", "last", "seed", "ideal"} <= set(COMMANDS)
+
+
+def test_seed_and_ideal_commands(session):
+    a = session.frame_at(index=10)
+    session.run("seed", 5)
+    assert session.chip.seed == 5
+    b = session.frame_at(index=10)
+    assert not np.array_equal(a.v_p, b.v_p)
+    session.run("ideal", "on")
+    assert session.config.is_ideal()
+    f = session.frame_at(index=10)
+    np.testing.assert_allclose(f.v_n - f.v_p, f.ideal_diff, atol=1e-12)
+    session.run("ideal", False)
+    assert not session.config.is_ideal()
+
+
+def test_feature_map_fills_in(session):
+    f = session.frame_at(index=100)
+    fmap = session.feature_map(0, f)
+    done = ~np.isnan(fmap).any(axis=-1)
+    assert done.sum() == f.positions_done
+    assert np.isnan(session.feature_map(1, f)).all()
+    assert np.isnan(session.feature_map(2, f)).all()
+    last = session.frame_at(index=f.n_frames - 1)
+    np.testing.assert_array_equal(session.feature_map(2, last), last.scores)
+
+
+def test_active_inputs_and_receptive_field(session):
+    run = session.current
+    f = session.frame_at(index=0)
+    assert session.active_inputs(f).sum() == 25 and session.receptive_field(f) == (0, 5, 0, 5)
+    f = session.frame_at(index=run.layer_start[1])  # conv2, window (0, 0), first tile (kernel row 0)
+    mask = session.active_inputs(f)
+    assert mask.sum() == f.place.rows[1] - f.place.rows[0] == len(f.x)
+    assert session.receptive_field(f) == (0, 6, 0, 10)
+    fc = session.frame_at(index=run.layer_start[2])
+    assert session.active_inputs(fc).sum() == len(fc.x)
+    # the active inputs are exactly the codes on the rows
+    np.testing.assert_array_equal(np.sort(session.layer_input(1)[mask]), np.sort(f.x))
+
+
+def test_partial_scores_build_up_to_the_final_scores(session):
+    run = session.current
+    assert session.partial_scores(session.frame_at(index=0)) is None
+    last = session.frame_at(index=run.n_frames - 1)
+    np.testing.assert_allclose(session.partial_scores(last), run.scores)
+
+
+def test_prefetch_from_another_thread_is_used(session):
+    done = threading.Event()
+
+    def work():
+        session.run_image(4)
+        done.set()
+
+    threading.Thread(target=work).start()
+    assert done.wait(30)
+    assert session.is_simulated(4)
+    stale = session.generation
+    session.run("seed", 3)
+    assert session.generation != stale and not session.is_simulated(4)
+
+
+def test_open_reports_missing_model(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        Session.open(tmp_path / "nope.npz")
+    path = save_model(random_model(), tmp_path / "m.npz")
+    with pytest.raises(DataError, match="MNIST"):
+        Session.open(path, mnist_dir=tmp_path)
