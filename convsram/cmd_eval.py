@@ -1,0 +1,173 @@
+"""Headless subcommands: `eval`, `sweep` and `config`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from convsram.cli import command
+
+
+def _chip_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chip", choices=("ideal", "nominal", "harsh"), default="nominal",
+                   help="chip preset (default nominal); --config overrides it")
+    p.add_argument("--config", type=Path, help="chip configuration TOML (see `convsram config`)")
+    p.add_argument("--model", type=Path, help="model file (default: the shipped assets/models/lenet-bw.npz)")
+    p.add_argument("--mnist", type=Path, help="directory with the MNIST files (default: bundled)")
+
+
+def _config(args: argparse.Namespace):
+    from core.configfile import load_config, preset
+    return load_config(args.config) if args.config else preset(args.chip)
+
+
+def _model(args: argparse.Namespace):
+    from core.network import load_model
+    from core.paths import DEFAULT_MODEL
+    return load_model(args.model or DEFAULT_MODEL)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {value}")
+    return value
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit="img", file=sys.stderr, disable=not sys.stderr.isatty(),
+                dynamic_ncols=True)
+
+
+# --- eval --------------------------------------------------------------------------------------
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--images", type=_positive, default=10_000, help="test images to run (default all 10,000)")
+    p.add_argument("--seed", type=_seed, default=0, help="chip instance seed (default 0)")
+    _chip_args(p)
+    p.add_argument("--batch-size", type=_positive, default=500, help="images per batch (default 500)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+@command("eval", "Run the MNIST test set through a chip and report accuracy, energy, time and savings.",
+         _eval_args)
+def run_eval(args: argparse.Namespace) -> int:
+    from core.evaluate import evaluate, format_report
+    from core.mnist import load
+
+    config = _config(args)
+    model = _model(args)
+    data = load("test", args.mnist, limit=args.images)
+    with _progress(len(data), "eval") as bar:
+        report = evaluate(model, data.images, data.labels, config, args.seed, args.batch_size, bar.update)
+    report["model"] = str(args.model or "assets/models/lenet-bw.npz")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(format_report(report))
+    return 0
+
+
+# --- sweep -------------------------------------------------------------------------------------
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knob", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="a ChipConfig field and the values to sweep (repeat for a grid)")
+    p.add_argument("--chips", type=_positive, default=20,
+                   help="chip instances (seeds) per setting (default 20)")
+    p.add_argument("--first-seed", type=_seed, default=0, help="seeds are first-seed .. first-seed+chips-1")
+    p.add_argument("--images", type=_positive, default=2000, help="test images per chip (default 2000)")
+    p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    p.add_argument("--out", type=Path, default=Path("sweep.csv"),
+                   help="CSV of every point (default sweep.csv)")
+    p.add_argument("--plot", type=Path, help="PNG plot (default: the CSV's name with .png)")
+    _chip_args(p)
+
+
+@command("sweep", "Monte Carlo: accuracy over many chip instances and a grid of non-ideality knobs.",
+         _sweep_args)
+def run_sweep(args: argparse.Namespace) -> int:
+    from core.sweep import grid, parse_knob, summarise, sweep
+
+    base = _config(args)
+    knobs = dict(parse_knob(k) for k in args.knob)
+    _model(args)  # fail fast, with a clear message, before starting workers
+    from core.mnist import load
+    load("test", args.mnist, limit=1)
+    seeds = list(range(args.first_seed, args.first_seed + args.chips))
+    total = len(seeds) * len(grid(knobs))
+    plot_path = args.plot or args.out.with_suffix(".png")
+    names = list(knobs)
+    points = []
+    interrupted = False
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as f, _progress(total, "sweep") as bar:
+        bar.unit = "chip"
+        writer = csv.writer(f)
+        writer.writerow([*names, "seed", "images", "accuracy", "energy_per_image_pj"])
+        try:
+            for p in sweep(base, knobs, seeds, args.images, args.model, args.mnist, args.workers):
+                points.append(p)
+                writer.writerow([*(p.knobs[n] for n in names), p.seed, p.images, f"{p.accuracy:.6f}",
+                                 f"{p.energy_per_image_pj:.1f}"])
+                f.flush()
+                bar.update(1)
+        except KeyboardInterrupt:
+            interrupted = True
+    if points:
+        from convsram.plot import sweep_plot
+        sweep_plot(points, names, plot_path, title=f"{args.images} test images per chip")
+    print(f"{'interrupted: kept' if interrupted else 'wrote'} {len(points)} of {total} points to {args.out}"
+          + (f" and {plot_path}" if points else ""))
+    knob = names[0] if names else None
+    for row in summarise(points, knob):
+        label = f"{knob}={row['value']}" if knob else "nominal"
+        print(f"  {label:32s} chips {row['chips']:3d}  mean {100 * row['mean']:6.2f} %  "
+              f"p5 {100 * row['p5']:6.2f} %  p95 {100 * row['p95']:6.2f} %  min {100 * row['min']:6.2f} %")
+    return 130 if interrupted else 0
+
+
+# --- config ------------------------------------------------------------------------------------
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chip", choices=("ideal", "nominal", "harsh"), default="nominal",
+                   help="preset to write (default nominal)")
+    p.add_argument("--out", type=Path, help="write the preset as TOML here")
+    p.add_argument("--check", type=Path, help="validate a TOML file and print the resulting config")
+    p.add_argument("--fields", action="store_true", help="list every field with unit, range and source")
+
+
+@command("config", "Write, check or explain chip configuration TOML files.", _config_args)
+def run_config(args: argparse.Namespace) -> int:
+    from core.config import ChipConfig, field_info
+    from core.configfile import dumps, load_config, preset, save_config
+
+    if args.fields:
+        for name in ChipConfig.__dataclass_fields__:
+            i = field_info(name)
+            print(f"{name:24s} [{i['unit']}] {i['min']}..{i['max']}, default {i['default']}: {i['doc']}")
+        return 0
+    if args.check:
+        print(dumps(load_config(args.check)), end="")
+        return 0
+    config = preset(args.chip)
+    if args.out:
+        save_config(config, args.out)
+        print(f"wrote {args.out}")
+    else:
+        print(dumps(config), end="")
+    return 0

@@ -1,0 +1,117 @@
+"""Monte Carlo over chip instances (seeds) and a grid of non-ideality knobs, on all cores.
+
+Results arrive one (knob setting, seed) point at a time, so an interrupted sweep keeps what finished.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.config import ChipConfig
+from core.evaluate import evaluate
+from core.mnist import load
+from core.network import load_model
+
+
+@dataclass(frozen=True)
+class Point:
+    knobs: dict[str, Any]
+    seed: int
+    accuracy: float
+    images: int
+    energy_per_image_pj: float
+
+
+def grid(knobs: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the knob values (the empty grid is one point: the base config)."""
+    names = list(knobs)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*knobs.values())]
+
+
+def parse_knob(text: str) -> tuple[str, list[Any]]:
+    """'cap_mismatch_sigma=0,0.02,0.05' -> ('cap_mismatch_sigma', [0.0, 0.02, 0.05]) (validated)."""
+    if "=" not in text:
+        raise ValueError(f"--knob {text!r}: write NAME=V1,V2,... e.g. cap_mismatch_sigma=0,0.02,0.05")
+    name, _, values = text.partition("=")
+    name = name.strip()
+    if name not in ChipConfig.__dataclass_fields__:
+        raise ValueError(f"--knob: unknown ChipConfig field {name!r}")
+    out: list[Any] = []
+    for v in values.split(","):
+        v = v.strip()
+        try:
+            out.append(v.lower() in ("1", "true", "on") if name == "ktc_noise" else float(v))
+        except ValueError:
+            raise ValueError(f"--knob {name}: {v!r} is not a number") from None
+    ChipConfig().with_(**{name: out[0]})  # validate early: raises ValueError naming the field
+    for value in out[1:]:
+        ChipConfig().with_(**{name: value})
+    return name, out
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init(model_path: str | None, mnist_dir: str | None, images: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _STATE["model"] = load_model(model_path) if model_path else load_model(_default_model())
+    data = load("test", mnist_dir, limit=images)
+    _STATE["images"], _STATE["labels"] = data.images, data.labels
+
+
+def _default_model() -> Path:
+    from core.paths import DEFAULT_MODEL
+    return DEFAULT_MODEL
+
+
+def _run(task: tuple[dict[str, Any], dict[str, Any], int]) -> Point:
+    base, knobs, seed = task
+    config = ChipConfig(**{**base, **knobs})
+    r = evaluate(_STATE["model"], _STATE["images"], _STATE["labels"], config, seed)
+    return Point(knobs=knobs, seed=seed, accuracy=r["accuracy"], images=r["images"],
+                 energy_per_image_pj=r["energy_per_image_pj"])
+
+
+def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int], images: int,
+          model_path: Path | str | None = None, mnist_dir: Path | str | None = None, workers: int = 0,
+          on_point: Callable[[Point], None] | None = None) -> Iterator[Point]:
+    """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores."""
+    tasks = [(base.to_dict(), k, int(s)) for k in grid(knobs) for s in seeds]
+    workers = workers or mp.cpu_count()
+    args = (str(model_path) if model_path else None, str(mnist_dir) if mnist_dir else None, images)
+    if workers == 1:
+        _init(*args)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for t in tasks:
+            yield _run(t)
+        return
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    pool = ctx.Pool(workers, initializer=_init, initargs=args)
+    try:
+        yield from pool.imap_unordered(_run, tasks)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def summarise(points: Sequence[Point], knob: str | None) -> list[dict[str, Any]]:
+    """Per value of `knob` (or overall): chips, mean accuracy, 5th and 95th percentiles."""
+    groups: dict[Any, list[float]] = {}
+    for p in points:
+        groups.setdefault(p.knobs.get(knob) if knob else None, []).append(p.accuracy)
+    out = []
+    for value in sorted(groups, key=lambda v: (v is None, v)):
+        acc = np.array(groups[value])
+        out.append({"value": value, "chips": acc.size, "mean": float(acc.mean()),
+                    "p5": float(np.percentile(acc, 5)), "p95": float(np.percentile(acc, 95)),
+                    "min": float(acc.min())})
+    return out
