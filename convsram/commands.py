@@ -62,4 +62,5 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+import convsram.cmd_gui  # noqa: E402,F401  (registers app, snapshot)
 from convsram import cmd_eval  # noqa: E402,F401  (registers eval, sweep, config)

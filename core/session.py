@@ -100,6 +100,7 @@ class SessionStats:
     images: set[int] = field(default_factory=set)
     correct: set[int] = field(default_factory=set)
     energy_pj: dict[str, float] = field(default_factory=energy.empty_ledger)  # completed images
+    history: list[tuple[int, int, int]] = field(default_factory=list)  # (image, prediction, label), in order
 
     @property
     def accuracy(self) -> float | None:
@@ -348,6 +349,7 @@ class Session:
         run = self.current
         if self.frame == run.n_frames - 1 and run.image not in self.stats.images:
             self.stats.images.add(run.image)
+            self.stats.history.append((run.image, run.prediction, run.label))
             if run.prediction == run.label:
                 self.stats.correct.add(run.image)
             for ci, c in enumerate(COMPONENTS):

@@ -1,0 +1,147 @@
+"""Entry points: the interactive app and the headless snapshot. Qt is imported here, lazily, so the
+command line stays fast and the offscreen platform can be chosen before Qt loads."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.mnist import DataError
+from core.session import Session
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where to put the session: image, and optionally a layer name and an invocation within it."""
+
+    image: int | None = None
+    layer: str | None = None
+    step: int | None = None
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1920x1080' -> (1920, 1080); ValueError (one line) otherwise."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"--size must be WIDTHxHEIGHT in pixels, e.g. 1920x1080; got {text!r}")
+    w, h = int(parts[0]), int(parts[1])
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise ValueError(f"--size {w}x{h} out of range: width 320..7680, height 240..4320 pixels")
+    return w, h
+
+
+def place_session(session: Session, pos: Position) -> None:
+    """Move `session` to `pos`; ValueError (one line) for an image, layer or step that does not exist."""
+    image = session.image if pos.image is None else pos.image
+    if not 0 <= image < len(session.data):
+        raise ValueError(f"--image {image} out of range: the data set has images 0..{len(session.data) - 1}")
+    session.run("goto", image)
+    names = [s.name for s in session.model.layers]
+    if pos.layer is None:
+        if pos.step is not None:
+            if not 0 <= pos.step < session.current.n_frames:
+                raise ValueError(f"--step {pos.step} out of range 0..{session.current.n_frames - 1} "
+                                 "(invocations of the image; give --layer to count within a layer)")
+            session.run("frame", pos.step)
+        return
+    if pos.layer not in names:
+        raise ValueError(f"--layer {pos.layer!r} is not a layer of the model; layers: {', '.join(names)}")
+    li = names.index(pos.layer)
+    run = session.current
+    start = run.layer_start[li]
+    count = (run.layer_start[li + 1] if li + 1 < len(names) else run.n_frames) - start
+    step = pos.step or 0
+    if not 0 <= step < count:
+        raise ValueError(f"--step {step} out of range: {pos.layer} has invocations 0..{count - 1}")
+    session.run("frame", start + step)
+
+
+def open_session(model: Path | None, mnist: Path | None, seed: int,
+                 image: int) -> tuple[Session | None, str | None]:
+    """The session, or None and the one-line reason it cannot be opened."""
+    try:
+        return Session.open(model, mnist, seed=seed, image=image), None
+    except (DataError, ValueError) as exc:
+        return None, str(exc)
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _application() -> object:
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(sys.argv[:1])
+        app.setApplicationName("convsram")
+        app.setOrganizationName("convsram")
+        app.setStyle("Fusion")
+    return app
+
+
+def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0, image: int | None = None,
+            play: bool = True) -> int:
+    """Open the main window and run the event loop; returns the exit status."""
+    if not _has_display():
+        raise ValueError("no display found (DISPLAY / WAYLAND_DISPLAY unset); run on a desktop, or render "
+                         "a picture with `convsram snapshot --out FILE.png`")
+    app = _application()
+    from gui.main_window import MainWindow, remembered_image
+
+    start = remembered_image(0) if image is None else image
+    session, error = open_session(model, mnist, seed, start)
+    if session is not None and image is not None and not 0 <= image < len(session.data):
+        raise ValueError(f"--image {image} out of range: the data set has images 0..{len(session.data) - 1}")
+    window = MainWindow(session, error, model_path=model, mnist_dir=mnist, seed=seed)
+    window.show()
+    if play and session is not None:
+        window.player.set_playing(True)
+    return int(app.exec())  # type: ignore[attr-defined]
+
+
+def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Position(),
+             model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
+    """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen; returns the path."""
+    out = Path(out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out must name a .png file, got {out}")
+    if not out.parent.exists():
+        raise ValueError(f"--out: folder {out.parent} does not exist")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    session = Session.open(model, mnist, seed=seed)  # DataError: one line saying what is missing
+    place_session(session, pos)
+    app = _application()
+    from PySide6 import QtCore
+
+    from gui.main_window import MIN_SIZE, MainWindow
+
+    w, h = size
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
+    try:
+        window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(w, h)
+        window.apply_scale()
+        window.show()
+        for _ in range(3):
+            app.processEvents()  # type: ignore[attr-defined]
+        window.refresh()
+        app.processEvents()  # type: ignore[attr-defined]
+        pixmap = window.grab()
+        if (pixmap.width(), pixmap.height()) != (w, h):
+            pixmap = pixmap.scaled(w, h)
+        if not pixmap.save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+    finally:
+        window.close()
+        window.deleteLater()
+    return out

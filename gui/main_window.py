@@ -1,0 +1,458 @@
+"""The main window: the dashboard of views around one :class:`core.session.Session`, its actions
+(menus, buttons and keys all trigger the same QAction), playback and the status bar.
+
+Data flow: every user action is a session command; the display timer (``TICK_MS``) lets the player
+move the session on, then renders the latest frame once if anything changed. Views are built once
+and only update their items.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core.mnist import DataError
+from core.session import Frame, Session
+from gui import theme
+from gui.help import ABOUT, ShortcutsDialog
+from gui.player import Player
+from gui.prefetch import Prefetcher
+from gui.problem_page import ProblemPage
+from gui.settings import open_settings, read_int
+from gui.transport import LAYER_PER_FRAME, TransportBar
+from gui.views.array_view import ArrayView
+from gui.views.energy_view import EnergyView
+from gui.views.input_view import InputView
+from gui.views.outputs import OutputView
+from gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_text
+from gui.views.result_view import ResultView
+from gui.views.signals import CodesView, DiffView, HistogramView, LayerRanges, LinesView, layer_ranges
+from gui.views.where_view import WhereView
+
+TICK_MS = 16
+MIN_SIZE = (960, 540)
+DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
+
+# name -> (menu, text, shortcuts)
+ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "open_model": ("&File", "Open model…", ("Ctrl+O",)),
+    "open_mnist": ("&File", "Open MNIST folder…", ()),
+    "screenshot": ("&File", "Save screenshot…", ("Ctrl+S",)),
+    "quit": ("&File", "Quit", ("Ctrl+Q",)),
+    "play": ("&Playback", "Play / pause", ("Space",)),
+    "step": ("&Playback", "Step forward one invocation", ("Right",)),
+    "back": ("&Playback", "Step back one invocation", ("Left",)),
+    "next_layer": ("&Playback", "Next layer", ("PgDown",)),
+    "prev_layer": ("&Playback", "Previous layer (or start of this one)", ("PgUp",)),
+    "first": ("&Playback", "First invocation of the image", ("Home",)),
+    "last": ("&Playback", "Last invocation of the image (the answer)", ("End",)),
+    "next_image": ("&Playback", "Next image", ("Down", "Ctrl+Right")),
+    "prev_image": ("&Playback", "Previous image", ("Up", "Ctrl+Left")),
+    "goto_image": ("&Playback", "Go to image…", ("Ctrl+G",)),
+    "faster": ("&Playback", "Faster", ("+", "=")),
+    "slower": ("&Playback", "Slower", ("-",)),
+    "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
+    "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
+    "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
+    "about": ("&Help", "About convsram", ()),
+}
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The app. `session` None means the model or data could not be loaded: `error` says why."""
+
+    rendered = QtCore.Signal()
+
+    def __init__(self, session: Session | None = None, error: str | None = None, *,
+                 remember: bool = True, model_path: Path | None = None, mnist_dir: Path | None = None,
+                 seed: int = 0) -> None:
+        super().__init__()
+        configure_pyqtgraph()
+        theme.set_scale(1.0)  # built at design size; apply_scale rescales to the window
+        self.setWindowTitle("convsram — Conv-SRAM in-memory computing, live")
+        self.setStyleSheet(theme.stylesheet())
+        set_font(self, theme.BASE_PX)
+        self.setMinimumSize(*MIN_SIZE)
+        self.remember = remember
+        self.model_path, self.mnist_dir, self.seed = model_path, mnist_dir, seed
+        self.session: Session | None = None
+        self.frame: Frame | None = None
+        self.render_ms: list[float] = []  # recent render times (the benchmark reads them)
+        self._dirty = True
+        self._rendered_key: tuple | None = None
+        self._ranges: tuple[tuple, LayerRanges] | None = None
+        self._image_shown: tuple | None = None
+
+        self.actions = self._make_actions()
+        self._make_menus()
+        self.prefetcher = Prefetcher(None, self)
+        self.player = Player(self.prefetcher, self)
+        self.player.playingChanged.connect(self._on_playing)
+        self.prefetcher.ready.connect(self._on_prefetched)
+        self.prefetcher.failed.connect(self._on_prefetch_failed)
+
+        self.stack = QtWidgets.QStackedWidget()
+        self.dashboard = self._make_dashboard()
+        self.problem = ProblemPage()
+        self.problem.openModel.connect(self.actions["open_model"].trigger)
+        self.problem.openMnist.connect(self.actions["open_mnist"].trigger)
+        self.problem.retry.connect(self._reopen)
+        self.stack.addWidget(self.dashboard)
+        self.stack.addWidget(self.problem)
+        self.setCentralWidget(self.stack)
+        self._make_status_bar()
+
+        self._scale = 1.0
+        self._scale_timer = QtCore.QTimer(self)
+        self._scale_timer.setSingleShot(True)
+        self._scale_timer.setInterval(120)
+        self._scale_timer.timeout.connect(self.apply_scale)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+
+        settings = open_settings() if remember else None
+        if settings is not None:
+            geometry = settings.value("geometry")
+            if isinstance(geometry, QtCore.QByteArray | bytes) and not self.restoreGeometry(geometry):
+                self.resize(1600, 950)
+            elif geometry is None:
+                self.resize(1600, 950)
+            speed = settings.value("speed")
+            if speed is not None:
+                try:
+                    self.transport.set_speed(float(speed))
+                except (TypeError, ValueError):
+                    pass
+        else:
+            self.resize(1600, 950)
+        self.player.set_speed(self.transport.speed_value())
+        if session is not None:
+            self.set_session(session)
+        else:
+            self.show_problem(error or "no model or data loaded")
+        self.timer.start()
+
+    # --- construction ---------------------------------------------------------------------------------
+    def _make_actions(self) -> dict[str, QtGui.QAction]:
+        out = {}
+        for name, (_, text, keys) in ACTIONS.items():
+            a = QtGui.QAction(text, self)
+            a.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(lambda _checked=False, n=name: self.do(n))
+            out[name] = a
+        out["ideal"].setCheckable(True)
+        out["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
+        return out
+
+    def _make_menus(self) -> None:
+        menus: dict[str, QtWidgets.QMenu] = {}
+        for name, (menu, _, _) in ACTIONS.items():
+            if menu not in menus:
+                menus[menu] = self.menuBar().addMenu(menu)
+            m = menus[menu]
+            if name in ("quit", "goto_image", "faster", "first", "next_image"):
+                m.addSeparator()
+            m.addAction(self.actions[name])
+            self.addAction(self.actions[name])  # shortcuts work with the menu bar hidden too
+
+    def _make_dashboard(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        page.setObjectName("central")
+        outer = QtWidgets.QVBoxLayout(page)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(6)
+        self.where = WhereView()
+        outer.addWidget(self.where, 0)
+
+        self.input_view = InputView()
+        self.array_view = ArrayView()
+        self.array_view.hovered.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.lines_view, self.diff_view = LinesView(), DiffView()
+        self.codes_view, self.hist_view = CodesView(), HistogramView()
+        self.output_view = OutputView()
+        self.result_view = ResultView()
+        self.energy_view = EnergyView()
+        # stretch factors decide the proportions, not the widgets' size hints (Ignored policies)
+        ignored = QtWidgets.QSizePolicy.Policy.Ignored
+        for widget in (self.input_view, self.array_view, self.lines_view, self.diff_view, self.codes_view,
+                       self.hist_view, self.output_view):
+            widget.setSizePolicy(ignored, ignored)
+        for widget in (self.result_view, self.energy_view):
+            widget.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Maximum)
+
+        def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
+            """A container whose children share its space by stretch alone."""
+            holder = QtWidgets.QWidget()
+            holder.setSizePolicy(ignored, ignored)
+            lay = kind(holder)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(6)
+            for item, stretch in items:
+                lay.addWidget(item, stretch)
+            return holder
+
+        h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
+        center = box(v, (self.array_view, 40), (box(h, (self.lines_view, 1), (self.diff_view, 1)), 30),
+                     (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
+        right = box(v, (self.output_view, 1), (self.result_view, 0), (self.energy_view, 0))
+        outer.addWidget(box(h, (self.input_view, 19), (center, 52), (right, 29)), 1)
+
+        self.transport = TransportBar(self.actions)
+        self.transport.speedChanged.connect(self._on_speed)
+        self.transport.imageRequested.connect(lambda image: self.do("goto", image))
+        self.transport.scrubber.scrubbed.connect(lambda k: self.do("frame", k))
+        outer.addWidget(self.transport, 0)
+        return page
+
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_model = QtWidgets.QLabel()
+        self.status_chip = QtWidgets.QLabel()
+        self.status_play = QtWidgets.QLabel()
+        for w in (self.status_model, self.status_chip, self.status_play):
+            bar.addPermanentWidget(w)
+
+    # --- session --------------------------------------------------------------------------------------
+    def set_session(self, session: Session) -> None:
+        """Show `session` (replacing any other)."""
+        self.session = session
+        self.prefetcher.set_session(session)
+        self.player.set_session(session)
+        self.stack.setCurrentWidget(self.dashboard)
+        self._session_changed()
+        for name in ACTIONS:
+            self.actions[name].setEnabled(True)
+
+    def _session_changed(self) -> None:
+        """The chip, model or data changed: static parts of the views are redrawn."""
+        s = self.session
+        assert s is not None
+        self.array_view.set_session(s)
+        self.where.set_session(s)
+        self.actions["ideal"].setChecked(s.config.is_ideal())
+        name = Path(self.model_path).name if self.model_path else "lenet-bw.npz (shipped)"
+        set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
+        chip = "ideal" if s.config.is_ideal() else "nominal non-idealities"
+        set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
+        self._image_shown = None
+        self._ranges = None
+        self._dirty = True
+        self.refresh()
+
+    def show_problem(self, message: str) -> None:
+        """The model or data could not be loaded: say what and how to fix it."""
+        self.session = None
+        self.prefetcher.set_session(None)
+        self.player.set_session(None)
+        self.player.set_playing(False)
+        self.problem.set_problem(message)
+        self.stack.setCurrentWidget(self.problem)
+        for name in ACTIONS:
+            if name not in ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot"):
+                self.actions[name].setEnabled(False)
+        self.statusBar().showMessage(message)
+
+    def _open(self, model: Path | None, mnist: Path | None) -> None:
+        try:
+            session = Session.open(model, mnist, seed=self.seed)
+        except (DataError, ValueError) as exc:
+            self.model_path, self.mnist_dir = model, mnist
+            self.show_problem(str(exc))
+            return
+        self.model_path, self.mnist_dir = model, mnist
+        self.set_session(session)
+
+    @QtCore.Slot()
+    def _reopen(self) -> None:
+        self._open(self.model_path, self.mnist_dir)
+
+    # --- commands ---------------------------------------------------------------------------------------
+    def do(self, name: str, *args: object) -> None:
+        """Run a user action by name: window actions here, navigation as session commands."""
+        s = self.session
+        if name == "play":
+            self.player.toggle()
+        elif name == "faster":
+            self.transport.faster(1)
+        elif name == "slower":
+            self.transport.faster(-1)
+        elif name == "shortcuts":
+            ShortcutsDialog(self.actions, self).exec()
+        elif name == "about":
+            QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)
+        elif name == "quit":
+            self.close()
+        elif name == "screenshot":
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convsram.png",
+                                                            "PNG (*.png)")
+            if path:
+                self.grab().save(path, "PNG")
+        elif name == "open_model":
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", str(self.model_path or ""),
+                                                            "convsram model (*.npz)")
+            if path:
+                self._open(Path(path), self.mnist_dir)
+        elif name == "open_mnist":
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "MNIST folder", str(self.mnist_dir or ""))
+            if path:
+                self._open(self.model_path, Path(path))
+        elif s is None:
+            return
+        elif name == "goto_image":
+            last = len(s.data) - 1
+            image, ok = QtWidgets.QInputDialog.getInt(self, "Go to image", f"MNIST test image (0–{last})",
+                                                      s.image, 0, last)
+            if ok:
+                self.command("goto", image)
+        elif name == "ideal":
+            self.command("ideal", not s.config.is_ideal())
+        elif name == "new_chip":
+            self.command("seed", s.seed + 1)
+        else:
+            if name in ("step", "back", "frame"):
+                self.player.set_playing(False)  # stepping means looking closely
+            self.command(name, *args)
+
+    def command(self, name: str, *args: object) -> None:
+        """A session command; a bad argument shows in the status bar instead of raising."""
+        s = self.session
+        if s is None:
+            return
+        generation = s.generation
+        try:
+            s.run(name, *args)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return
+        if name in ("goto", "next_image", "prev_image"):
+            self.player.set_session(s)  # a jump restarts playback timing (no hold carried over)
+        if s.generation != generation:
+            self._session_changed()
+        self._dirty = True
+
+    # --- display ------------------------------------------------------------------------------------------
+    @QtCore.Slot()
+    def _tick(self) -> None:
+        if self.session is None:
+            return
+        moved = self.player.advance(time.perf_counter())
+        if moved or self._dirty:
+            self.refresh()
+        if self.player.waiting:
+            set_text(self.status_play, "waiting for the next image to be simulated…")
+
+    def refresh(self) -> None:
+        """Render the session's current frame now (no-op if it is already on screen)."""
+        s = self.session
+        if s is None:
+            return
+        self._dirty = False
+        key = (s.image, s.frame, s.generation, len(s.stats.images))
+        if key == self._rendered_key:
+            return
+        t0 = time.perf_counter()
+        f = s.frame_at()
+        self.frame = f
+        self._rendered_key = key
+        rkey = (f.image, f.place.layer, s.generation)
+        if self._ranges is None or self._ranges[0] != rkey:
+            self._ranges = (rkey, layer_ranges(s, f.image, f.place.layer))
+        ranges = self._ranges[1]
+        slots = s.config.adc_groups
+        self.where.show_frame(f, s)
+        self.input_view.show_frame(f, s)
+        self.array_view.show_frame(f)
+        self.lines_view.show_frame(f, ranges, slots)
+        self.diff_view.show_frame(f, ranges, slots, s)
+        self.codes_view.show_frame(f, ranges, slots)
+        self.hist_view.show_frame(f, s)
+        self.output_view.show_frame(f, s)
+        self.result_view.show_frame(f, s)
+        self.energy_view.show_frame(f, s)
+        self.transport.scrubber.set_value(f.index)
+        self.transport.set_image(f.image, len(s.data))
+        image_key = (f.image, s.generation)
+        if image_key != self._image_shown:
+            self._image_shown = image_key
+            run = s.current
+            names = [sp.name for sp in s.model.layers]
+            self.transport.scrubber.set_layers(run.layer_start, run.n_frames, names)
+            n = len(s.data)
+            self.prefetcher.request([(f.image + 1) % n, (f.image + 2) % n, (f.image - 1) % n])
+        self._update_play_status()
+        self.render_ms.append((time.perf_counter() - t0) * 1e3)
+        del self.render_ms[:-500]
+        self.rendered.emit()
+
+    def _update_play_status(self) -> None:
+        if self.player.playing:
+            speed = self.player.speed
+            rate = "a whole layer per frame" if speed == LAYER_PER_FRAME else f"{speed:g} invocations/s"
+            set_text(self.status_play, f"▶ playing at {rate}")
+        else:
+            set_text(self.status_play, "❚❚ paused — Space to play, ← → to step, F1 for all keys")
+
+    @QtCore.Slot(bool)
+    def _on_playing(self, playing: bool) -> None:
+        self.transport.set_playing(playing)
+        self._update_play_status()
+
+    @QtCore.Slot(float)
+    def _on_speed(self, speed: float) -> None:
+        self.player.set_speed(speed)
+        self._update_play_status()
+
+    @QtCore.Slot(int)
+    def _on_prefetched(self, image: int) -> None:
+        if self.player.waiting:
+            self._update_play_status()
+
+    @QtCore.Slot(int, str)
+    def _on_prefetch_failed(self, image: int, message: str) -> None:
+        self.statusBar().showMessage(f"simulating image {image} failed: {message}", 10000)
+
+    # --- scaling ----------------------------------------------------------------------------------------
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.isVisible():
+            self._scale_timer.start()  # rescale once the user stops dragging
+        else:
+            self.apply_scale()
+
+    def apply_scale(self) -> None:
+        """Scale fonts and fixed sizes with the window, so any size shows the same picture."""
+        scale = min(self.width() / DESIGN_SIZE[0], self.height() / DESIGN_SIZE[1])
+        scale = min(max(scale, 0.5), 2.5)
+        if abs(scale - self._scale) < 0.01:
+            return
+        self._scale = scale
+        theme.set_scale(scale)
+        self.setStyleSheet(theme.stylesheet())
+        restyle(self)
+        self._rendered_key = None
+        self._dirty = True
+
+    # --- life cycle ---------------------------------------------------------------------------------------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.timer.stop()
+        self.player.set_playing(False)
+        if self.remember:
+            settings = open_settings()
+            settings.setValue("geometry", self.saveGeometry())
+            settings.setValue("speed", self.player.speed)
+            if self.session is not None:
+                settings.setValue("image", self.session.image)
+            settings.sync()
+        self.prefetcher.stop()
+        super().closeEvent(event)
+
+
+def remembered_image(default: int = 0) -> int:
+    """The image the last run ended on."""
+    return read_int(open_settings(), "image", default)

@@ -1,0 +1,1 @@
+"""The dashboard's views; each renders part of a :class:`core.session.Frame` and owns no simulation."""

@@ -1,0 +1,147 @@
+"""Energy and time counters: this invocation, this layer, this image, the session, by component;
+throughput efficiency and the saving against named digital baselines. Every figure's tooltip says
+where its number comes from (core.energy's tables and their sources)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from core import energy
+from core.session import Frame, Session
+from gui import theme
+from gui.views.plotting import Panel, set_font, set_text
+
+COLUMNS = ("invocation", "layer", "image", "session")
+COLUMN_TIPS = (
+    "Energy of the current invocation alone (one DAC conversion per active row, charge sharing on the "
+    "evaluated columns, one ADC conversion per evaluated column); digital periphery spread evenly over "
+    "the layer's invocations",
+    "Energy of the current layer for this image, from its first invocation up to this one",
+    "Energy of this image from its first invocation up to this one",
+    "Every image completed in this session, plus this image so far, plus the one-time weight write",
+)
+
+
+def _sources(*names: str, table: dict[str, energy.Entry] = energy.ENERGY_TABLE) -> str:
+    return "\n".join(f"• {n}: {table[n].value:g} {table[n].unit} — {table[n].source}" for n in names)
+
+
+COMPONENT_TIPS = {
+    "dac": "Row DACs: a fixed part per active row plus recharging the row line, C·VDD·ΔV.\n"
+           + _sources("dac_fixed", "dac_row_cap"),
+    "array": "Array: word-line / steering drive per active row, precharge and share switches per evaluated "
+             "column, and recharging the discharged line segments (c_line·VDD·ΔV).\n"
+             + _sources("wordline", "column"),
+    "adc": "Integrating ADCs: a fixed part per conversion plus one ramp step per code (|code| steps).\n"
+           + _sources("adc_fixed", "adc_step"),
+    "digital": "Digital periphery off the array: adding tile partial codes, requantising (multiply + add), "
+               "max-pool and argmax compares, from the network's op counts.\n"
+               + _sources("add", "mult", "compare"),
+    "write": "Writing the weights into the array, once when the chip is programmed (all layers fit, so "
+             "weights never move).\n" + _sources("write_bit"),
+}
+
+
+def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
+           align: QtCore.Qt.AlignmentFlag = QtCore.Qt.AlignmentFlag.AlignRight) -> QtWidgets.QLabel:
+    lab = QtWidgets.QLabel(text)
+    set_font(lab, theme.BASE_PX, bold=bold, mono=mono)
+    lab.setWordWrap(align == QtCore.Qt.AlignmentFlag.AlignLeft and not mono)
+    lab.setAlignment(align | QtCore.Qt.AlignmentFlag.AlignVCenter)
+    if tip:
+        lab.setToolTip(tip)
+    return lab
+
+
+class EnergyView(Panel):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Energy and time", "", parent)
+        self.set_note("hover a figure for its source", theme.TEXT_DIM)
+        grid = QtWidgets.QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(3)
+        grid.addWidget(_label("", align=QtCore.Qt.AlignmentFlag.AlignLeft), 0, 0)
+        for j, (name, tip) in enumerate(zip(COLUMNS, COLUMN_TIPS, strict=True)):
+            lab = _label(name, tip, bold=True)
+            lab.setStyleSheet(f"color: {theme.TEXT_DIM};")
+            grid.addWidget(lab, 0, j + 1)
+        self.cells: dict[tuple[str, int], QtWidgets.QLabel] = {}
+        rows = [*energy.COMPONENTS, "total"]
+        for i, comp in enumerate(rows):
+            if comp == "total":
+                name, tip, color = "total", "Sum of the components above", theme.TEXT
+            else:
+                name, tip, color = theme.ENERGY_NAMES[comp], COMPONENT_TIPS[comp], theme.ENERGY_COLORS[comp]
+            lab = _label(f"<span style='color:{color}'>■</span> {name}", tip, bold=comp == "total",
+                         align=QtCore.Qt.AlignmentFlag.AlignLeft)
+            grid.addWidget(lab, i + 1, 0)
+            for j in range(len(COLUMNS)):
+                cell = _label("-", tip, bold=comp == "total", mono=True)
+                grid.addWidget(cell, i + 1, j + 1)
+                self.cells[(comp, j)] = cell
+        holder = QtWidgets.QWidget()
+        holder.setLayout(grid)
+        self.add(holder, 0)
+
+        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.time.setToolTip("150 ns per invocation [paper]; its split into phases is [assumed]:\n"
+                             + _sources("dac", "share", "sign", "ramp_step", "readout",
+                                        table=energy.TIME_TABLE))
+        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.efficiency.setToolTip("TOPS/W = 2 ops per multiply-accumulate × MACs / energy (pJ), counting "
+                                   "this image's MACs so far (rows × evaluated columns per invocation) and "
+                                   "its energy so far without the one-time weight write. The paper reports "
+                                   "28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns invocation].")
+        self.add(self.time, 0)
+        self.add(self.efficiency, 0)
+        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True)
+        self.saving_title.setToolTip("The factor depends on the baseline, so each is named. Baselines count "
+                                     "only the MACs; the chip's figure includes its DACs, ADCs and digital "
+                                     "periphery. [derived] Horowitz ISSCC 2014, scaled ×2.6 to 65 nm / "
+                                     "1.2 V.")
+        self.add(self.saving_title, 0)
+        self.savings: list[QtWidgets.QLabel] = []
+        for b in energy.baselines():
+            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+            lab.setToolTip(f"{b.name}: {b.pj_per_mac:.3f} pJ per MAC — {b.how}")
+            self.add(lab, 0)
+            self.savings.append(lab)
+        self.body.addStretch(1)
+        self._macs_cum = np.zeros(0)
+        self._macs_key: tuple | None = None
+        self.tops_per_w = 0.0
+
+    def _macs(self, session: Session) -> np.ndarray:
+        key = (id(session), session.generation)
+        if key != self._macs_key:
+            self._macs_key = key
+            each = [(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places]
+            self._macs_cum = np.cumsum(each)
+        return self._macs_cum
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        cols = (frame.energy, frame.energy_layer, frame.energy_image, frame.energy_session)
+        for j, values in enumerate(cols):
+            for comp in energy.COMPONENTS:
+                set_text(self.cells[(comp, j)], theme.fmt_energy(values[comp]))
+            set_text(self.cells[("total", j)], theme.fmt_energy(sum(values.values())))
+        per = energy.invocation_time_ns(session.config)
+        set_text(self.time, f"time {theme.fmt_time(frame.time_ns)} this image so far "
+                            f"({frame.index + 1} × {theme.fmt_time(per)})")
+        macs = float(self._macs(session)[frame.index])
+        chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
+        self.tops_per_w = energy.tops_per_w(macs, chip_pj)
+        stats = session.stats
+        done = len(stats.images)
+        if done:
+            per_image = sum(v for k, v in stats.energy_pj.items() if k != "write") / done
+            avg = f"{theme.fmt_energy(per_image)} per image (mean of {done})"
+        else:
+            avg = "per image: after the first image"
+        set_text(self.efficiency, f"{self.tops_per_w:.1f} TOPS/W so far · {avg}")
+        set_text(self.saving_title, f"saving vs digital baselines for the same {macs:,.0f} MACs:")
+        for lab, s in zip(self.savings, energy.savings(chip_pj, macs), strict=True):
+            x = float(s["saving_x"])
+            verdict = f"{x:.1f}× less" if x >= 1 else f"{1 / x:.1f}× more"
+            set_text(lab, f"<b>{verdict}</b> than a {s['baseline']}")

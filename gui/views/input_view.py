@@ -1,0 +1,164 @@
+"""The input side of the current invocation: the digit with the receptive field outlined, and the
+layer's own input (the window's codes for the first layer, the input feature maps for deeper ones)
+with the cells on the active rows lit in the DAC colour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from core.session import Frame, Session
+from gui import theme
+from gui.views import colormaps
+from gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
+from gui.views.plotting import Panel, Segments, make_image_plot, set_font
+
+MOSAIC_ASPECT = 1.0
+
+
+class InputView(Panel):
+    """Digit (top) and the layer input (bottom)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Input", "", parent)
+        self.digit_caption = QtWidgets.QLabel()
+        self.digit_caption.setObjectName("subtitle")
+        self.digit_caption.setWordWrap(True)
+        self.add(self.digit_caption, 0)
+        self.digit_plot, self.digit = make_image_plot()
+        self.digit.setLookupTable(colormaps.grey_lut())
+        self.field = Segments(theme.DAC, width=3)
+        self.digit_plot.getPlotItem().addItem(self.field)
+        self.add(self.digit_plot, 5)
+
+        self.layer_caption = QtWidgets.QLabel()
+        self.layer_caption.setObjectName("subtitle")
+        self.layer_caption.setWordWrap(True)
+        self.add(self.layer_caption, 0)
+        self.maps_plot, self.maps = make_image_plot()
+        self.window_box = Segments(theme.IDEAL, width=1, alpha=150)
+        self.active = Segments(theme.DAC, width=2)
+        mp = self.maps_plot.getPlotItem()
+        mp.addItem(self.window_box)
+        mp.addItem(self.active)
+        self.add(self.maps_plot, 6)
+        self.texts: list[pg.TextItem] = []
+        self._digit_key: tuple | None = None
+        self._maps_key: tuple | None = None
+        self._cols = 1
+        self.field_rect: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        self._show_digit(frame, session)
+        spec = session.model.layers[frame.place.layer]
+        if spec.kind == "conv" and session.shapes[frame.place.layer]["input"][2] == 1:
+            self._show_window(frame, session)
+        else:
+            self._show_maps(frame, session)
+
+    # --- the digit ----------------------------------------------------------------------------------
+    def _show_digit(self, frame: Frame, session: Session) -> None:
+        key = (frame.image, session.generation)
+        if key != self._digit_key:
+            self._digit_key = key
+            codes = session.run_image(frame.image).codes_in
+            self.digit.setImage(colormaps.to_index(codes, session.config.max_input), levels=(0, 255),
+                                autoLevels=False)
+            h, w = codes.shape
+            p = self.digit_plot.getPlotItem()
+            p.setXRange(-0.3, w + 0.3, padding=0)
+            p.setYRange(-0.3, h + 0.3, padding=0)
+        y0, y1, x0, x1 = session.receptive_field(frame)
+        self.field_rect = (y0, y1, x0, x1)
+        self.field.set_rects(np.array([x0]), np.array([y0]), x1 - x0, y1 - y0)
+        first = frame.place.layer == 0
+        what = "the window on the DAC rows" if first else "pixels the active rows depend on"
+        text = (f"MNIST test image #{frame.image} (28×28, {session.config.input_bits}-b codes) · "
+                f"<span style='color:{theme.DAC}'>□</span> {what}")
+        if self.digit_caption.text() != text:
+            self.digit_caption.setText(text)
+
+    # --- first layer: the window's codes -----------------------------------------------------------
+    def _show_window(self, frame: Frame, session: Session) -> None:
+        spec = session.model.layers[frame.place.layer]
+        k = spec.kernel
+        y, x = frame.place.window or (0, 0)
+        layer_in = session.layer_input(frame.place.layer, frame.image)
+        patch = layer_in[y:y + k, x:x + k].astype(float)
+        key = ("window", k)
+        if key != self._maps_key:
+            self._maps_key = key
+            self._ensure_texts(k * k)
+            p = self.maps_plot.getPlotItem()
+            p.setXRange(-0.3, k + 0.3, padding=0)
+            p.setYRange(-0.3, k + 0.3, padding=0)
+            self.maps.setLookupTable(colormaps.grey_lut())
+            self.window_box.clear_segments()
+            self.active.set_rects(np.array([0.0]), np.array([0.0]), float(k), float(k))
+        self.maps.setImage(colormaps.to_index(patch, session.config.max_input), levels=(0, 255),
+                           autoLevels=False)
+        for i, t in enumerate(self.texts):
+            if i < k * k:
+                v = int(patch.flat[i])
+                t.setText(str(v))
+                t.setColor(theme.BG if v > session.config.max_input * 0.55 else theme.TEXT)
+                t.setPos(i % k + 0.5, i // k + 0.5)
+                t.setVisible(True)
+            else:
+                t.setVisible(False)
+        caption = (f"{spec.name} input window {k}×{k} at (y, x) = ({y}, {x}): these {k * k} codes drive "
+                   f"DAC rows 0–{k * k - 1}")
+        if self.layer_caption.text() != caption:
+            self.layer_caption.setText(caption)
+
+    def _ensure_texts(self, n: int) -> None:
+        p = self.maps_plot.getPlotItem()
+        while len(self.texts) < n:
+            t = pg.TextItem("", anchor=(0.5, 0.5))
+            set_font(t, theme.BASE_PX, bold=True)
+            p.addItem(t)
+            self.texts.append(t)
+
+    # --- deeper layers: the input maps ---------------------------------------------------------------
+    def _show_maps(self, frame: Frame, session: Session) -> None:
+        layer = frame.place.layer
+        spec = session.model.layers[layer]
+        layer_in = session.layer_input(layer, frame.image)
+        if layer_in.ndim == 1:  # pragma: no cover - fc after fc is not an architecture we build
+            layer_in = layer_in[None, None, :]
+        h, w, c = layer_in.shape
+        key = ("maps", layer, frame.image, session.generation)
+        if key != self._maps_key:
+            self._maps_key = key
+            for t in self.texts:
+                t.setVisible(False)
+            self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
+            rows = -(-c // self._cols)
+            self.maps.setLookupTable(colormaps.grey_lut())
+            img = colormaps.to_index(mosaic(layer_in.astype(float), self._cols), session.config.max_input)
+            self.maps.setImage(img, levels=(0, 255), autoLevels=False)
+            p = self.maps_plot.getPlotItem()
+            p.setXRange(-0.3, self._cols * (w + GAP), padding=0)
+            p.setYRange(-0.3, rows * (h + GAP), padding=0)
+        mask = session.active_inputs(frame)
+        xs, ys = cell_rects(mask, self._cols)
+        self.active.set_rects(xs, ys, 1.0, 1.0)
+        prev = session.model.layers[layer - 1].name
+        if spec.kind == "conv":
+            k = spec.kernel
+            y, x = frame.place.window or (0, 0)
+            gy, gx = np.divmod(np.arange(c), self._cols)
+            self.window_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, float(k), float(k))
+            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output, pooled) · white: {k}×{k} window "
+                       f"at ({y}, {x}) · <span style='color:{theme.DAC}'>■</span> the {int(mask.sum())} "
+                       f"inputs of tile {frame.place.tile + 1}/{spec.n_tiles} on the DAC rows")
+        else:
+            self.window_box.clear_segments()
+            r0, r1 = frame.place.rows
+            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output, pooled), flattened to "
+                       f"{h * w * c} · <span style='color:{theme.DAC}'>■</span> inputs {r0}–{r1 - 1} of "
+                       f"tile {frame.place.tile + 1}/{spec.n_tiles} on the DAC rows")
+        if self.layer_caption.text() != caption:
+            self.layer_caption.setText(caption)
+

@@ -1,0 +1,222 @@
+"""Shared pyqtgraph set-up: one-time options, styled plots with labelled axes, panels, segment items."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gui import theme
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options, set once before any plot is made (row-major images: no transposes)."""
+    global _configured
+    if _configured:
+        return
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background=theme.PLOT_BG,
+                        foreground=theme.AXIS, useOpenGL=False)
+    _configured = True
+
+
+def font(size: int, bold: bool = False, mono: bool = False) -> QtGui.QFont:
+    """A font of design pixel size `size`, scaled to the window (theme.px)."""
+    f = QtGui.QFont("DejaVu Sans Mono" if mono else theme.FONT_FAMILY)
+    f.setPixelSize(theme.px(size))
+    f.setBold(bold)
+    return f
+
+
+# --- things sized in design pixels, re-applied when the window rescales ----------------------------
+def set_font(target: QtWidgets.QWidget | pg.TextItem, size: int, bold: bool = False,
+             mono: bool = False) -> None:
+    """Give a widget (or text item) a scaled font and remember it for :func:`restyle`."""
+    target._font_spec = (size, bold, mono)  # type: ignore[union-attr]
+    target.setFont(font(size, bold, mono))
+
+
+def set_size(widget: QtWidgets.QWidget, *, fixed_w: int | None = None, min_w: int | None = None,
+             min_h: int | None = None) -> None:
+    """Design-pixel widths/heights of a widget, remembered for :func:`restyle`."""
+    widget._size_spec = (fixed_w, min_w, min_h)  # type: ignore[attr-defined]
+    if fixed_w is not None:
+        widget.setFixedWidth(theme.px(fixed_w))
+    if min_w is not None:
+        widget.setMinimumWidth(theme.px(min_w))
+    if min_h is not None:
+        widget.setMinimumHeight(theme.px(min_h))
+
+
+def marker(symbol: str, size: int, color: str) -> pg.ScatterPlotItem:
+    """A scatter item whose symbol size follows the scale."""
+    item = pg.ScatterPlotItem(symbol=symbol, size=theme.px(size), brush=pg.mkBrush(color), pen=pg.mkPen(None))
+    item._size_spec = size  # type: ignore[attr-defined]
+    return item
+
+
+def set_axis_height(axis: pg.AxisItem, height: int) -> None:
+    axis._height_spec = height  # type: ignore[attr-defined]
+    axis.setHeight(theme.px(height))
+
+
+def style_axis(axis: pg.AxisItem, label: str | None) -> None:
+    axis._label_spec = label  # type: ignore[attr-defined]
+    axis.setPen(pg.mkPen(theme.AXIS, width=1))
+    axis.setTextPen(pg.mkPen(theme.TEXT_DIM))
+    axis.setStyle(tickFont=font(theme.TICK_PX), tickLength=-theme.px(5), autoExpandTextSpace=True,
+                  tickTextOffset=theme.px(4))
+    axis.enableAutoSIPrefix(False)
+    if label is not None:
+        axis.setLabel(label, **{"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
+
+
+def restyle(root: QtWidgets.QWidget) -> None:
+    """Re-apply every remembered design size under `root` at the current theme scale."""
+    for w in [root, *root.findChildren(QtWidgets.QWidget)]:
+        spec = getattr(w, "_font_spec", None)
+        if spec is not None:
+            w.setFont(font(*spec))
+        size = getattr(w, "_size_spec", None)
+        if size is not None:
+            set_size(w, fixed_w=size[0], min_w=size[1], min_h=size[2])
+        if isinstance(w, pg.PlotWidget):
+            p = w.getPlotItem()
+            for entry in p.axes.values():
+                axis = entry["item"]
+                if hasattr(axis, "_label_spec"):
+                    style_axis(axis, axis._label_spec)
+                if hasattr(axis, "_height_spec"):
+                    set_axis_height(axis, axis._height_spec)
+            for item in p.items:
+                if isinstance(item, pg.ScatterPlotItem) and hasattr(item, "_size_spec"):
+                    item.setSize(theme.px(item._size_spec))
+                elif isinstance(item, pg.TextItem) and hasattr(item, "_font_spec"):
+                    item.setFont(font(*item._font_spec))
+
+
+def make_plot(x_label: str | None, y_label: str | None, parent: QtWidgets.QWidget | None = None,
+              grid: bool = True) -> pg.PlotWidget:
+    """A PlotWidget for a live display: labelled axes, no mouse zoom or menu (a demo must not drift)."""
+    configure_pyqtgraph()
+    w = pg.PlotWidget(parent=parent)
+    w.setBackground(theme.PLOT_BG)
+    p = w.getPlotItem()
+    p.setMouseEnabled(False, False)
+    p.setMenuEnabled(False)
+    p.hideButtons()
+    p.vb.setDefaultPadding(0.02)
+    for name, label in (("bottom", x_label), ("left", y_label)):
+        style_axis(p.getAxis(name), label)
+    if grid:
+        p.showGrid(x=False, y=True, alpha=0.25)
+    w.setMinimumSize(120, 90)
+    return w
+
+
+def make_image_plot(parent: QtWidgets.QWidget | None = None) -> tuple[pg.PlotWidget, pg.ImageItem]:
+    """A PlotWidget showing one image with no axes, aspect locked, y down (row 0 at the top)."""
+    w = make_plot(None, None, parent, grid=False)
+    p = w.getPlotItem()
+    for name in ("bottom", "left"):
+        p.hideAxis(name)
+    p.vb.invertY(True)
+    p.vb.setAspectLocked(True)
+    p.vb.setDefaultPadding(0.01)
+    img = pg.ImageItem(axisOrder="row-major")
+    p.addItem(img)
+    return w, img
+
+
+class Segments(pg.PlotCurveItem):
+    """Many straight segments in one item (connect='pairs'): markers, outlines, grid lines."""
+
+    def __init__(self, color: str, width: float = 1.0,
+                 style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine, alpha: int = 255) -> None:
+        pen = pg.mkPen(theme.rgba(color, alpha), width=width, style=style)
+        pen.setCosmetic(True)
+        super().__init__(pen=pen, connect="pairs", antialias=False)
+
+    def set_segments(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> None:
+        x = np.empty(2 * len(x0))
+        y = np.empty(2 * len(x0))
+        x[0::2], x[1::2], y[0::2], y[1::2] = x0, x1, y0, y1
+        self.setData(x, y, connect="pairs")
+
+    def set_rects(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | float, h: np.ndarray | float) -> None:
+        """Outlines of rectangles with corners (x, y) and size (w, h)."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        w, h = np.broadcast_to(w, x.shape).astype(float), np.broadcast_to(h, x.shape).astype(float)
+        x0 = np.concatenate([x, x + w, x + w, x])
+        y0 = np.concatenate([y, y, y + h, y + h])
+        x1 = np.concatenate([x + w, x + w, x, x])
+        y1 = np.concatenate([y, y + h, y + h, y])
+        self.set_segments(x0, y0, x1, y1)
+
+    def clear_segments(self) -> None:
+        self.setData([], [])
+
+
+def bars(color: str, alpha: int = 255) -> pg.BarGraphItem:
+    """A single-brush bar item (the fast path); update with set_bars."""
+    item = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(theme.rgba(color, alpha)),
+                           pen=pg.mkPen(None))
+    return item
+
+
+class Panel(QtWidgets.QFrame):
+    """A titled dark panel: title line (with an optional right-hand note), a subtitle, the content."""
+
+    def __init__(self, title: str, subtitle: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 6)
+        lay.setSpacing(2)
+        head = QtWidgets.QHBoxLayout()
+        head.setSpacing(8)
+        self.title = QtWidgets.QLabel(title)
+        self.title.setObjectName("title")
+        self.note = QtWidgets.QLabel("")
+        self.note.setObjectName("title")
+        self.note.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.note)
+        lay.addLayout(head)
+        self.subtitle = QtWidgets.QLabel(subtitle)
+        self.subtitle.setObjectName("subtitle")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setVisible(bool(subtitle))
+        lay.addWidget(self.subtitle)
+        self.body = QtWidgets.QVBoxLayout()
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(4)
+        lay.addLayout(self.body, 1)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+        """Word-wrapped captions must not make the panel claim height: stretch factors decide."""
+        return False
+
+    def add(self, widget: QtWidgets.QWidget, stretch: int = 1) -> QtWidgets.QWidget:
+        self.body.addWidget(widget, stretch)
+        return widget
+
+    def set_subtitle(self, text: str) -> None:
+        if text != self.subtitle.text():
+            self.subtitle.setText(text)
+            self.subtitle.setVisible(bool(text))
+
+    def set_note(self, text: str, color: str = theme.TEXT) -> None:
+        if text != self.note.text():
+            self.note.setText(text)
+        if color != getattr(self, "_note_color", None):  # style sheets are costly: set on change only
+            self._note_color = color
+            self.note.setStyleSheet(f"color: {color};")
+
+
+def set_text(label: QtWidgets.QLabel, text: str) -> None:
+    """setText only when the text changed (a changed label repaints and may re-layout)."""
+    if label.text() != text:
+        label.setText(text)

@@ -1,0 +1,87 @@
+"""The chip's answer: predicted digit, true label, verdict, running accuracy, recent images."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from core.session import Frame, Session
+from gui import theme
+from gui.views.plotting import Panel, set_font, set_size, set_text
+
+HISTORY = 14
+
+
+class ResultView(Panel):
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("The chip's answer", "", parent)
+        row = QtWidgets.QHBoxLayout()
+        row.setSpacing(16)
+        self.predicted = QtWidgets.QLabel("?")
+        set_font(self.predicted, theme.HUGE_PX, bold=True)
+        self.predicted.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        set_size(self.predicted, min_w=90)
+        self.predicted.setToolTip("The class with the highest score after the fc layer: the chip's answer")
+        row.addWidget(self.predicted)
+        col = QtWidgets.QVBoxLayout()
+        col.setSpacing(2)
+        self.caption = QtWidgets.QLabel()
+        set_font(self.caption, theme.BASE_PX)
+        self.truth = QtWidgets.QLabel()
+        set_font(self.truth, theme.TITLE_PX + 3, bold=True)
+        self.verdict = QtWidgets.QLabel()
+        set_font(self.verdict, theme.TITLE_PX + 3, bold=True)
+        for w in (self.caption, self.truth, self.verdict):
+            col.addWidget(w)
+        row.addLayout(col, 1)
+        holder = QtWidgets.QWidget()
+        holder.setLayout(row)
+        self.add(holder, 0)
+        self.accuracy = QtWidgets.QLabel()
+        set_font(self.accuracy, theme.BASE_PX + 1, bold=True)
+        self.accuracy.setToolTip("Images whose last invocation was reached in this session, and how many of "
+                                 "them the chip classified correctly")
+        self.add(self.accuracy, 0)
+        self.history = QtWidgets.QLabel()
+        set_font(self.history, theme.BASE_PX)
+        self.history.setToolTip("The most recent images completed in this session: chip's answer / "
+                                "true label")
+        self.add(self.history, 0)
+        self.body.addStretch(1)
+        self._pred_color = ""
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        stats = session.stats
+        if frame.final:
+            pred = frame.prediction
+            ok = pred == frame.label
+            set_text(self.predicted, str(pred))
+            self._color(theme.PREDICTED)
+            set_text(self.caption, f"image #{frame.image}: the chip says")
+            set_text(self.truth, f"true label {frame.label}")
+            verdict = (f"<span style='color:{theme.CORRECT}'>✓ correct</span>" if ok
+                       else f"<span style='color:{theme.WRONG}'>✗ wrong</span>")
+            set_text(self.verdict, verdict)
+        else:
+            set_text(self.predicted, "?")
+            self._color(theme.TEXT_DIM)
+            set_text(self.caption, f"image #{frame.image}: computing")
+            set_text(self.truth, f"true label {frame.label}")
+            set_text(self.verdict, f"<span style='color:{theme.TEXT_DIM}'>layer {frame.layer_name}, "
+                                   f"{frame.index + 1} / {frame.n_frames}</span>")
+        n, right = len(stats.images), len(stats.correct)
+        if n:
+            set_text(self.accuracy, f"running accuracy {right} / {n} = {100 * right / n:.1f} %  "
+                                    f"(images completed this session)")
+        else:
+            set_text(self.accuracy, "running accuracy: no image completed yet this session")
+        items = []
+        for _image, pred, label in stats.history[-HISTORY:]:
+            color = theme.CORRECT if pred == label else theme.WRONG
+            items.append(f"<span style='color:{color}'>{pred}</span><span style='color:{theme.TEXT_DIM}'>"
+                         f"/{label}</span>")
+        set_text(self.history, ("recent (chip/label): " + " ".join(items)) if items else "")
+
+    def _color(self, color: str) -> None:
+        if color != self._pred_color:
+            self._pred_color = color
+            self.predicted.setStyleSheet(f"color: {color};")

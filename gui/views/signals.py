@@ -1,0 +1,250 @@
+"""The analog signals of one invocation, column by column: line voltages, their difference, ADC codes,
+and the layer's pre-ADC histogram against the ADC range.
+
+The x axis of the column plots is the evaluated column (labelled with its array column number); the
+y ranges are fixed per (image, layer) from everything that layer did, so the bars move and the axes
+stay still.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from core.session import Frame, Session
+from gui import theme
+from gui.views.plotting import Panel, Segments, bars, make_plot, marker
+
+BAR_W = 0.62
+TICK_HALF = 0.42
+
+
+@dataclass(frozen=True)
+class LayerRanges:
+    """Robust extents of one layer's signals over a whole image, for steady axes (the rare outlier
+    beyond them is cut at the plot's edge)."""
+
+    v_half: float  # half-height of the line-voltage window around each invocation's mean, V
+    diff_mv: float  # |V_N - V_P| covering 98 % of the layer's conversions, mV
+    code_lo: int
+    code_hi: int
+
+
+def layer_ranges(session: Session, image: int, layer: int) -> LayerRanges:
+    run = session.run_image(image)
+    recs = [r for (li, _, _), r in run.records.items() if li == layer]
+    dev = []
+    for r in recs:
+        v = np.concatenate([r.v_p, r.v_n], axis=1)
+        dev.append(np.abs(v - v.mean(axis=1, keepdims=True)).max(axis=1))
+    d = np.concatenate([np.concatenate([r.diff.ravel(), r.ideal_diff.ravel()]) for r in recs])
+    c = np.concatenate([np.concatenate([r.codes.ravel(), r.ideal_codes.ravel()]) for r in recs])
+    half = float(np.percentile(np.concatenate(dev), 99.5)) * 1.25
+    return LayerRanges(max(half, 2e-4), float(np.percentile(np.abs(d), 98) * 1e3),
+                       int(np.floor(np.percentile(c, 0.25))), int(np.ceil(np.percentile(c, 99.75))))
+
+
+def _column_axis(plot: pg.PlotWidget, columns: np.ndarray, slots: int) -> None:
+    """Ticks labelled with array column numbers, thinned so the labels never collide."""
+    per = 0.85 * plot.width() / max(slots, 1)  # the axis takes the rest
+    step = 1 if per >= 36 else 2 if per >= 18 else 4
+    plot.getPlotItem().getAxis("bottom").setTicks(
+        [[(j, str(int(c))) for j, c in enumerate(columns) if j % step == 0],
+         [(j, "") for j in range(len(columns)) if j % step]])
+    plot.getPlotItem().setXRange(-0.6, slots - 0.4, padding=0)
+
+
+def _ticks(item: Segments, y: np.ndarray) -> None:
+    j = np.arange(len(y), dtype=float)
+    item.set_segments(j - TICK_HALF, y, j + TICK_HALF, y)
+
+
+def _set_bars(item: pg.BarGraphItem, x: np.ndarray, h: np.ndarray) -> None:
+    item.setOpts(x=x, height=h, width=BAR_W)
+
+
+class LinesView(Panel):
+    """V_P (blue) and V_N (red) of every evaluated column after charge sharing, volts."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Line pair per column", "", parent)
+        self.plot = make_plot("evaluated column  (array column number)", "line voltage (V)")
+        p = self.plot.getPlotItem()
+        self.link = Segments(theme.TEXT_DIM, width=1, alpha=160)
+        p.addItem(self.link)
+        self.vp = marker("o", 12, theme.LINE_P)
+        self.vn = marker("s", 11, theme.LINE_N)
+        p.addItem(self.vp)
+        p.addItem(self.vn)
+        self.add(self.plot)
+        self.set_subtitle(f"<span style='color:{theme.LINE_P}'>●</span> V<sub>P</sub> &nbsp; "
+                          f"<span style='color:{theme.LINE_N}'>■</span> V<sub>N</sub> after charge sharing · "
+                          "window centred on this invocation, height fixed per layer")
+        self.setToolTip("Each line of a column's pair is precharged, then its cells' segments share charge: "
+                        "a +1 cell puts its row's DAC voltage on the P side, a −1 cell on the N side, so "
+                        "each line settles at the average of what its cells hold (kT/C noise included).")
+        self._range: tuple | None = None
+
+    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int) -> None:
+        j = np.arange(len(frame.v_p), dtype=float)
+        self.vp.setData(x=j, y=frame.v_p)
+        self.vn.setData(x=j, y=frame.v_n)
+        self.link.set_segments(j, frame.v_p, j, frame.v_n)
+        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
+            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
+            _column_axis(self.plot, frame.place.columns, slots)
+        mid = float(np.concatenate([frame.v_p, frame.v_n]).mean())
+        self.plot.getPlotItem().setYRange(mid - ranges.v_half, mid + ranges.v_half, padding=0)
+
+
+class DiffView(Panel):
+    """V_N - V_P per evaluated column in mV, with the ideal chip's difference marked."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Line difference V_N − V_P", "", parent)
+        self.plot = make_plot("evaluated column  (array column number)", "V_N − V_P (mV)")
+        p = self.plot.getPlotItem()
+        self.pos = bars(theme.DIFF_POS)
+        self.neg = bars(theme.DIFF_NEG)
+        self.ideal = Segments(theme.IDEAL, width=2.5)
+        self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(theme.AXIS, width=1))
+        for item in (self.zero, self.pos, self.neg, self.ideal):
+            p.addItem(item)
+        self.add(self.plot)
+        self._range: tuple | None = None
+
+    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int, session: Session) -> None:
+        mv = frame.diff * 1e3
+        j = np.arange(len(mv), dtype=float)
+        up = mv >= 0
+        _set_bars(self.pos, j[up], mv[up])
+        _set_bars(self.neg, j[~up], mv[~up])
+        _ticks(self.ideal, frame.ideal_diff * 1e3)
+        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
+            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
+            _column_axis(self.plot, frame.place.columns, slots)
+            top = max(ranges.diff_mv, 2 * frame.adc_lsb * 1e3) * 1.15
+            self.plot.getPlotItem().setYRange(-top, top, padding=0)
+            cfg = session.config
+            n = len(frame.x)
+            unit_uv = cfg.dac_lsb / n * 1e6
+            ktc_mv = cfg.ktc_sigma(n) * 1e3 * np.sqrt(2)
+            self.set_subtitle(
+                f"<span style='color:{theme.DIFF_POS}'>■</span> &gt; 0 "
+                f"<span style='color:{theme.DIFF_NEG}'>■</span> &lt; 0 &nbsp; "
+                f"<b style='color:{theme.IDEAL}'>—</b> ideal · 1 ADC code = {frame.adc_lsb * 1e3:.2f} mV · "
+                f"Σw·x unit = {unit_uv:.0f} µV · kT/C σ ≈ {ktc_mv:.2f} mV")
+            self.setToolTip(f"V_N − V_P = dac_lsb / N · Σ w·x for an ideal chip (white marks). At N = "
+                            f"{n} rows one unit of Σ w·x is {unit_uv:.1f} µV, comparable to the kT/C noise "
+                            f"of the pair ({ktc_mv:.2f} mV rms): the central precision limit of charge-"
+                            f"domain computing. One ADC code of this layer is {frame.adc_lsb * 1e3:.3f} mV.")
+
+
+class CodesView(Panel):
+    """ADC output codes, green where they equal the ideal chip's, orange where not; ideal marked."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("ADC output codes", "", parent)
+        self.plot = make_plot("evaluated column  (array column number)", "ADC code (LSB)")
+        p = self.plot.getPlotItem()
+        self.ok = bars(theme.CODE_OK)
+        self.bad = bars(theme.CODE_BAD)
+        self.ideal = Segments(theme.IDEAL, width=2.5)
+        self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(theme.AXIS, width=1))
+        for item in (self.zero, self.ok, self.bad, self.ideal):
+            p.addItem(item)
+        self.add(self.plot)
+        self.set_subtitle(f"<span style='color:{theme.CODE_OK}'>■</span> equals ideal &nbsp; "
+                          f"<span style='color:{theme.CODE_BAD}'>■</span> differs from ideal &nbsp; "
+                          f"<b style='color:{theme.IDEAL}'>—</b> ideal chip's code")
+        self._range: tuple | None = None
+        self.mismatches = 0
+
+    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int) -> None:
+        c = frame.codes.astype(float)
+        j = np.arange(len(c), dtype=float)
+        same = frame.codes == frame.ideal_codes
+        _set_bars(self.ok, j[same], c[same])
+        _set_bars(self.bad, j[~same], c[~same])
+        _ticks(self.ideal, frame.ideal_codes.astype(float))
+        self.mismatches = int((~same).sum())
+        color = theme.CODE_BAD if self.mismatches else theme.CODE_OK
+        self.set_note(f"{self.mismatches} of {len(c)} differ from ideal", color)
+        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
+            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
+            _column_axis(self.plot, frame.place.columns, slots)
+            lo, hi = min(0, ranges.code_lo), max(2, ranges.code_hi)
+            pad = 0.08 * (hi - lo)
+            self.plot.getPlotItem().setYRange(lo - (pad if lo < 0 else 0), hi + pad, padding=0)
+
+
+LOG_FLOOR = -0.3  # log10 axis floor: a bin with one conversion still shows as a stub
+
+
+class HistogramView(Panel):
+    """Every ADC input of the layer for this image, in codes, against the ADC's range (log counts, so
+    the few saturating conversions in the tails stay visible)."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Pre-ADC values vs ADC range", "", parent)
+        self.plot = make_plot("ADC input (V_N − V_P) / LSB  (codes)", "conversions (count, log)")
+        p = self.plot.getPlotItem()
+        p.getAxis("left").setTicks([[(k, f"{10 ** k:,}") for k in range(0, 7)], []])
+        self.inside = bars(theme.HIST)
+        self.outside = bars(theme.SATURATED)
+        self.limits = Segments(theme.SATURATED, width=2, style=QtCore.Qt.PenStyle.DashLine)
+        self.current = Segments(theme.DAC, width=2)
+        for item in (self.inside, self.outside, self.limits, self.current):
+            p.addItem(item)
+        self.add(self.plot)
+        self._key: tuple | None = None
+        self.levels = np.zeros(0)
+        self.counts = np.zeros(0)
+        self.saturated = 0.0
+        self._top = 1.0
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        layer = frame.place.layer
+        key = (frame.image, layer, session.generation)
+        lo, hi = session.pre_adc_range(layer)
+        if key != self._key:
+            self._key = key
+            levels = session.run_image(frame.image).pre_adc(layer)
+            self.levels = levels
+            span_lo = min(lo, float(np.floor(levels.min()))) - 2
+            span_hi = max(hi, float(np.ceil(levels.max()))) + 2
+            width = max(1.0, np.ceil((span_hi - span_lo) / 110))
+            edges = np.arange(span_lo, span_hi + width, width)
+            counts, edges = np.histogram(levels, edges)
+            self.counts = counts
+            centres = 0.5 * (edges[:-1] + edges[1:])
+            out = (centres < lo - 0.5) | (centres > hi + 0.5)
+            some = counts > 0
+            logc = np.log10(np.maximum(counts, 1)) - LOG_FLOOR
+            for item, sel in ((self.inside, some & ~out), (self.outside, some & out)):
+                item.setOpts(x=centres[sel], y0=LOG_FLOOR, height=logc[sel], width=width * 0.92)
+            self._top = float(np.log10(max(counts.max(), 1))) + 0.35
+            p = self.plot.getPlotItem()
+            p.setXRange(edges[0], edges[-1], padding=0)
+            p.setYRange(LOG_FLOOR, self._top, padding=0)
+            self.limits.set_segments(np.array([lo - 0.5, hi + 0.5]), np.full(2, LOG_FLOOR),
+                                     np.array([lo - 0.5, hi + 0.5]), np.full(2, self._top))
+            self.saturated = float(((levels < lo - 0.5) | (levels > hi + 0.5)).mean()) if levels.size else 0.0
+            spec = session.model.layers[layer]
+            self.set_subtitle(
+                f"{levels.size:,} conversions of {spec.name}, this image · "
+                f"<span style='color:{theme.SATURATED}'>┆</span> range {lo}…{hi} · "
+                f"<span style='color:{theme.SATURATED}'>■</span> saturates · "
+                f"<span style='color:{theme.DAC}'>|</span> now")
+            self.setToolTip(f"Every ADC input (V_N − V_P in units of one ADC step) of {spec.name} for this "
+                            f"image. The ADC ({spec.mode} mode) outputs {lo}…{hi}; inputs beyond clip "
+                            "(saturate). Range use and saturation explain most accuracy loss.")
+            color = theme.SATURATED if self.saturated > 0.001 else theme.CODE_OK
+            self.set_note(f"{self.saturated * 100:.1f} % saturate", color)
+        now = frame.diff / frame.adc_lsb
+        span = self._top - LOG_FLOOR
+        base = np.full(now.size, LOG_FLOOR)
+        self.current.set_segments(now, base, now, base + 0.18 * span)

@@ -1,0 +1,149 @@
+"""'Where we are': image and label, a strip of the network's layers with the current one marked and
+its progress, invocation n of m, window position and tile."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core.session import Frame, Session
+from gui import theme
+from gui.views.plotting import font, set_font, set_size, set_text
+
+
+class LayerStrip(QtWidgets.QWidget):
+    """Boxes for the network's stages (input, layers, pooling, answer); the current layer lit, with a
+    bar showing how far it has got."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        set_size(self, min_h=54)
+        self.boxes: list[tuple[str, str, int | None]] = []  # (title, detail, layer index or None)
+        self.current = -1
+        self.progress = 0.0
+        self.done_through = -1
+        self.final = False
+
+    def set_session(self, session: Session) -> None:
+        boxes: list[tuple[str, str, int | None]] = [("input", "28×28 digit", None)]
+        for li, spec in enumerate(session.model.layers):
+            shp = session.shapes[li]
+            if spec.kind == "conv":
+                detail = f"{spec.kernel}×{spec.kernel}×{spec.in_channels}→{spec.out_channels}"
+            else:
+                detail = f"{spec.in_channels}→{spec.out_channels}"
+            boxes.append((spec.name, f"{detail}, {spec.n_tiles} tile{'s' if spec.n_tiles > 1 else ''}", li))
+            if spec.pool:
+                o = shp["output"]
+                boxes.append((f"pool {spec.pool}×{spec.pool}", f"→ {o[0]}×{o[1]}×{o[2]}", None))
+        boxes.append(("answer", "argmax of 10", None))
+        self.boxes = boxes
+        self.update()
+
+    def set_position(self, layer: int, progress: float, final: bool) -> None:
+        if (layer, round(progress, 3), final) != (self.current, round(self.progress, 3), self.final):
+            self.current, self.progress, self.final = layer, progress, final
+            self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.boxes:
+            return
+        p = QtGui.QPainter(self)
+        w, h = self.width(), self.height()
+        n = len(self.boxes)
+        arrow = theme.px(18)
+        weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
+        unit = (w - arrow * (n - 1)) / sum(weights)
+        title_f, detail_f = font(theme.BASE_PX, bold=True), font(theme.TICK_PX - 1)
+        x = 0.0
+        for i, (title, detail, li) in enumerate(self.boxes):
+            bw = unit * weights[i]
+            rect = QtCore.QRectF(x, 1, bw, h - 2)
+            is_current = li is not None and li == self.current
+            past = (li is not None and li < self.current) or (li is None and self._before_current(i)) \
+                or (self.final and title == "answer")
+            color = QtGui.QColor(theme.layer_color(li)) if li is not None else QtGui.QColor(theme.TEXT_DIM)
+            fill = QtGui.QColor(theme.PANEL)
+            if is_current:
+                fill = QtGui.QColor(color)
+                fill.setAlpha(60)
+            p.setPen(QtGui.QPen(color if (is_current or past) else QtGui.QColor(theme.PANEL_EDGE),
+                                2.5 if is_current else 1.2))
+            p.setBrush(fill)
+            p.drawRoundedRect(rect, 6, 6)
+            if is_current:
+                bar = QtCore.QRectF(x + 4, h - 8, (bw - 8) * self.progress, 4)
+                p.fillRect(bar, color)
+            p.setPen(QtGui.QColor(theme.TEXT if (is_current or past) else theme.TEXT_DIM))
+            p.setFont(title_f)
+            p.drawText(QtCore.QRectF(x, 3, bw, h / 2), QtCore.Qt.AlignmentFlag.AlignCenter, title)
+            p.setFont(detail_f)
+            p.setPen(QtGui.QColor(theme.TEXT_DIM))
+            p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
+                       detail)
+            if i < n - 1:
+                ay = h / 2
+                p.setPen(QtGui.QPen(QtGui.QColor(theme.TEXT_DIM), 1.5))
+                p.drawLine(QtCore.QPointF(x + bw + 3, ay), QtCore.QPointF(x + bw + arrow - 4, ay))
+                p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay - 4), QtCore.QPointF(x + bw + arrow - 4, ay))
+                p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay + 4), QtCore.QPointF(x + bw + arrow - 4, ay))
+            x += bw + arrow
+        p.end()
+
+    def _before_current(self, i: int) -> bool:
+        """A non-layer box (input, pool) counts as done when a later layer is current."""
+        for _, _, li in self.boxes[i + 1:]:
+            if li is not None:
+                return li <= self.current
+        return self.final
+
+
+class WhereView(QtWidgets.QFrame):
+    """The header: where in the data set, the network and the layer we are."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.setSpacing(18)
+        left = QtWidgets.QVBoxLayout()
+        left.setSpacing(0)
+        self.image = QtWidgets.QLabel()
+        set_font(self.image, theme.BIG_PX - 4, bold=True)
+        self.label = QtWidgets.QLabel()
+        set_font(self.label, theme.BASE_PX)
+        self.label.setStyleSheet(f"color: {theme.TEXT_DIM};")
+        left.addWidget(self.image)
+        left.addWidget(self.label)
+        lay.addLayout(left, 0)
+        self.strip = LayerStrip()
+        lay.addWidget(self.strip, 1)
+        right = QtWidgets.QVBoxLayout()
+        right.setSpacing(0)
+        self.invocation = QtWidgets.QLabel()
+        set_font(self.invocation, theme.BIG_PX - 4, bold=True)
+        self.invocation.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        self.detail = QtWidgets.QLabel()
+        set_font(self.detail, theme.BASE_PX)
+        self.detail.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        right.addWidget(self.invocation)
+        right.addWidget(self.detail)
+        lay.addLayout(right, 0)
+        self.setToolTip("Where we are: the image, the network's layers (the lit one is running, its bar "
+                        "shows how far), the invocation of the image, the output position and the row tile")
+
+    def set_session(self, session: Session) -> None:
+        self.strip.set_session(session)
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        p = frame.place
+        spec = session.model.layers[p.layer]
+        set_text(self.image, f"image #{frame.image}")
+        set_text(self.label, f"of {len(session.data):,} MNIST test images · true label {frame.label}")
+        self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
+        set_text(self.invocation, f"invocation {frame.index + 1:,} / {frame.n_frames:,}")
+        r0, r1 = p.rows
+        where = f"window (y {p.window[0]}, x {p.window[1]})" if p.window is not None else "fully connected"
+        f0, f1 = int(p.filters.min()), int(p.filters.max())
+        set_text(self.detail, f"{spec.name} {p.layer_step + 1} / {frame.layer_frames} · {where} · "
+                              f"tile {p.tile + 1}/{spec.n_tiles} (rows {r0}–{r1 - 1}) · filters {f0}–{f1}")
