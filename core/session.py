@@ -10,7 +10,7 @@ frames.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from core.paths import DEFAULT_MODEL
 
 COMPONENTS = energy.COMPONENTS
 CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)
+LOG_LENGTH = 100_000  # commands kept in Session.log
 
 
 @dataclass
@@ -118,7 +119,8 @@ class Session:
         self.config = config or ChipConfig()
         self.seed = seed
         self.stats = SessionStats()
-        self.log: list[tuple[str, tuple[Any, ...]]] = []
+        # recent commands, oldest first (bounded: a booth demo plays for hours)
+        self.log: deque[tuple[str, tuple[Any, ...]]] = deque(maxlen=LOG_LENGTH)
         self._runs: OrderedDict[int, ImageRun] = OrderedDict()
         # the cache may be filled from a worker thread (prefetch); the lock guards it and the chip swap
         self._lock = threading.RLock()

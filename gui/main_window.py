@@ -84,6 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._rendered_key: tuple | None = None
         self._ranges: tuple[tuple, LayerRanges] | None = None
         self._image_shown: tuple | None = None
+        self.help_dialog: ShortcutsDialog | None = None
 
         self.actions = self._make_actions()
         self._make_menus()
@@ -115,21 +116,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
 
+        self.restored_geometry = False
+        self.resize(1600, 950)
         settings = open_settings() if remember else None
         if settings is not None:
             geometry = settings.value("geometry")
-            if isinstance(geometry, QtCore.QByteArray | bytes) and not self.restoreGeometry(geometry):
-                self.resize(1600, 950)
-            elif geometry is None:
-                self.resize(1600, 950)
+            if isinstance(geometry, QtCore.QByteArray | bytes):
+                self.restored_geometry = self.restoreGeometry(geometry)
             speed = settings.value("speed")
             if speed is not None:
                 try:
                     self.transport.set_speed(float(speed))
                 except (TypeError, ValueError):
                     pass
-        else:
-            self.resize(1600, 950)
         self.player.set_speed(self.transport.speed_value())
         if session is not None:
             self.set_session(session)
@@ -283,7 +282,10 @@ class MainWindow(QtWidgets.QMainWindow):
         elif name == "slower":
             self.transport.faster(-1)
         elif name == "shortcuts":
-            ShortcutsDialog(self.actions, self).exec()
+            if self.help_dialog is None:
+                self.help_dialog = ShortcutsDialog(self.actions, self)
+            self.help_dialog.show()  # modeless: the demo keeps running behind it
+            self.help_dialog.raise_()
         elif name == "about":
             QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)
         elif name == "quit":

@@ -1,14 +1,20 @@
 """Simulating upcoming images in a worker thread, so playback never simulates on the GUI thread.
 
 A superqt generator worker takes image indices from a queue, runs ``Session.run_image`` (which fills
-the session's thread-safe cache) and yields ``("ready", image)`` or ``("error", image, message)``:
+the session's thread-safe cache) and yields ``("ready", session id, image)`` or ``("error", ...)``:
 small immutable tuples, delivered to the GUI thread through a queued signal.
+
+The worker holds only a weak reference to its Prefetcher and polls its queue with a timeout, so it
+ends when told to (:meth:`Prefetcher.stop`, also called at interpreter exit) or when the Prefetcher is
+gone; a forgotten window can never keep a thread, or the process, alive.
 """
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import weakref
 from collections.abc import Generator, Iterable
 
 from PySide6 import QtCore
@@ -16,11 +22,31 @@ from superqt.utils import GeneratorWorker
 
 from core.session import Session
 
+POLL_S = 0.2
 Message = tuple
+_LIVE: weakref.WeakSet[Prefetcher] = weakref.WeakSet()
+
+
+def _work(owner: weakref.ref[Prefetcher], jobs: queue.Queue[tuple[Session, int]], quit_: threading.Event,
+          stopped: threading.Event) -> Generator[Message, None, None]:
+    try:
+        while not quit_.is_set() and owner() is not None:
+            try:
+                session, image = jobs.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            try:
+                session.run_image(image)
+            except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the thread
+                yield ("error", id(session), image, f"{type(exc).__name__}: {exc}")
+                continue
+            yield ("ready", id(session), image)
+    finally:
+        stopped.set()
 
 
 class Prefetcher(QtCore.QObject):
-    """Owns one worker thread for the window's lifetime; `request` images, get `ready(image)`."""
+    """Owns one worker thread; `request` images, get `ready(image)` on the GUI thread."""
 
     ready = QtCore.Signal(int)
     failed = QtCore.Signal(int, str)
@@ -28,13 +54,16 @@ class Prefetcher(QtCore.QObject):
     def __init__(self, session: Session | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._session = session
-        self._queue: queue.Queue[tuple[Session, int] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Session, int]] = queue.Queue()
         self._pending: set[tuple[int, int]] = set()
-        self._stopped = threading.Event()
+        self._quit, self._stopped = threading.Event(), threading.Event()
         self.completed = 0
-        self._worker = GeneratorWorker(self._loop)
+        self._worker = GeneratorWorker(_work, weakref.ref(self), self._queue, self._quit, self._stopped)
         self._worker.yielded.connect(self._on_yielded)
+        pool = QtCore.QThreadPool.globalInstance()
+        pool.setMaxThreadCount(max(pool.maxThreadCount(), 4))  # a leftover window must not starve us
         self._worker.start()
+        _LIVE.add(self)
 
     def set_session(self, session: Session | None) -> None:
         self._session = session
@@ -55,22 +84,6 @@ class Prefetcher(QtCore.QObject):
     def busy(self) -> bool:
         return bool(self._pending)
 
-    def _loop(self) -> Generator[Message, None, None]:
-        try:
-            while True:
-                item = self._queue.get()
-                if item is None:
-                    return
-                session, image = item
-                try:
-                    session.run_image(image)
-                except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the thread
-                    yield ("error", id(session), image, f"{type(exc).__name__}: {exc}")
-                    continue
-                yield ("ready", id(session), image)
-        finally:
-            self._stopped.set()
-
     @QtCore.Slot(object)
     def _on_yielded(self, message: Message) -> None:
         kind, sid, image = message[:3]
@@ -83,9 +96,15 @@ class Prefetcher(QtCore.QObject):
         else:
             self.failed.emit(image, message[3])
 
-    def stop(self, timeout_s: float = 3.0) -> None:
-        """End the worker thread (idempotent)."""
-        if not self._stopped.is_set():
-            self._worker.quit()
-            self._queue.put(None)
-            self._stopped.wait(timeout_s)
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """End the worker thread (idempotent); waits for the image being simulated, if any."""
+        self._quit.set()
+        self._stopped.wait(timeout_s)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for p in list(_LIVE):
+        p._quit.set()
+    for p in list(_LIVE):
+        p._stopped.wait(2.0)
