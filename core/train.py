@@ -42,7 +42,9 @@ class TrainSettings:
     val_size: int = 5000  # held out of the training images, for choosing settings
     percentile: float = 99.9  # of |S| per layer, mapped to the largest ADC code
     noise: float = 0.0  # sigma of Gaussian noise on the pre-ADC S, units of sum(w*x)
-    shift: int = 2  # random translation augmentation, pixels (0: off)
+    shift: int = 1  # random translation augmentation, pixels (0: off)
+    scale_lr: float = 1.0  # learning rate of alpha and beta relative to lr
+    leak: float = 0.0  # STE slope where requantisation clips at 0
     calib_images: int = 2000
     conv1: int = 16
     conv2: int = 32
@@ -54,6 +56,7 @@ class TrainSettings:
                   (self.seed >= 0, "seed must be >= 0"), (self.val_size >= 0, "val size must be >= 0"),
                   (0 < self.percentile <= 100, "percentile must be in (0, 100]"),
                   (self.noise >= 0, "noise must be >= 0"), (0 <= self.shift <= 4, "shift must be 0..4"),
+                  (self.scale_lr > 0 and 0 <= self.leak <= 1, "scale_lr must be > 0 and leak in 0..1"),
                   (self.calib_images >= 1, "calib images must be >= 1")]
         for ok, msg in checks:
             if not ok:
@@ -81,7 +84,9 @@ class Adam:
     m: dict[str, np.ndarray] = field(default_factory=dict)
     v: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float,
+             lr_scale: dict[str, float] | None = None) -> None:
+        """One update; lr_scale multiplies the learning rate of the named parameters."""
         self.t += 1
         c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
         for k, g in grads.items():
@@ -91,7 +96,8 @@ class Adam:
             m += (1 - self.b1) * g
             v *= self.b2
             v += (1 - self.b2) * g * g
-            params[k] -= (lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(params[k].dtype)
+            rate = lr * (lr_scale or {}).get(k, 1.0)
+            params[k] -= (rate * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(params[k].dtype)
 
 
 def binarise(w: np.ndarray) -> np.ndarray:
@@ -115,6 +121,7 @@ class Trainer:
             self.params[f"a{i}"] = np.ones(spec.out_channels, np.float32)
             self.params[f"b{i}"] = np.zeros(spec.out_channels, np.float32)
         self.steps = [1] * len(layers)
+        self.leak = 0.0  # STE slope below the requantisation floor (keeps silent filters trainable)
 
     @classmethod
     def from_model(cls, model: Model) -> Trainer:
@@ -171,19 +178,19 @@ class Trainer:
                 new = max(1, 2 * int(round((level / MAX - 1) / 2)) + 1)  # nearest odd integer
                 self.params[f"a{i}"] *= np.float32(new / self.steps[i])
                 self.steps[i] = new
-            s_step = self.steps[i]
+            s_step = np.float32(self.steps[i])
             lo = 0 if spec.mode == "relu" else -MAX
             p = np.zeros((len(x), spec.out_channels), np.float32)
             masks = []
             for s in sums:
                 if train and noise > 0:
-                    s = s + (noise * rng.standard_normal(s.shape)).astype(np.float32)
-                    codes_t = network.adc_codes(s, s_step, spec.mode, MAX)
-                else:
-                    codes_t = network.adc_codes(s.astype(np.int64), s_step, spec.mode, MAX)
-                p += codes_t
-                q = s / np.float32(s_step)
-                masks.append((q >= lo - 0.5) & (q <= MAX + 0.5))
+                    s += (noise * rng.standard_normal(s.shape)).astype(np.float32)
+                # float32 is exact here: S is an integer below 2^24, and S / s lies at least 1 / (2s)
+                # from a rounding tie (s odd), far beyond the float32 error of a code below 2^7
+                q = s / s_step
+                p += np.clip(np.floor(q + np.float32(0.5)), lo, MAX)
+                if train:
+                    masks.append((q >= lo - 0.5) & (q <= MAX + 0.5))
             if init_scale:
                 sa, _ = self._scales(i)
                 spread = np.std(p) if spec.kind == "fc" else np.percentile(np.abs(p), 99.0) / MAX
@@ -196,9 +203,13 @@ class Trainer:
                     record[f"{spec.name}.P"] = p.astype(np.int32)
                 return network.fc_scores(p, alpha, beta), caches
             p = p.reshape(b, in_shape[1] - spec.kernel + 1, in_shape[2] - spec.kernel + 1, -1)
+            # the digital requantisation in float64, the very formula of network.requantise
             u = alpha.astype(np.float64) * p + beta.astype(np.float64)
-            cache.u_mask = (u >= -0.5) & (u <= MAX + 0.5)
-            act = network.requantise(p, alpha, beta, MAX)
+            if train:
+                cache.u_mask = ((u >= -0.5) & (u <= MAX + 0.5)).astype(np.float32)
+                if self.leak:
+                    cache.u_mask[u < -0.5] = self.leak
+            act = np.clip(np.floor(u + 0.5), 0, MAX).astype(np.float32)
             out = network.max_pool(act, spec.pool) if spec.pool else act
             cache.act, cache.out = act, out
             if record is not None:
@@ -324,6 +335,8 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
     steps_per_epoch = -(-len(codes) // settings.batch_size)
     total = settings.epochs * steps_per_epoch
     opt = Adam(settings.lr)
+    trainer.leak = settings.leak
+    lr_scale = {f"{k}{i}": settings.scale_lr for i in range(len(layers)) for k in "ab"}
     history: dict[str, Any] = {"epochs": [], "adc_steps": []}
     trainer.forward(calib, calibrate=settings.percentile, init_scale=True)
     monitor = (vcodes, vy) if len(vcodes) else (codes[:1000], y[:1000])
@@ -343,7 +356,7 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
             loss, dz = cross_entropy(z, y[idx])
             grads = trainer.backward(caches, dz)
             lr = settings.lr * 0.5 * (1 + math.cos(math.pi * step / total))
-            opt.step(trainer.params, grads, lr)
+            opt.step(trainer.params, grads, lr, lr_scale)
             for i in range(len(layers)):
                 np.clip(trainer.params[f"w{i}"], -1, 1, out=trainer.params[f"w{i}"])
             losses.append(loss)

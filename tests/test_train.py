@@ -54,7 +54,7 @@ def test_backward_matches_finite_differences_of_alpha_beta() -> None:
     t.params["a2"][:] = 0.05
     codes = rng.integers(0, 128, (4, 28, 28))
     y = np.array([0, 1, 2, 3])
-    z, caches = t.forward(codes)
+    z, caches = t.forward(codes, train=True)
     grads = t.backward(caches, train.cross_entropy(z, y)[1])
     for key in ("a2", "b2"):
         for j in (0, 3):
