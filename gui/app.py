@@ -67,12 +67,30 @@ def open_session(model: Path | None, mnist: Path | None, seed: int,
         return None, str(exc)
 
 
+def _in_pytest() -> bool:
+    return "pytest" in sys.modules  # pytest-qt captures Qt messages itself; leave its handler alone
+
+
 def _has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM"):
         return True
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
+
+
+def _quiet_platform_notices() -> None:
+    """Drop the offscreen platform's 'This plugin does not support ...' notices (it cannot raise or
+    resize native windows; nothing is wrong); every other Qt message still goes to stderr."""
+    from PySide6 import QtCore
+
+    def handler(kind: QtCore.QtMsgType, context: QtCore.QMessageLogContext, message: str) -> None:
+        if message.startswith("This plugin does not support"):
+            return
+        if kind != QtCore.QtMsgType.QtDebugMsg:
+            print(message, file=sys.stderr)
+
+    QtCore.qInstallMessageHandler(handler)
 
 
 def _application() -> object:
@@ -116,7 +134,9 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     if not out.parent.exists():
         raise ValueError(f"--out: folder {out.parent} does not exist")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    session = Session.open(model, mnist, seed=seed)  # DataError: one line saying what is missing
+    session = Session.open(model, mnist, seed=seed)
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
+        _quiet_platform_notices()  # DataError: one line saying what is missing
     place_session(session, pos)
     app = _application()
     from PySide6 import QtCore

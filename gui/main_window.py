@@ -26,12 +26,13 @@ from gui.views.array_view import ArrayView
 from gui.views.energy_view import EnergyView
 from gui.views.input_view import InputView
 from gui.views.outputs import OutputView
-from gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_text
+from gui.views.plotting import Panel, RangeQueue, configure_pyqtgraph, restyle, set_font, set_text
 from gui.views.result_view import ResultView
 from gui.views.signals import CodesView, DiffView, HistogramView, LayerRanges, LinesView, layer_ranges
 from gui.views.where_view import WhereView
 
 TICK_MS = 16
+RANGES_PER_TICK = 2  # axis-range changes applied per display tick during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 
@@ -130,6 +131,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 except (TypeError, ValueError):
                     pass
         self.player.set_speed(self.transport.speed_value())
+        for label in self.findChildren(QtWidgets.QLabel):
+            # a label's text changes every frame; its width must never become the window's minimum
+            # (that would re-layout the whole window, and on some platforms resize it)
+            label.setMinimumWidth(1)
         if session is not None:
             self.set_session(session)
         else:
@@ -179,11 +184,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.energy_view = EnergyView()
         # stretch factors decide the proportions, not the widgets' size hints (Ignored policies)
         ignored = QtWidgets.QSizePolicy.Policy.Ignored
+        # (a label whose text changes can then never push the layout around: no relayout per frame)
         for widget in (self.input_view, self.array_view, self.lines_view, self.diff_view, self.codes_view,
-                       self.hist_view, self.output_view):
+                       self.hist_view, self.output_view, self.result_view, self.energy_view):
             widget.setSizePolicy(ignored, ignored)
-        for widget in (self.result_view, self.energy_view):
-            widget.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Maximum)
 
         def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
             """A container whose children share its space by stretch alone."""
@@ -199,8 +203,12 @@ class MainWindow(QtWidgets.QMainWindow):
         h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
         center = box(v, (self.array_view, 40), (box(h, (self.lines_view, 1), (self.diff_view, 1)), 30),
                      (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
-        right = box(v, (self.output_view, 1), (self.result_view, 0), (self.energy_view, 0))
+        right = box(v, (self.output_view, 40), (self.result_view, 20), (self.energy_view, 40))
         outer.addWidget(box(h, (self.input_view, 19), (center, 52), (right, 29)), 1)
+
+        self.ranges = RangeQueue(immediate=True)
+        for panel in self.dashboard_panels():
+            panel.ranges = self.ranges
 
         self.transport = TransportBar(self.actions)
         self.transport.speedChanged.connect(self._on_speed)
@@ -208,6 +216,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.scrubber.scrubbed.connect(lambda k: self.do("frame", k))
         outer.addWidget(self.transport, 0)
         return page
+
+    def dashboard_panels(self) -> list[Panel]:
+        return [self.input_view, self.array_view, self.lines_view, self.diff_view, self.codes_view,
+                self.hist_view, self.output_view, self.result_view, self.energy_view]
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
@@ -346,6 +358,8 @@ class MainWindow(QtWidgets.QMainWindow):
         moved = self.player.advance(time.perf_counter())
         if moved or self._dirty:
             self.refresh()
+        elif len(self.ranges):
+            self.ranges.run(RANGES_PER_TICK)
         if self.player.waiting:
             set_text(self.status_play, "waiting for the next image to be simulated…")
 
@@ -366,13 +380,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._ranges is None or self._ranges[0] != rkey:
             self._ranges = (rkey, layer_ranges(s, f.image, f.place.layer))
         ranges = self._ranges[1]
-        slots = s.config.adc_groups
         self.where.show_frame(f, s)
         self.input_view.show_frame(f, s)
         self.array_view.show_frame(f)
-        self.lines_view.show_frame(f, ranges, slots)
-        self.diff_view.show_frame(f, ranges, slots, s)
-        self.codes_view.show_frame(f, ranges, slots)
+        self.lines_view.show_frame(f, ranges, s)
+        self.diff_view.show_frame(f, ranges, s)
+        self.codes_view.show_frame(f, ranges, s)
         self.hist_view.show_frame(f, s)
         self.output_view.show_frame(f, s)
         self.result_view.show_frame(f, s)
@@ -388,6 +401,10 @@ class MainWindow(QtWidgets.QMainWindow):
             n = len(s.data)
             self.prefetcher.request([(f.image + 1) % n, (f.image + 2) % n, (f.image - 1) % n])
         self._update_play_status()
+        if self.player.playing:
+            self.ranges.run(RANGES_PER_TICK)
+        else:
+            self.ranges.flush()
         self.render_ms.append((time.perf_counter() - t0) * 1e3)
         del self.render_ms[:-500]
         self.rendered.emit()
@@ -402,6 +419,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(bool)
     def _on_playing(self, playing: bool) -> None:
+        self.ranges.immediate = not playing
+        if not playing:
+            self.ranges.flush()
         self.transport.set_playing(playing)
         self._update_play_status()
 

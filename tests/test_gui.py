@@ -67,11 +67,14 @@ def test_views_show_the_numbers_the_core_computed(window, layer, step):
     # line voltages and their difference (mV), ideal marked
     np.testing.assert_array_equal(window.lines_view.vp.getData()[1], f.v_p)
     np.testing.assert_array_equal(window.lines_view.vn.getData()[1], f.v_n)
+    # (x is the ADC group of each evaluated column: one column per group per invocation)
+    groups = f.place.columns // s.config.columns_per_group
+    np.testing.assert_array_equal(window.lines_view.vp.getData()[0], groups)
     dv = window.diff_view
-    shown = np.zeros(len(f.codes))
+    shown = {}
     for item in (dv.pos, dv.neg):
-        shown[np.asarray(item.opts["x"], int)] = item.opts["height"]
-    np.testing.assert_allclose(shown, f.diff * 1e3)
+        shown.update(zip(np.asarray(item.opts["x"], int).tolist(), item.opts["height"], strict=True))
+    np.testing.assert_allclose([shown[g] for g in groups], f.diff * 1e3)
     np.testing.assert_allclose(dv.ideal.getData()[1][0::2], f.ideal_diff * 1e3)
     # ADC codes: green where equal to the ideal code, orange where not; ideal marked
     cv = window.codes_view

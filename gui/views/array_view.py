@@ -15,7 +15,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.session import Frame, Session
 from gui import theme
-from gui.views.plotting import Panel, Segments, make_plot, marker, set_axis_height, set_size, style_axis
+from gui.views.plotting import (
+    Panel,
+    Segments,
+    caption_lines,
+    make_plot,
+    marker,
+    set_axis_height,
+    set_size,
+    style_axis,
+)
 
 UNPROGRAMMED = np.array(theme.hex_rgb("#1b202a"), float)
 AXIS_TOP_H = 44
@@ -33,7 +42,7 @@ class ArrayView(Panel):
     hovered = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("SRAM array and row DACs", "", parent)
+        super().__init__("SRAM array and row DACs", "", parent, subtitle_lines=0)
         row = QtWidgets.QWidget()
         lay = QtWidgets.QHBoxLayout(row)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -83,11 +92,11 @@ class ArrayView(Panel):
         self.legend = QtWidgets.QLabel()
         self.legend.setObjectName("subtitle")
         self.legend.setWordWrap(True)
+        caption_lines(self.legend, 2)
         self.add(self.legend, 0)
 
         self._session: Session | None = None
         self._key: tuple | None = None
-        self._dac_key: tuple | None = None
         self._frame: Frame | None = None
         self._base = np.zeros((1, 1, 3))
         self._owner = np.zeros((0, 3), int)
@@ -125,7 +134,8 @@ class ArrayView(Panel):
         dp = self.dac_plot.getPlotItem()
         dp.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, 8)], []])
         self.precharge_line.setValue(cfg.v_precharge)
-        self._dac_key = None
+        span = cfg.max_input * cfg.dac_lsb * 1.04  # full scale: bars compare across layers
+        dp.setXRange(cfg.v_precharge - span, cfg.v_precharge, padding=0)
         names = "  ".join(f"<span style='color:{theme.layer_color(i)}'>■</span> {s.name}"
                           for i, s in enumerate(session.model.layers))
         self.legend.setText(
@@ -151,11 +161,11 @@ class ArrayView(Panel):
         # everything not in this invocation recedes; this layer's columns a little less
         in_layer = self._owner[:, 0] == frame.place.layer
         img = self._base * np.where(in_layer, 0.62, 0.36)[None, :, None]
-        a = (0.10 + 0.45 * drop)[:, None, None]
+        a = (0.06 + 0.34 * drop)[:, None, None]
         img[:n] = img[:n] * (1 - a) + _rgb(theme.DAC) * a
         cols = frame.place.columns
         w = s.chip.weights[:n, cols]
-        bright = (0.55 + 0.45 * drop)[:, None, None]
+        bright = (0.78 + 0.22 * drop)[:, None, None]
         steer = np.where((w == 1)[..., None], _rgb(theme.LINE_P), _rgb(theme.LINE_N))
         img[:n, cols] = steer * bright
         self.rgb = img.astype(np.ubyte)
@@ -165,14 +175,7 @@ class ArrayView(Panel):
                                       np.array([float(n)]))
         self.dac_bars.setOpts(x0=frame.v_dac, width=cfg.v_precharge - frame.v_dac,
                               y=np.arange(n) + 0.5, height=0.78)
-        dac_key = (frame.image, frame.place.layer, s.generation)
-        if dac_key != self._dac_key:
-            self._dac_key = dac_key
-            run = s.run_image(frame.image)
-            layer = frame.place.layer
-            low = min(float(r.v_dac.min()) for (li, _, _), r in run.records.items() if li == layer)
-            span = max(cfg.v_precharge - low, 8 * cfg.dac_lsb) * 1.08
-            self.dac_plot.getPlotItem().setXRange(cfg.v_precharge - span, cfg.v_precharge, padding=0)
+
         spec = s.model.layers[frame.place.layer]
         r0, r1 = frame.place.rows
         self.set_note(f"{spec.name}: rows 0–{n - 1} carry filter rows {r0}–{r1 - 1}, "

@@ -44,10 +44,11 @@ COMPONENT_TIPS = {
 
 
 def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
-           align: QtCore.Qt.AlignmentFlag = QtCore.Qt.AlignmentFlag.AlignRight) -> QtWidgets.QLabel:
+           align: QtCore.Qt.AlignmentFlag = QtCore.Qt.AlignmentFlag.AlignRight, wrap: bool = False
+           ) -> QtWidgets.QLabel:
     lab = QtWidgets.QLabel(text)
     set_font(lab, theme.BASE_PX, bold=bold, mono=mono)
-    lab.setWordWrap(align == QtCore.Qt.AlignmentFlag.AlignLeft and not mono)
+    lab.setWordWrap(wrap)
     lab.setAlignment(align | QtCore.Qt.AlignmentFlag.AlignVCenter)
     if tip:
         lab.setToolTip(tip)
@@ -56,7 +57,7 @@ def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
 
 class EnergyView(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("Energy and time", "", parent)
+        super().__init__("Energy and time", "", parent, subtitle_lines=0)
         self.set_note("hover a figure for its source", theme.TEXT_DIM)
         grid = QtWidgets.QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -84,18 +85,18 @@ class EnergyView(Panel):
         holder.setLayout(grid)
         self.add(holder, 0)
 
-        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
         self.time.setToolTip("150 ns per invocation [paper]; its split into phases is [assumed]:\n"
                              + _sources("dac", "share", "sign", "ramp_step", "readout",
                                         table=energy.TIME_TABLE))
-        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
         self.efficiency.setToolTip("TOPS/W = 2 ops per multiply-accumulate × MACs / energy (pJ), counting "
                                    "this image's MACs so far (rows × evaluated columns per invocation) and "
                                    "its energy so far without the one-time weight write. The paper reports "
                                    "28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns invocation].")
         self.add(self.time, 0)
         self.add(self.efficiency, 0)
-        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True)
+        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True, wrap=True)
         self.saving_title.setToolTip("The factor depends on the baseline, so each is named. Baselines count "
                                      "only the MACs; the chip's figure includes its DACs, ADCs and digital "
                                      "periphery. [derived] Horowitz ISSCC 2014, scaled ×2.6 to 65 nm / "
@@ -103,7 +104,7 @@ class EnergyView(Panel):
         self.add(self.saving_title, 0)
         self.savings: list[QtWidgets.QLabel] = []
         for b in energy.baselines():
-            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
+            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
             lab.setToolTip(f"{b.name}: {b.pj_per_mac:.3f} pJ per MAC — {b.how}")
             self.add(lab, 0)
             self.savings.append(lab)
@@ -138,7 +139,7 @@ class EnergyView(Panel):
             per_image = sum(v for k, v in stats.energy_pj.items() if k != "write") / done
             avg = f"{theme.fmt_energy(per_image)} per image (mean of {done})"
         else:
-            avg = "per image: after the first image"
+            avg = "energy per image: once an image completes"
         set_text(self.efficiency, f"{self.tops_per_w:.1f} TOPS/W so far · {avg}")
         set_text(self.saving_title, f"saving vs digital baselines for the same {macs:,.0f} MACs:")
         for lab, s in zip(self.savings, energy.savings(chip_pj, macs), strict=True):

@@ -12,7 +12,7 @@ from core.session import Frame, Session
 from gui import theme
 from gui.views import colormaps
 from gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
-from gui.views.plotting import Panel, Segments, make_image_plot, set_font
+from gui.views.plotting import Panel, Segments, caption_lines, make_image_plot, set_font
 
 MOSAIC_ASPECT = 1.0
 
@@ -21,10 +21,11 @@ class InputView(Panel):
     """Digit (top) and the layer input (bottom)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("Input", "", parent)
+        super().__init__("Input", "", parent, subtitle_lines=0)
         self.digit_caption = QtWidgets.QLabel()
         self.digit_caption.setObjectName("subtitle")
         self.digit_caption.setWordWrap(True)
+        caption_lines(self.digit_caption, 2)
         self.add(self.digit_caption, 0)
         self.digit_plot, self.digit = make_image_plot()
         self.digit.setLookupTable(colormaps.grey_lut())
@@ -35,6 +36,7 @@ class InputView(Panel):
         self.layer_caption = QtWidgets.QLabel()
         self.layer_caption.setObjectName("subtitle")
         self.layer_caption.setWordWrap(True)
+        caption_lines(self.layer_caption, 3)
         self.add(self.layer_caption, 0)
         self.maps_plot, self.maps = make_image_plot()
         self.window_box = Segments(theme.IDEAL, width=1, alpha=150)

@@ -96,8 +96,7 @@ class OutputView(Panel):
             allv = np.concatenate([s[~np.isnan(s)] for s in stages if s is not None] + [run.scores])
             lo, hi = min(0.0, float(allv.min())), max(0.0, float(allv.max()))
             pad = 0.1 * (hi - lo or 1.0)
-            self.scores_plot.getPlotItem().setYRange(lo - pad, hi + pad, padding=0)
-            self.scores_plot.getPlotItem().setXRange(-0.6, 9.6, padding=0)
+            self.ranges.set(self.scores_plot.getPlotItem(), x=(-0.6, 9.6), y=(lo - pad, hi + pad))
             self.set_title(spec.name, theme.layer_color(layer))
             self.set_subtitle(f"class scores from the tiles converted so far · "
                               f"<span style='color:{theme.PREDICTED}'>■</span> the chip's answer · "

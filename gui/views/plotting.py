@@ -9,6 +9,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gui import theme
 
 _configured = False
+AXIS_WIDTH = 74  # design px of a vertical axis with tick labels and a title
+AXIS_HEIGHT = 44  # design px of a horizontal axis with tick labels and a title
 
 
 def configure_pyqtgraph() -> None:
@@ -19,6 +21,49 @@ def configure_pyqtgraph() -> None:
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, background=theme.PLOT_BG,
                         foreground=theme.AXIS, useOpenGL=False)
     _configured = True
+
+
+class RangeQueue:
+    """Axis-range changes. Each re-renders an axis (about 5 ms); at a layer change half a dozen happen
+    at once. During playback the window applies a couple per display tick (nobody sees an axis catch up
+    20 ms late, everybody sees a 60 ms stall); when paused, at once."""
+
+    def __init__(self, immediate: bool = True) -> None:
+        self.immediate = immediate
+        self._pending: dict[int, tuple[pg.PlotItem, tuple | None, tuple | None]] = {}
+
+    def set(self, plot: pg.PlotItem, x: tuple[float, float] | None = None,
+            y: tuple[float, float] | None = None) -> None:
+        if self.immediate:
+            _apply_range(plot, x, y)
+            return
+        old = self._pending.get(id(plot))
+        if old is not None:  # a newer request for the same plot replaces the older one
+            x, y = x or old[1], y or old[2]
+        self._pending[id(plot)] = (plot, x, y)
+
+    def run(self, budget: int) -> int:
+        """Apply up to `budget` pending changes, oldest first; returns how many are left."""
+        for key in list(self._pending)[:budget]:
+            plot, x, y = self._pending.pop(key)
+            _apply_range(plot, x, y)
+        return len(self._pending)
+
+    def flush(self) -> None:
+        self.run(len(self._pending))
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+def _apply_range(plot: pg.PlotItem, x: tuple | None, y: tuple | None) -> None:
+    if x is not None:
+        plot.setXRange(*x, padding=0)
+    if y is not None:
+        plot.setYRange(*y, padding=0)
+
+
+IMMEDIATE = RangeQueue(immediate=True)
 
 
 def font(size: int, bold: bool = False, mono: bool = False) -> QtGui.QFont:
@@ -38,11 +83,13 @@ def set_font(target: QtWidgets.QWidget | pg.TextItem, size: int, bold: bool = Fa
 
 
 def set_size(widget: QtWidgets.QWidget, *, fixed_w: int | None = None, min_w: int | None = None,
-             min_h: int | None = None) -> None:
+             min_h: int | None = None, fixed_h: int | None = None) -> None:
     """Design-pixel widths/heights of a widget, remembered for :func:`restyle`."""
-    widget._size_spec = (fixed_w, min_w, min_h)  # type: ignore[attr-defined]
+    widget._size_spec = (fixed_w, min_w, min_h, fixed_h)  # type: ignore[attr-defined]
     if fixed_w is not None:
         widget.setFixedWidth(theme.px(fixed_w))
+    if fixed_h is not None:
+        widget.setFixedHeight(theme.px(fixed_h))
     if min_w is not None:
         widget.setMinimumWidth(theme.px(min_w))
     if min_h is not None:
@@ -63,11 +110,19 @@ def set_axis_height(axis: pg.AxisItem, height: int) -> None:
 
 def style_axis(axis: pg.AxisItem, label: str | None) -> None:
     axis._label_spec = label  # type: ignore[attr-defined]
+    # painted from a pixmap unless the axis itself changes: bars moving over a grid do not re-render
+    # the tick labels (replaying an axis costs about 1 ms; a dashboard has two dozen)
+    axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
     axis.setPen(pg.mkPen(theme.AXIS, width=1))
     axis.setTextPen(pg.mkPen(theme.TEXT_DIM))
-    axis.setStyle(tickFont=font(theme.TICK_PX), tickLength=-theme.px(5), autoExpandTextSpace=True,
-                  tickTextOffset=theme.px(4))
+    # fixed axis sizes: tick labels of another width must not re-layout the plot (a full re-render)
+    axis.setStyle(tickFont=font(theme.TICK_PX), tickLength=-theme.px(5), autoExpandTextSpace=False,
+                  autoReduceTextSpace=False, tickTextOffset=theme.px(4))
     axis.enableAutoSIPrefix(False)
+    if axis.orientation in ("left", "right"):
+        axis.setWidth(theme.px(AXIS_WIDTH if label else AXIS_WIDTH - 20))
+    else:
+        axis.setHeight(theme.px(AXIS_HEIGHT if label else AXIS_HEIGHT - 18))
     if label is not None:
         axis.setLabel(label, **{"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
 
@@ -80,7 +135,7 @@ def restyle(root: QtWidgets.QWidget) -> None:
             w.setFont(font(*spec))
         size = getattr(w, "_size_spec", None)
         if size is not None:
-            set_size(w, fixed_w=size[0], min_w=size[1], min_h=size[2])
+            set_size(w, fixed_w=size[0], min_w=size[1], min_h=size[2], fixed_h=size[3])
         if isinstance(w, pg.PlotWidget):
             p = w.getPlotItem()
             for entry in p.axes.values():
@@ -166,9 +221,13 @@ def bars(color: str, alpha: int = 255) -> pg.BarGraphItem:
 
 
 class Panel(QtWidgets.QFrame):
-    """A titled dark panel: title line (with an optional right-hand note), a subtitle, the content."""
+    """A titled dark panel: title line (with an optional right-hand note), a subtitle of a fixed number
+    of lines (so changing it never resizes the plots below: a resize costs a full re-render), the body."""
 
-    def __init__(self, title: str, subtitle: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+    ranges: RangeQueue = IMMEDIATE  # the window gives each panel its own queue
+
+    def __init__(self, title: str, subtitle: str = "", parent: QtWidgets.QWidget | None = None,
+                 subtitle_lines: int = 2) -> None:
         super().__init__(parent)
         self.setObjectName("panel")
         lay = QtWidgets.QVBoxLayout(self)
@@ -188,7 +247,10 @@ class Panel(QtWidgets.QFrame):
         self.subtitle = QtWidgets.QLabel(subtitle)
         self.subtitle.setObjectName("subtitle")
         self.subtitle.setWordWrap(True)
-        self.subtitle.setVisible(bool(subtitle))
+        self.subtitle.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        self.subtitle.setVisible(subtitle_lines > 0)
+        if subtitle_lines:
+            caption_lines(self.subtitle, subtitle_lines)
         lay.addWidget(self.subtitle)
         self.body = QtWidgets.QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
@@ -206,7 +268,6 @@ class Panel(QtWidgets.QFrame):
     def set_subtitle(self, text: str) -> None:
         if text != self.subtitle.text():
             self.subtitle.setText(text)
-            self.subtitle.setVisible(bool(text))
 
     def set_note(self, text: str, color: str = theme.TEXT) -> None:
         if text != self.note.text():
@@ -214,6 +275,11 @@ class Panel(QtWidgets.QFrame):
         if color != getattr(self, "_note_color", None):  # style sheets are costly: set on change only
             self._note_color = color
             self.note.setStyleSheet(f"color: {color};")
+
+
+def caption_lines(label: QtWidgets.QLabel, lines: int, size: int = theme.TICK_PX) -> None:
+    """Give a word-wrapped caption room for exactly `lines` lines of `size` px text."""
+    set_size(label, fixed_h=round(lines * size * 1.36) + 2)
 
 
 def set_text(label: QtWidgets.QLabel, text: str) -> None:

@@ -13,7 +13,7 @@ HISTORY = 14
 
 class ResultView(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("The chip's answer", "", parent)
+        super().__init__("The chip's answer", "", parent, subtitle_lines=0)
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(16)
         self.predicted = QtWidgets.QLabel("?")

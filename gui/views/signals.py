@@ -47,19 +47,29 @@ def layer_ranges(session: Session, image: int, layer: int) -> LayerRanges:
                        int(np.floor(np.percentile(c, 0.25))), int(np.ceil(np.percentile(c, 99.75))))
 
 
-def _column_axis(plot: pg.PlotWidget, columns: np.ndarray, slots: int) -> None:
-    """Ticks labelled with array column numbers, thinned so the labels never collide."""
-    per = 0.85 * plot.width() / max(slots, 1)  # the axis takes the rest
-    step = 1 if per >= 36 else 2 if per >= 18 else 4
+def _group_axis(plot: pg.PlotWidget, groups: int) -> None:
+    """x = ADC group: each invocation evaluates at most one column per group, so the axis never moves
+    (the column numbers themselves change every invocation; they are in the panel note and tooltips)."""
+    per = 0.85 * plot.width() / max(groups, 1)
+    step = 1 if per >= 24 else 2 if per >= 12 else 4
     plot.getPlotItem().getAxis("bottom").setTicks(
-        [[(j, str(int(c))) for j, c in enumerate(columns) if j % step == 0],
-         [(j, "") for j in range(len(columns)) if j % step]])
-    plot.getPlotItem().setXRange(-0.6, slots - 0.4, padding=0)
+        [[(g, str(g)) for g in range(0, groups, step)], [(g, "") for g in range(groups) if g % step]])
+    plot.getPlotItem().setXRange(-0.6, groups - 0.4, padding=0)
 
 
-def _ticks(item: Segments, y: np.ndarray) -> None:
-    j = np.arange(len(y), dtype=float)
-    item.set_segments(j - TICK_HALF, y, j + TICK_HALF, y)
+def _columns_note(frame: Frame) -> str:
+    cols = frame.place.columns
+    shown = ", ".join(str(int(c)) for c in cols[:3])
+    return f"columns {shown}{', …' if cols.size > 3 else ''} ({cols.size})"
+
+
+def _slots(frame: Frame, session: Session) -> np.ndarray:
+    """x position (ADC group) of each evaluated column."""
+    return (frame.place.columns // session.config.columns_per_group).astype(float)
+
+
+def _ticks(item: Segments, x: np.ndarray, y: np.ndarray) -> None:
+    item.set_segments(x - TICK_HALF, y, x + TICK_HALF, y)
 
 
 def _set_bars(item: pg.BarGraphItem, x: np.ndarray, h: np.ndarray) -> None:
@@ -71,7 +81,7 @@ class LinesView(Panel):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Line pair per column", "", parent)
-        self.plot = make_plot("evaluated column  (array column number)", "line voltage (V)")
+        self.plot = make_plot("ADC group  (its evaluated column)", "line voltage (V)")
         p = self.plot.getPlotItem()
         self.link = Segments(theme.TEXT_DIM, width=1, alpha=160)
         p.addItem(self.link)
@@ -82,22 +92,29 @@ class LinesView(Panel):
         self.add(self.plot)
         self.set_subtitle(f"<span style='color:{theme.LINE_P}'>●</span> V<sub>P</sub> &nbsp; "
                           f"<span style='color:{theme.LINE_N}'>■</span> V<sub>N</sub> after charge sharing · "
-                          "window centred on this invocation, height fixed per layer")
+                          "the window follows the lines, its height fixed per layer")
         self.setToolTip("Each line of a column's pair is precharged, then its cells' segments share charge: "
                         "a +1 cell puts its row's DAC voltage on the P side, a −1 cell on the N side, so "
                         "each line settles at the average of what its cells hold (kT/C noise included).")
         self._range: tuple | None = None
+        self._centre: float | None = None
+        self._half = 0.0
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int) -> None:
-        j = np.arange(len(frame.v_p), dtype=float)
+    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
+        j = _slots(frame, session)
         self.vp.setData(x=j, y=frame.v_p)
         self.vn.setData(x=j, y=frame.v_n)
         self.link.set_segments(j, frame.v_p, j, frame.v_n)
-        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
-            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
-            _column_axis(self.plot, frame.place.columns, slots)
+        self.set_note(_columns_note(frame), theme.TEXT_DIM)
+        if self._range != (session.config.adc_groups, self.plot.width()):
+            self._range = (session.config.adc_groups, self.plot.width())
+            _group_axis(self.plot, session.config.adc_groups)
+        # the window follows the lines in steps (hysteresis), so the axis is redrawn only now and then
         mid = float(np.concatenate([frame.v_p, frame.v_n]).mean())
-        self.plot.getPlotItem().setYRange(mid - ranges.v_half, mid + ranges.v_half, padding=0)
+        moved = self._centre is None or abs(mid - self._centre) > 0.35 * ranges.v_half
+        if moved or self._half != ranges.v_half:
+            self._centre, self._half = mid, ranges.v_half
+            self.ranges.set(self.plot.getPlotItem(), y=(mid - ranges.v_half, mid + ranges.v_half))
 
 
 class DiffView(Panel):
@@ -105,7 +122,7 @@ class DiffView(Panel):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Line difference V_N − V_P", "", parent)
-        self.plot = make_plot("evaluated column  (array column number)", "V_N − V_P (mV)")
+        self.plot = make_plot("ADC group  (its evaluated column)", "V_N − V_P (mV)")
         p = self.plot.getPlotItem()
         self.pos = bars(theme.DIFF_POS)
         self.neg = bars(theme.DIFF_NEG)
@@ -115,19 +132,22 @@ class DiffView(Panel):
             p.addItem(item)
         self.add(self.plot)
         self._range: tuple | None = None
+        self._width: tuple | None = None
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int, session: Session) -> None:
+    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
         mv = frame.diff * 1e3
-        j = np.arange(len(mv), dtype=float)
+        j = _slots(frame, session)
         up = mv >= 0
         _set_bars(self.pos, j[up], mv[up])
         _set_bars(self.neg, j[~up], mv[~up])
-        _ticks(self.ideal, frame.ideal_diff * 1e3)
-        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
-            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
-            _column_axis(self.plot, frame.place.columns, slots)
+        _ticks(self.ideal, j, frame.ideal_diff * 1e3)
+        if self._width != (session.config.adc_groups, self.plot.width()):
+            self._width = (session.config.adc_groups, self.plot.width())
+            _group_axis(self.plot, session.config.adc_groups)
+        if self._range != (ranges, len(frame.x)):
+            self._range = (ranges, len(frame.x))
             top = max(ranges.diff_mv, 2 * frame.adc_lsb * 1e3) * 1.15
-            self.plot.getPlotItem().setYRange(-top, top, padding=0)
+            self.ranges.set(self.plot.getPlotItem(), y=(-top, top))
             cfg = session.config
             n = len(frame.x)
             unit_uv = cfg.dac_lsb / n * 1e6
@@ -148,7 +168,7 @@ class CodesView(Panel):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("ADC output codes", "", parent)
-        self.plot = make_plot("evaluated column  (array column number)", "ADC code (LSB)")
+        self.plot = make_plot("ADC group  (its evaluated column)", "ADC code (LSB)")
         p = self.plot.getPlotItem()
         self.ok = bars(theme.CODE_OK)
         self.bad = bars(theme.CODE_BAD)
@@ -160,25 +180,28 @@ class CodesView(Panel):
         self.set_subtitle(f"<span style='color:{theme.CODE_OK}'>■</span> equals ideal &nbsp; "
                           f"<span style='color:{theme.CODE_BAD}'>■</span> differs from ideal &nbsp; "
                           f"<b style='color:{theme.IDEAL}'>—</b> ideal chip's code")
-        self._range: tuple | None = None
+        self._range: LayerRanges | None = None
+        self._width: tuple | None = None
         self.mismatches = 0
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, slots: int) -> None:
+    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
         c = frame.codes.astype(float)
-        j = np.arange(len(c), dtype=float)
+        j = _slots(frame, session)
         same = frame.codes == frame.ideal_codes
         _set_bars(self.ok, j[same], c[same])
         _set_bars(self.bad, j[~same], c[~same])
-        _ticks(self.ideal, frame.ideal_codes.astype(float))
+        _ticks(self.ideal, j, frame.ideal_codes.astype(float))
         self.mismatches = int((~same).sum())
         color = theme.CODE_BAD if self.mismatches else theme.CODE_OK
         self.set_note(f"{self.mismatches} of {len(c)} differ from ideal", color)
-        if self._range != (ranges, tuple(frame.place.columns), self.plot.width()):
-            self._range = (ranges, tuple(frame.place.columns), self.plot.width())
-            _column_axis(self.plot, frame.place.columns, slots)
+        if self._width != (session.config.adc_groups, self.plot.width()):
+            self._width = (session.config.adc_groups, self.plot.width())
+            _group_axis(self.plot, session.config.adc_groups)
+        if self._range != ranges:
+            self._range = ranges
             lo, hi = min(0, ranges.code_lo), max(2, ranges.code_hi)
             pad = 0.08 * (hi - lo)
-            self.plot.getPlotItem().setYRange(lo - (pad if lo < 0 else 0), hi + pad, padding=0)
+            self.ranges.set(self.plot.getPlotItem(), y=(lo - (pad if lo < 0 else 0), hi + pad))
 
 
 LOG_FLOOR = -0.3  # log10 axis floor: a bin with one conversion still shows as a stub
@@ -190,7 +213,7 @@ class HistogramView(Panel):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Pre-ADC values vs ADC range", "", parent)
-        self.plot = make_plot("ADC input (V_N − V_P) / LSB  (codes)", "conversions (count, log)")
+        self.plot = make_plot("ADC input (V_N − V_P) / LSB  (codes)", "conversions (log)")
         p = self.plot.getPlotItem()
         p.getAxis("left").setTicks([[(k, f"{10 ** k:,}") for k in range(0, 7)], []])
         self.inside = bars(theme.HIST)
@@ -228,8 +251,7 @@ class HistogramView(Panel):
                 item.setOpts(x=centres[sel], y0=LOG_FLOOR, height=logc[sel], width=width * 0.92)
             self._top = float(np.log10(max(counts.max(), 1))) + 0.35
             p = self.plot.getPlotItem()
-            p.setXRange(edges[0], edges[-1], padding=0)
-            p.setYRange(LOG_FLOOR, self._top, padding=0)
+            self.ranges.set(p, x=(edges[0], edges[-1]), y=(LOG_FLOOR, self._top))
             self.limits.set_segments(np.array([lo - 0.5, hi + 0.5]), np.full(2, LOG_FLOOR),
                                      np.array([lo - 0.5, hi + 0.5]), np.full(2, self._top))
             self.saturated = float(((levels < lo - 0.5) | (levels > hi + 0.5)).mean()) if levels.size else 0.0
