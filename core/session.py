@@ -62,6 +62,37 @@ class ImageRun:
 
 
 @dataclass(frozen=True)
+class FrameIndex:
+    """Where each invocation's numbers sit in the batched records (the same for every image)."""
+
+    by_record: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]]  # key -> (frames, positions)
+    layer: np.ndarray  # layer of each frame
+    count: np.ndarray  # invocations per layer
+    layer_start: list[int]
+
+
+_INDEX_CACHE: dict[int, tuple[list[Place], FrameIndex]] = {}
+
+
+def _frame_index(places: list[Place]) -> FrameIndex:
+    hit = _INDEX_CACHE.get(id(places))
+    if hit is not None and hit[0] is places:
+        return hit[1]
+    groups: dict[tuple[int, int, int], tuple[list[int], list[int]]] = {}
+    for k, p in enumerate(places):
+        f, pos = groups.setdefault((p.layer, p.tile, p.chunk), ([], []))
+        f.append(k)
+        pos.append(p.position)
+    layer = np.array([p.layer for p in places], dtype=np.int64)
+    index = FrameIndex(by_record={k: (np.array(f), np.array(pos)) for k, (f, pos) in groups.items()},
+                       layer=layer, count=np.bincount(layer),
+                       layer_start=[k for k, p in enumerate(places) if p.layer_step == 0])
+    _INDEX_CACHE.clear()  # one chip's places at a time
+    _INDEX_CACHE[id(places)] = (places, index)
+    return index
+
+
+@dataclass(frozen=True)
 class Frame:
     """Everything on screen for one invocation; every number comes from the simulation."""
 
@@ -201,17 +232,15 @@ class Session:
         ev = ChipEvaluator(chip, self.model, amap, rng=rng, detail=True)
         rec: dict[str, np.ndarray] = {}
         scores = forward(self.model, codes, ev, record=rec, config=config)[0]
+        index = _frame_index(places)
         per_frame = np.zeros((len(places), len(COMPONENTS)))
-        layer_start, counts = [], np.zeros(len(self.model.layers), dtype=int)
-        for p in places:
-            counts[p.layer] += 1
-        for k, p in enumerate(places):
-            if p.layer_step == 0:
-                layer_start.append(k)
-            each = ev.records[(p.layer, p.tile, p.chunk)].energy_each
+        for key, (frames, positions) in index.by_record.items():
+            each = ev.records[key].energy_each
             for ci, comp in enumerate(COMPONENTS):
-                per_frame[k, ci] = each[comp][p.position]
-            per_frame[k, COMPONENTS.index("digital")] = self.digital[p.layer] / counts[p.layer]
+                per_frame[frames, ci] = each[comp][positions]
+        digital = np.asarray(self.digital) / index.count  # a layer's digital energy, spread evenly
+        per_frame[:, COMPONENTS.index("digital")] = digital[index.layer]
+        layer_start = list(index.layer_start)
         return ImageRun(image=image, label=int(self.data.labels[image]), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
                         prediction=int(np.argmax(scores)), energy=per_frame,
