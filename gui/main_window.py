@@ -26,7 +26,15 @@ from gui.views.array_view import ArrayView
 from gui.views.energy_view import EnergyView
 from gui.views.input_view import InputView
 from gui.views.outputs import OutputView
-from gui.views.plotting import Panel, RangeQueue, configure_pyqtgraph, restyle, set_font, set_text
+from gui.views.plotting import (
+    Panel,
+    RangeQueue,
+    configure_pyqtgraph,
+    restyle,
+    set_font,
+    set_text,
+    spacing,
+)
 from gui.views.result_view import ResultView
 from gui.views.signals import CodesView, DiffView, HistogramView, LayerRanges, LinesView, layer_ranges
 from gui.views.where_view import WhereView
@@ -169,8 +177,7 @@ class MainWindow(QtWidgets.QMainWindow):
         page = QtWidgets.QWidget()
         page.setObjectName("central")
         outer = QtWidgets.QVBoxLayout(page)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(6)
+        spacing(outer, 6, (6, 6, 6, 6))
         self.where = WhereView()
         outer.addWidget(self.where, 0)
 
@@ -194,8 +201,7 @@ class MainWindow(QtWidgets.QMainWindow):
             holder = QtWidgets.QWidget()
             holder.setSizePolicy(ignored, ignored)
             lay = kind(holder)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.setSpacing(6)
+            spacing(lay, 6, (0, 0, 0, 0))
             for item, stretch in items:
                 lay.addWidget(item, stretch)
             return holder
@@ -203,7 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
         h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
         center = box(v, (self.array_view, 40), (box(h, (self.lines_view, 1), (self.diff_view, 1)), 30),
                      (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
-        right = box(v, (self.output_view, 40), (self.result_view, 20), (self.energy_view, 40))
+        right = box(v, (self.output_view, 38), (self.result_view, 21), (self.energy_view, 41))
         outer.addWidget(box(h, (self.input_view, 19), (center, 52), (right, 29)), 1)
 
         self.ranges = RangeQueue(immediate=True)

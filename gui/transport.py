@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gui import theme
-from gui.views.plotting import font, set_size
+from gui.views.plotting import font, set_size, spacing
 
 LAYER_PER_FRAME = float("inf")
 SPEEDS: tuple[tuple[float, str], ...] = (
@@ -117,8 +117,7 @@ class TransportBar(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         lay = QtWidgets.QHBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        lay.setSpacing(6)
+        spacing(lay, 6, (10, 6, 10, 6))
         specs = (("prev_image", "◀ image", "Previous image"), ("prev_layer", "◀◀ layer", "Previous layer"),
                  ("back", "◀ step", "Step back one invocation"))
         for name, text, tip in specs:

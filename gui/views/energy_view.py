@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from core import energy
 from core.session import Frame, Session
 from gui import theme
-from gui.views.plotting import Panel, set_font, set_text
+from gui.views.plotting import Panel, set_font, set_text, spacing
 
 COLUMNS = ("invocation", "layer", "image", "session")
 COLUMN_TIPS = (
@@ -60,8 +60,7 @@ class EnergyView(Panel):
         super().__init__("Energy and time", "", parent, subtitle_lines=0)
         self.set_note("hover a figure for its source", theme.TEXT_DIM)
         grid = QtWidgets.QGridLayout()
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(3)
+        spacing(grid, 3)
         grid.addWidget(_label("", align=QtCore.Qt.AlignmentFlag.AlignLeft), 0, 0)
         for j, (name, tip) in enumerate(zip(COLUMNS, COLUMN_TIPS, strict=True)):
             lab = _label(name, tip, bold=True)

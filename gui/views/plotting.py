@@ -96,6 +96,17 @@ def set_size(widget: QtWidgets.QWidget, *, fixed_w: int | None = None, min_w: in
         widget.setMinimumHeight(theme.px(min_h))
 
 
+def spacing(layout: QtWidgets.QLayout, space: int | None = None,
+            margins: tuple[int, int, int, int] | None = None) -> QtWidgets.QLayout:
+    """Design-pixel spacing and margins of a layout, remembered for :func:`restyle`."""
+    layout._space_spec = (space, margins)  # type: ignore[attr-defined]
+    if space is not None:
+        layout.setSpacing(theme.px(space))
+    if margins is not None:
+        layout.setContentsMargins(*(theme.px(m) if m else 0 for m in margins))
+    return layout
+
+
 def marker(symbol: str, size: int, color: str) -> pg.ScatterPlotItem:
     """A scatter item whose symbol size follows the scale."""
     item = pg.ScatterPlotItem(symbol=symbol, size=theme.px(size), brush=pg.mkBrush(color), pen=pg.mkPen(None))
@@ -129,6 +140,10 @@ def style_axis(axis: pg.AxisItem, label: str | None) -> None:
 
 def restyle(root: QtWidgets.QWidget) -> None:
     """Re-apply every remembered design size under `root` at the current theme scale."""
+    for lay in root.findChildren(QtWidgets.QLayout):
+        spec = getattr(lay, "_space_spec", None)
+        if spec is not None:
+            spacing(lay, *spec)
     for w in [root, *root.findChildren(QtWidgets.QWidget)]:
         spec = getattr(w, "_font_spec", None)
         if spec is not None:
@@ -231,10 +246,9 @@ class Panel(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 6)
-        lay.setSpacing(2)
+        spacing(lay, 2, (8, 4, 8, 6))
         head = QtWidgets.QHBoxLayout()
-        head.setSpacing(8)
+        spacing(head, 8)
         self.title = QtWidgets.QLabel(title)
         self.title.setObjectName("title")
         self.note = QtWidgets.QLabel("")
@@ -253,8 +267,7 @@ class Panel(QtWidgets.QFrame):
             caption_lines(self.subtitle, subtitle_lines)
         lay.addWidget(self.subtitle)
         self.body = QtWidgets.QVBoxLayout()
-        self.body.setContentsMargins(0, 0, 0, 0)
-        self.body.setSpacing(4)
+        spacing(self.body, 4, (0, 0, 0, 0))
         lay.addLayout(self.body, 1)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)

@@ -6,7 +6,7 @@ from PySide6 import QtCore, QtWidgets
 
 from core.session import Frame, Session
 from gui import theme
-from gui.views.plotting import Panel, set_font, set_size, set_text
+from gui.views.plotting import Panel, set_font, set_size, set_text, spacing
 
 HISTORY = 14
 
@@ -15,7 +15,7 @@ class ResultView(Panel):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("The chip's answer", "", parent, subtitle_lines=0)
         row = QtWidgets.QHBoxLayout()
-        row.setSpacing(16)
+        spacing(row, 16)
         self.predicted = QtWidgets.QLabel("?")
         set_font(self.predicted, theme.HUGE_PX, bold=True)
         self.predicted.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -23,7 +23,7 @@ class ResultView(Panel):
         self.predicted.setToolTip("The class with the highest score after the fc layer: the chip's answer")
         row.addWidget(self.predicted)
         col = QtWidgets.QVBoxLayout()
-        col.setSpacing(2)
+        spacing(col, 2)
         self.caption = QtWidgets.QLabel()
         set_font(self.caption, theme.BASE_PX)
         self.truth = QtWidgets.QLabel()
@@ -70,10 +70,9 @@ class ResultView(Panel):
                                    f"{frame.index + 1} / {frame.n_frames}</span>")
         n, right = len(stats.images), len(stats.correct)
         if n:
-            set_text(self.accuracy, f"running accuracy {right} / {n} = {100 * right / n:.1f} %  "
-                                    f"(images completed this session)")
+            set_text(self.accuracy, f"running accuracy {right} / {n} = {100 * right / n:.1f} %")
         else:
-            set_text(self.accuracy, "running accuracy: no image completed yet this session")
+            set_text(self.accuracy, "running accuracy: after the first image")
         items = []
         for _image, pred, label in stats.history[-HISTORY:]:
             color = theme.CORRECT if pred == label else theme.WRONG

@@ -60,7 +60,7 @@ def _group_axis(plot: pg.PlotWidget, groups: int) -> None:
 def _columns_note(frame: Frame) -> str:
     cols = frame.place.columns
     shown = ", ".join(str(int(c)) for c in cols[:3])
-    return f"columns {shown}{', …' if cols.size > 3 else ''} ({cols.size})"
+    return f"cols {shown}{' …' if cols.size > 3 else ''}"
 
 
 def _slots(frame: Frame, session: Session) -> np.ndarray:
@@ -80,7 +80,7 @@ class LinesView(Panel):
     """V_P (blue) and V_N (red) of every evaluated column after charge sharing, volts."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("Line pair per column", "", parent)
+        super().__init__("Line pair V_P, V_N", "", parent)
         self.plot = make_plot("ADC group  (its evaluated column)", "line voltage (V)")
         p = self.plot.getPlotItem()
         self.link = Segments(theme.TEXT_DIM, width=1, alpha=160)
@@ -205,11 +205,13 @@ class CodesView(Panel):
 
 
 LOG_FLOOR = -0.3  # log10 axis floor: a bin with one conversion still shows as a stub
+RELU_GREY = "#56627a"
 
 
 class HistogramView(Panel):
     """Every ADC input of the layer for this image, in codes, against the ADC's range (log counts, so
-    the few saturating conversions in the tails stay visible)."""
+    the few saturating conversions in the tails stay visible). In ReLU mode the negative inputs read 0
+    by design (the activation), shown apart from saturation (inputs beyond the largest code)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Pre-ADC values vs ADC range", "", parent)
@@ -217,22 +219,25 @@ class HistogramView(Panel):
         p = self.plot.getPlotItem()
         p.getAxis("left").setTicks([[(k, f"{10 ** k:,}") for k in range(0, 7)], []])
         self.inside = bars(theme.HIST)
+        self.relu = bars(RELU_GREY)
         self.outside = bars(theme.SATURATED)
         self.limits = Segments(theme.SATURATED, width=2, style=QtCore.Qt.PenStyle.DashLine)
         self.current = Segments(theme.DAC, width=2)
-        for item in (self.inside, self.outside, self.limits, self.current):
+        for item in (self.inside, self.relu, self.outside, self.limits, self.current):
             p.addItem(item)
         self.add(self.plot)
         self._key: tuple | None = None
         self.levels = np.zeros(0)
         self.counts = np.zeros(0)
-        self.saturated = 0.0
+        self.saturated = 0.0  # fraction of conversions beyond the ADC's range
+        self.rectified = 0.0  # ReLU mode: fraction below zero (read as 0)
         self._top = 1.0
 
     def show_frame(self, frame: Frame, session: Session) -> None:
         layer = frame.place.layer
         key = (frame.image, layer, session.generation)
         lo, hi = session.pre_adc_range(layer)
+        relu = session.model.layers[layer].mode == "relu"
         if key != self._key:
             self._key = key
             levels = session.run_image(frame.image).pre_adc(layer)
@@ -244,26 +249,36 @@ class HistogramView(Panel):
             counts, edges = np.histogram(levels, edges)
             self.counts = counts
             centres = 0.5 * (edges[:-1] + edges[1:])
-            out = (centres < lo - 0.5) | (centres > hi + 0.5)
+            above = centres > hi + 0.5
+            below = centres < lo - 0.5
+            sat = above | (below & (not relu))
+            rect = below & relu
             some = counts > 0
             logc = np.log10(np.maximum(counts, 1)) - LOG_FLOOR
-            for item, sel in ((self.inside, some & ~out), (self.outside, some & out)):
+            for item, sel in ((self.inside, some & ~sat & ~rect), (self.outside, some & sat),
+                              (self.relu, some & rect)):
                 item.setOpts(x=centres[sel], y0=LOG_FLOOR, height=logc[sel], width=width * 0.92)
             self._top = float(np.log10(max(counts.max(), 1))) + 0.35
             p = self.plot.getPlotItem()
             self.ranges.set(p, x=(edges[0], edges[-1]), y=(LOG_FLOOR, self._top))
             self.limits.set_segments(np.array([lo - 0.5, hi + 0.5]), np.full(2, LOG_FLOOR),
                                      np.array([lo - 0.5, hi + 0.5]), np.full(2, self._top))
-            self.saturated = float(((levels < lo - 0.5) | (levels > hi + 0.5)).mean()) if levels.size else 0.0
+            n = max(levels.size, 1)
+            beyond = (levels > hi + 0.5) | ((levels < lo - 0.5) & (not relu))
+            self.saturated = float(beyond.sum() / n)
+            self.rectified = float(((levels < lo - 0.5) & relu).sum() / n)
             spec = session.model.layers[layer]
+            relu_text = (f"<span style='color:{RELU_GREY}'>■</span> &lt; 0 reads 0 (ReLU) · " if relu else "")
             self.set_subtitle(
                 f"{levels.size:,} conversions of {spec.name}, this image · "
-                f"<span style='color:{theme.SATURATED}'>┆</span> range {lo}…{hi} · "
+                f"<span style='color:{theme.SATURATED}'>┆</span> range {lo}…{hi} · {relu_text}"
                 f"<span style='color:{theme.SATURATED}'>■</span> saturates · "
                 f"<span style='color:{theme.DAC}'>|</span> now")
             self.setToolTip(f"Every ADC input (V_N − V_P in units of one ADC step) of {spec.name} for this "
-                            f"image. The ADC ({spec.mode} mode) outputs {lo}…{hi}; inputs beyond clip "
-                            "(saturate). Range use and saturation explain most accuracy loss.")
+                            f"image. The ADC ({spec.mode} mode) outputs {lo}…{hi}; inputs beyond the "
+                            "largest code saturate (clip), which with range use explains most accuracy "
+                            "loss." + (f" {self.rectified * 100:.0f} % are negative and read 0: that is "
+                                       "the ReLU, by design." if relu else ""))
             color = theme.SATURATED if self.saturated > 0.001 else theme.CODE_OK
             self.set_note(f"{self.saturated * 100:.1f} % saturate", color)
         now = frame.diff / frame.adc_lsb

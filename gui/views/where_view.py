@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.session import Frame, Session
 from gui import theme
-from gui.views.plotting import font, set_font, set_size, set_text
+from gui.views.plotting import font, set_font, set_size, set_text, spacing
 
 
 class LayerStrip(QtWidgets.QWidget):
@@ -104,8 +104,7 @@ class WhereView(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         lay = QtWidgets.QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 12, 6)
-        lay.setSpacing(18)
+        spacing(lay, 18, (12, 6, 12, 6))
         left = QtWidgets.QVBoxLayout()
         left.setSpacing(0)
         self.image = QtWidgets.QLabel()
