@@ -28,8 +28,13 @@ def _run_app_and_inspect(argv: list[str]) -> dict[str, object]:
             win.close()
         QtWidgets.QApplication.instance().quit()
 
+    app = QtWidgets.QApplication.instance()
+    app.setQuitOnLastWindowClosed(False)  # exactly one quit: a second, stray one would end later tests' loops
     QtCore.QTimer.singleShot(400, inspect)
-    seen["code"] = main(argv)
+    try:
+        seen["code"] = main(argv)
+    finally:
+        app.setQuitOnLastWindowClosed(True)
     return seen
 
 
