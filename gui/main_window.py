@@ -179,6 +179,7 @@ class MainWindow(QtWidgets.QMainWindow):
         outer = QtWidgets.QVBoxLayout(page)
         spacing(outer, 6, (6, 6, 6, 6))
         self.where = WhereView()
+        self.where.strip.layerClicked.connect(self._go_to_layer)
         outer.addWidget(self.where, 0)
 
         self.input_view = InputView()
@@ -430,6 +431,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.ranges.flush()
         self.transport.set_playing(playing)
         self._update_play_status()
+
+    @QtCore.Slot(int)
+    def _go_to_layer(self, layer: int) -> None:
+        if self.session is not None:
+            self.command("frame", self.session.current.layer_start[layer])
 
     @QtCore.Slot(float)
     def _on_speed(self, speed: float) -> None:

@@ -179,6 +179,7 @@ class TransportBar(QtWidgets.QFrame):
     @QtCore.Slot(int)
     def _speed_changed(self, index: int) -> None:
         self.speedChanged.emit(float(self.speed.itemData(index)))
+        self.speed.clearFocus()  # the arrow keys go back to stepping
 
     @QtCore.Slot()
     def _image_entered(self) -> None:

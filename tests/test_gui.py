@@ -294,3 +294,12 @@ def test_screenshot_matches_the_window(window, tmp_path):
     assert window.grab().save(str(path), "PNG")
     img = QtGui.QImage(str(path))
     assert (img.width(), img.height()) == (window.width(), window.height())
+
+
+def test_clicking_a_layer_in_the_strip_goes_there(window, qtbot):
+    strip = window.where.strip
+    rect = next(r for r, li in strip._rects if li == 1)
+    qtbot.mouseClick(strip, QtCore.Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    window.refresh()
+    assert window.session.frame == window.session.current.layer_start[1]
+    assert window.frame.layer_name == window.session.model.layers[1].name

@@ -12,10 +12,14 @@ from gui.views.plotting import font, set_font, set_size, set_text, spacing
 
 class LayerStrip(QtWidgets.QWidget):
     """Boxes for the network's stages (input, layers, pooling, answer); the current layer lit, with a
-    bar showing how far it has got."""
+    bar showing how far it has got. Clicking a layer's box goes to that layer."""
+
+    layerClicked = QtCore.Signal(int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self._rects: list[tuple[QtCore.QRectF, int | None]] = []
         set_size(self, min_h=54)
         self.boxes: list[tuple[str, str, int | None]] = []  # (title, detail, layer index or None)
         self.current = -1
@@ -55,9 +59,11 @@ class LayerStrip(QtWidgets.QWidget):
         unit = (w - arrow * (n - 1)) / sum(weights)
         title_f, detail_f = font(theme.BASE_PX, bold=True), font(theme.TICK_PX - 1)
         x = 0.0
+        self._rects = []
         for i, (title, detail, li) in enumerate(self.boxes):
             bw = unit * weights[i]
             rect = QtCore.QRectF(x, 1, bw, h - 2)
+            self._rects.append((rect, li))
             is_current = li is not None and li == self.current
             past = (li is not None and li < self.current) or (li is None and self._before_current(i)) \
                 or (self.final and title == "answer")
@@ -88,6 +94,11 @@ class LayerStrip(QtWidgets.QWidget):
                 p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay + 4), QtCore.QPointF(x + bw + arrow - 4, ay))
             x += bw + arrow
         p.end()
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        for rect, li in self._rects:
+            if li is not None and rect.contains(event.position()):
+                self.layerClicked.emit(li)
 
     def _before_current(self, i: int) -> bool:
         """A non-layer box (input, pool) counts as done when a later layer is current."""
