@@ -9,6 +9,7 @@ from PySide6 import QtGui, QtWidgets
 
 from convsram import __version__
 from gui import theme
+from gui.views.plotting import set_font
 
 
 def shortcut_rows(actions: dict[str, QtGui.QAction]) -> list[tuple[str, str]]:
@@ -21,8 +22,9 @@ def shortcut_rows(actions: dict[str, QtGui.QAction]) -> list[tuple[str, str]]:
 
 
 def shortcuts_html(actions: dict[str, QtGui.QAction]) -> str:
-    key_cell = f"<td style='padding:3px 18px 3px 0; color:{theme.ACCENT}'>"
-    body = "".join(f"<tr>{key_cell}<b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>"
+    key_cell = f"<td style='padding:4px 24px 4px 0; color:{theme.ACCENT}'>"
+    text_cell = "<td style='padding:4px 0'>"
+    body = "".join(f"<tr>{key_cell}<b>{html.escape(k)}</b></td>{text_cell}{html.escape(t)}</td></tr>"
                    for k, t in shortcut_rows(actions))
     return (f"<h2>Keyboard shortcuts</h2><table>{body}</table>"
             "<p>The scrubber under the dashboard moves through the image's invocations (click or drag), "
@@ -35,12 +37,13 @@ class ShortcutsDialog(QtWidgets.QDialog):
         self.setWindowTitle("convsram — keyboard shortcuts")
         lay = QtWidgets.QVBoxLayout(self)
         self.text = QtWidgets.QTextBrowser()
+        set_font(self.text, theme.BASE_PX + 2)
         self.text.setHtml(shortcuts_html(actions))
         lay.addWidget(self.text)
         close = QtWidgets.QPushButton("Close")
         close.clicked.connect(self.accept)
         lay.addWidget(close)
-        self.resize(620, 640)
+        self.resize(theme.px(720), theme.px(760))
 
 
 ABOUT = (f"<h2>convsram {__version__}</h2>"

@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from core.paths import DEFAULT_MODEL, MNIST_DIR
 from gui import theme
-from gui.views.plotting import set_font
+from gui.views.plotting import set_font, set_size
 
 
 class ProblemPage(QtWidgets.QWidget):
@@ -23,21 +23,22 @@ class ProblemPage(QtWidgets.QWidget):
         outer.addStretch(1)
         box = QtWidgets.QFrame()
         box.setObjectName("panel")
-        box.setMaximumWidth(1000)
+        set_size(box, min_w=700)
         lay = QtWidgets.QVBoxLayout(box)
         lay.setContentsMargins(30, 24, 30, 24)
         lay.setSpacing(14)
         title = QtWidgets.QLabel("The simulation cannot start")
-        set_font(title, theme.BIG_PX, bold=True)
+        set_font(title, theme.BIG_PX + 8, bold=True)
         title.setStyleSheet(f"color: {theme.CODE_BAD};")
         lay.addWidget(title)
         self.message = QtWidgets.QLabel()
         self.message.setWordWrap(True)
-        set_font(self.message, theme.TITLE_PX)
+        set_font(self.message, theme.TITLE_PX + 4)
         self.message.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.message)
         self.howto = QtWidgets.QLabel()
         self.howto.setWordWrap(True)
+        set_font(self.howto, theme.BASE_PX + 2)
         self.howto.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.howto)
         buttons = QtWidgets.QHBoxLayout()
