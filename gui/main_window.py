@@ -95,7 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._image_shown: tuple | None = None
         self.help_dialog: ShortcutsDialog | None = None
 
-        self.actions = self._make_actions()
+        self.named_actions = self._make_actions()
         self._make_menus()
         self.prefetcher = Prefetcher(None, self)
         self.player = Player(self.prefetcher, self)
@@ -106,8 +106,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stack = QtWidgets.QStackedWidget()
         self.dashboard = self._make_dashboard()
         self.problem = ProblemPage()
-        self.problem.openModel.connect(self.actions["open_model"].trigger)
-        self.problem.openMnist.connect(self.actions["open_mnist"].trigger)
+        self.problem.openModel.connect(self.named_actions["open_model"].trigger)
+        self.problem.openMnist.connect(self.named_actions["open_mnist"].trigger)
         self.problem.retry.connect(self._reopen)
         self.stack.addWidget(self.dashboard)
         self.stack.addWidget(self.problem)
@@ -170,8 +170,8 @@ class MainWindow(QtWidgets.QMainWindow):
             m = menus[menu]
             if name in ("quit", "goto_image", "faster", "first", "next_image"):
                 m.addSeparator()
-            m.addAction(self.actions[name])
-            self.addAction(self.actions[name])  # shortcuts work with the menu bar hidden too
+            m.addAction(self.named_actions[name])
+            self.addAction(self.named_actions[name])  # shortcuts work with the menu bar hidden too
 
     def _make_dashboard(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
@@ -217,7 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.dashboard_panels():
             panel.ranges = self.ranges
 
-        self.transport = TransportBar(self.actions)
+        self.transport = TransportBar(self.named_actions)
         self.transport.speedChanged.connect(self._on_speed)
         self.transport.imageRequested.connect(lambda image: self.do("goto", image))
         self.transport.scrubber.scrubbed.connect(lambda k: self.do("frame", k))
@@ -245,7 +245,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stack.setCurrentWidget(self.dashboard)
         self._session_changed()
         for name in ACTIONS:
-            self.actions[name].setEnabled(True)
+            self.named_actions[name].setEnabled(True)
 
     def _session_changed(self) -> None:
         """The chip, model or data changed: static parts of the views are redrawn."""
@@ -253,7 +253,7 @@ class MainWindow(QtWidgets.QMainWindow):
         assert s is not None
         self.array_view.set_session(s)
         self.where.set_session(s)
-        self.actions["ideal"].setChecked(s.config.is_ideal())
+        self.named_actions["ideal"].setChecked(s.config.is_ideal())
         name = Path(self.model_path).name if self.model_path else "lenet-bw.npz (shipped)"
         set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
         chip = "ideal" if s.config.is_ideal() else "nominal non-idealities"
@@ -273,7 +273,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stack.setCurrentWidget(self.problem)
         for name in ACTIONS:
             if name not in ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot"):
-                self.actions[name].setEnabled(False)
+                self.named_actions[name].setEnabled(False)
         self.statusBar().showMessage(message)
 
     def _open(self, model: Path | None, mnist: Path | None) -> None:
@@ -302,7 +302,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.transport.faster(-1)
         elif name == "shortcuts":
             if self.help_dialog is None:
-                self.help_dialog = ShortcutsDialog(self.actions, self)
+                self.help_dialog = ShortcutsDialog(self.named_actions, self)
             self.help_dialog.show()  # modeless: the demo keeps running behind it
             self.help_dialog.raise_()
         elif name == "about":

@@ -224,7 +224,7 @@ def test_hover_describes_the_cell(window):
 
 def test_ideal_chip_toggle_and_new_chip(window, qtbot):
     press(qtbot, window, Key.Key_I, QtCore.Qt.KeyboardModifier.ControlModifier)
-    assert window.session.config.is_ideal() and window.actions["ideal"].isChecked()
+    assert window.session.config.is_ideal() and window.named_actions["ideal"].isChecked()
     f = window.frame
     np.testing.assert_array_equal(f.codes, f.ideal_codes)
     assert "ideal" in window.status_chip.text()
@@ -272,7 +272,7 @@ def test_window_explains_a_missing_model(qtbot, tmp_path, no_qt_warnings):
     assert win.stack.currentWidget() is win.problem
     assert "missing.npz" in win.problem.message.text()
     assert "convsram train" in win.problem.howto.text()
-    assert not win.actions["play"].isEnabled() and win.actions["open_model"].isEnabled()
+    assert not win.named_actions["play"].isEnabled() and win.named_actions["open_model"].isEnabled()
     win.do("play")  # nothing to play: no error
     win.close()
 
