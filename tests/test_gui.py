@@ -165,6 +165,10 @@ def test_play_advances_and_pause_stops(window, qtbot):
     qtbot.wait(150)
     assert window.session.frame == stopped
     assert window.frame.index == stopped  # the display caught up with the last step
+    f = window.frame  # and every view shows that very frame (the ledger is throttled while playing)
+    for j, values in enumerate((f.energy, f.energy_layer, f.energy_image, f.energy_session)):
+        for comp in energy.COMPONENTS:
+            assert window.energy_view.cells[(comp, j)].text() == theme.fmt_energy(values[comp])
 
 
 def test_after_a_whole_image_the_answer_is_the_networks(window, qtbot):
