@@ -147,6 +147,7 @@ class Session:
         if len(data) == 0:
             raise ValueError("the data set holds no images")
         self.model, self.data = model, data
+        self.model_path: Path | None = None  # the file the model came from, if any (Session.open)
         self.config = config or ChipConfig()
         self.seed = seed
         self.stats = SessionStats()
@@ -167,8 +168,10 @@ class Session:
     def open(cls, model_path: Path | str | None = None, mnist_dir: Path | str | None = None,
              config: ChipConfig | None = None, seed: int = 0, image: int = 0) -> Session:
         """Load the model (default: the shipped one) and the MNIST test set; DataError if either fails."""
-        model = load_model(model_path or DEFAULT_MODEL)
-        return cls(model, load("test", mnist_dir), config, seed, image)
+        path = Path(model_path or DEFAULT_MODEL)
+        session = cls(load_model(path), load("test", mnist_dir), config, seed, image)
+        session.model_path = path
+        return session
 
     def _build_chip(self, keep_stats: bool = False) -> None:
         """A fresh chip from (config, seed), programmed; swapped in atomically (a prefetch running in

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.mnist import DataError
+from core.paths import DEFAULT_MODEL
 from core.session import Frame, Session
 from gui import theme
 from gui.help import ABOUT, ShortcutsDialog
@@ -41,7 +42,7 @@ from gui.views.where_view import WhereView
 
 TICK_MS = 16
 RANGES_PER_TICK = 2  # axis-range changes applied per display tick during playback
-ENERGY_EVERY_S = 0.25  # energy ledger refresh interval during playback
+ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 
@@ -256,7 +257,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.array_view.set_session(s)
         self.where.set_session(s)
         self.named_actions["ideal"].setChecked(s.config.is_ideal())
-        name = Path(self.model_path).name if self.model_path else "lenet-bw.npz (shipped)"
+        path = self.model_path or s.model_path
+        name = Path(path).name if path else "(built in memory)"
+        if path is not None and Path(path).resolve() == DEFAULT_MODEL.resolve():
+            name += " (shipped)"
         set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
         chip = "ideal" if s.config.is_ideal() else "nominal non-idealities"
         set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
@@ -398,7 +402,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.hist_view.show_frame(f, s)
         self.output_view.show_frame(f, s)
         self.result_view.show_frame(f, s)
-        # the ledger's two dozen figures change every frame: while playing, a few times a second is as
+        # the ledger's two dozen figures change every frame: while playing, ten times a second is as
         # fast as anyone reads them (and saves a third of the text painting); paused, every frame
         now = time.perf_counter()
         if (not self.player.playing or f.final or f.place.layer_step == 0
