@@ -17,6 +17,7 @@ from core.mnist import DataError
 from core.paths import DEFAULT_MODEL
 from core.session import Frame, Session
 from gui import theme
+from gui.actions import ACTIONS, fill_menus, make_actions
 from gui.help import ABOUT, ShortcutsDialog
 from gui.player import Player
 from gui.prefetch import Prefetcher
@@ -46,31 +47,6 @@ ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 
-# name -> (menu, text, shortcuts)
-ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "open_model": ("&File", "Open model…", ("Ctrl+O",)),
-    "open_mnist": ("&File", "Open MNIST folder…", ()),
-    "screenshot": ("&File", "Save screenshot…", ("Ctrl+S",)),
-    "quit": ("&File", "Quit", ("Ctrl+Q",)),
-    "play": ("&Playback", "Play / pause", ("Space",)),
-    "step": ("&Playback", "Step forward one invocation", ("Right",)),
-    "back": ("&Playback", "Step back one invocation", ("Left",)),
-    "next_layer": ("&Playback", "Next layer", ("PgDown",)),
-    "prev_layer": ("&Playback", "Previous layer (or start of this one)", ("PgUp",)),
-    "first": ("&Playback", "First invocation of the image", ("Home",)),
-    "last": ("&Playback", "Last invocation of the image (the answer)", ("End",)),
-    "next_image": ("&Playback", "Next image", ("Down", "Ctrl+Right")),
-    "prev_image": ("&Playback", "Previous image", ("Up", "Ctrl+Left")),
-    "goto_image": ("&Playback", "Go to image…", ("Ctrl+G",)),
-    "faster": ("&Playback", "Faster", ("+", "=")),
-    "slower": ("&Playback", "Slower", ("-",)),
-    "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
-    "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
-    "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
-    "about": ("&Help", "About convsram", ()),
-}
-
-
 class MainWindow(QtWidgets.QMainWindow):
     """The app. `session` None means the model or data could not be loaded: `error` says why."""
 
@@ -98,8 +74,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.help_dialog: ShortcutsDialog | None = None
         self._energy_shown = 0.0
 
-        self.named_actions = self._make_actions()
-        self._make_menus()
+        self.named_actions = make_actions(self, self.do)
+        fill_menus(self.menuBar(), self.named_actions)
         self.prefetcher = Prefetcher(None, self)
         self.player = Player(self.prefetcher, self)
         self.player.playingChanged.connect(self._on_playing)
@@ -153,29 +129,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.start()
 
     # --- construction ---------------------------------------------------------------------------------
-    def _make_actions(self) -> dict[str, QtGui.QAction]:
-        out = {}
-        for name, (_, text, keys) in ACTIONS.items():
-            a = QtGui.QAction(text, self)
-            a.setShortcuts([QtGui.QKeySequence(k) for k in keys])
-            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-            a.triggered.connect(lambda _checked=False, n=name: self.do(n))
-            out[name] = a
-        out["ideal"].setCheckable(True)
-        out["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
-        return out
-
-    def _make_menus(self) -> None:
-        menus: dict[str, QtWidgets.QMenu] = {}
-        for name, (menu, _, _) in ACTIONS.items():
-            if menu not in menus:
-                menus[menu] = self.menuBar().addMenu(menu)
-            m = menus[menu]
-            if name in ("quit", "goto_image", "faster", "first", "next_image"):
-                m.addSeparator()
-            m.addAction(self.named_actions[name])
-            self.addAction(self.named_actions[name])  # shortcuts work with the menu bar hidden too
-
     def _make_dashboard(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
         page.setObjectName("central")

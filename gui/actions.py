@@ -1,0 +1,60 @@
+"""Every user action of the window as one QAction: the menus, the transport buttons and the keys all
+trigger the same object, and the shortcut list (F1) is generated from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+# name -> (menu, text, shortcuts)
+ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "open_model": ("&File", "Open model…", ("Ctrl+O",)),
+    "open_mnist": ("&File", "Open MNIST folder…", ()),
+    "screenshot": ("&File", "Save screenshot…", ("Ctrl+S",)),
+    "quit": ("&File", "Quit", ("Ctrl+Q",)),
+    "play": ("&Playback", "Play / pause", ("Space",)),
+    "step": ("&Playback", "Step forward one invocation", ("Right",)),
+    "back": ("&Playback", "Step back one invocation", ("Left",)),
+    "next_layer": ("&Playback", "Next layer", ("PgDown",)),
+    "prev_layer": ("&Playback", "Previous layer (or start of this one)", ("PgUp",)),
+    "first": ("&Playback", "First invocation of the image", ("Home",)),
+    "last": ("&Playback", "Last invocation of the image (the answer)", ("End",)),
+    "next_image": ("&Playback", "Next image", ("Down", "Ctrl+Right")),
+    "prev_image": ("&Playback", "Previous image", ("Up", "Ctrl+Left")),
+    "goto_image": ("&Playback", "Go to image…", ("Ctrl+G",)),
+    "faster": ("&Playback", "Faster", ("+", "=")),
+    "slower": ("&Playback", "Slower", ("-",)),
+    "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
+    "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
+    "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
+    "about": ("&Help", "About convsram", ()),
+}
+
+SEPARATOR_BEFORE = ("quit", "goto_image", "faster", "first", "next_image")
+
+
+def make_actions(owner: QtWidgets.QWidget, run: Callable[[str], None]) -> dict[str, QtGui.QAction]:
+    """One QAction per entry of ACTIONS, triggering ``run(name)``; added to `owner` so the keys work
+    even with the menu bar hidden."""
+    out = {}
+    for name, (_, text, keys) in ACTIONS.items():
+        a = QtGui.QAction(text, owner)
+        a.setShortcuts([QtGui.QKeySequence(k) for k in keys])
+        a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        a.triggered.connect(lambda _checked=False, n=name: run(n))
+        owner.addAction(a)
+        out[name] = a
+    out["ideal"].setCheckable(True)
+    out["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
+    return out
+
+
+def fill_menus(bar: QtWidgets.QMenuBar, actions: dict[str, QtGui.QAction]) -> None:
+    menus: dict[str, QtWidgets.QMenu] = {}
+    for name, (menu, _, _) in ACTIONS.items():
+        if menu not in menus:
+            menus[menu] = bar.addMenu(menu)
+        if name in SEPARATOR_BEFORE:
+            menus[menu].addSeparator()
+        menus[menu].addAction(actions[name])
