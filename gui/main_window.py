@@ -27,6 +27,7 @@ from gui.transport import LAYER_PER_FRAME, TransportBar
 from gui.views.array_view import ArrayView
 from gui.views.energy_view import EnergyView
 from gui.views.input_view import InputView
+from gui.views.layer_stats import LayerRanges, layer_ranges, warm
 from gui.views.outputs import OutputView
 from gui.views.plotting import (
     Panel,
@@ -38,7 +39,7 @@ from gui.views.plotting import (
     spacing,
 )
 from gui.views.result_view import ResultView
-from gui.views.signals import CodesView, DiffView, HistogramView, LayerRanges, LinesView, layer_ranges
+from gui.views.signals import CodesView, DiffView, HistogramView, LinesView
 from gui.views.where_view import WhereView
 
 TICK_MS = 16
@@ -76,7 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.named_actions = make_actions(self, self.do)
         fill_menus(self.menuBar(), self.named_actions)
-        self.prefetcher = Prefetcher(None, self)
+        self.prefetcher = Prefetcher(None, self, warm=warm)
         self.player = Player(self.prefetcher, self)
         self.player.playingChanged.connect(self._on_playing)
         self.prefetcher.ready.connect(self._on_prefetched)

@@ -15,7 +15,7 @@ import atexit
 import queue
 import threading
 import weakref
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 
 from PySide6 import QtCore
 from superqt.utils import GeneratorWorker
@@ -24,11 +24,12 @@ from core.session import Session
 
 POLL_S = 0.2
 Message = tuple
+Warm = Callable[[Session, int], None]  # extra per-image work for the worker (e.g. plot statistics)
 _LIVE: weakref.WeakSet[Prefetcher] = weakref.WeakSet()
 
 
 def _work(owner: weakref.ref[Prefetcher], jobs: queue.Queue[tuple[Session, int]], quit_: threading.Event,
-          stopped: threading.Event) -> Generator[Message, None, None]:
+          stopped: threading.Event, warm: Warm | None) -> Generator[Message, None, None]:
     try:
         while not quit_.is_set() and owner() is not None:
             try:
@@ -37,6 +38,8 @@ def _work(owner: weakref.ref[Prefetcher], jobs: queue.Queue[tuple[Session, int]]
                 continue
             try:
                 session.run_image(image)
+                if warm is not None:
+                    warm(session, image)
             except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the thread
                 yield ("error", id(session), image, f"{type(exc).__name__}: {exc}")
                 continue
@@ -51,14 +54,15 @@ class Prefetcher(QtCore.QObject):
     ready = QtCore.Signal(int)
     failed = QtCore.Signal(int, str)
 
-    def __init__(self, session: Session | None = None, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QtCore.QObject | None = None,
+                 warm: Warm | None = None) -> None:
         super().__init__(parent)
         self._session = session
         self._queue: queue.Queue[tuple[Session, int]] = queue.Queue()
         self._pending: set[tuple[int, int]] = set()
         self._quit, self._stopped = threading.Event(), threading.Event()
         self.completed = 0
-        self._worker = GeneratorWorker(_work, weakref.ref(self), self._queue, self._quit, self._stopped)
+        self._worker = GeneratorWorker(_work, weakref.ref(self), self._queue, self._quit, self._stopped, warm)
         self._worker.yielded.connect(self._on_yielded)
         pool = QtCore.QThreadPool.globalInstance()
         pool.setMaxThreadCount(max(pool.maxThreadCount(), 4))  # a leftover window must not starve us

@@ -8,43 +8,17 @@ stay still.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from core.session import Frame, Session
 from gui import theme
+from gui.views.layer_stats import LayerRanges, layer_stats
 from gui.views.plotting import Panel, Segments, bars, make_plot, marker
 
 BAR_W = 0.62
 TICK_HALF = 0.42
-
-
-@dataclass(frozen=True)
-class LayerRanges:
-    """Robust extents of one layer's signals over a whole image, for steady axes (the rare outlier
-    beyond them is cut at the plot's edge)."""
-
-    v_half: float  # half-height of the line-voltage window around each invocation's mean, V
-    diff_mv: float  # |V_N - V_P| covering 98 % of the layer's conversions, mV
-    code_lo: int
-    code_hi: int
-
-
-def layer_ranges(session: Session, image: int, layer: int) -> LayerRanges:
-    run = session.run_image(image)
-    recs = [r for (li, _, _), r in run.records.items() if li == layer]
-    dev = []
-    for r in recs:
-        v = np.concatenate([r.v_p, r.v_n], axis=1)
-        dev.append(np.abs(v - v.mean(axis=1, keepdims=True)).max(axis=1))
-    d = np.concatenate([np.concatenate([r.diff.ravel(), r.ideal_diff.ravel()]) for r in recs])
-    c = np.concatenate([np.concatenate([r.codes.ravel(), r.ideal_codes.ravel()]) for r in recs])
-    half = float(np.percentile(np.concatenate(dev), 99.5)) * 1.25
-    return LayerRanges(max(half, 2e-4), float(np.percentile(np.abs(d), 98) * 1e3),
-                       int(np.floor(np.percentile(c, 0.25))), int(np.ceil(np.percentile(c, 99.75))))
 
 
 def _group_axis(plot: pg.PlotWidget, groups: int) -> None:
@@ -236,41 +210,32 @@ class HistogramView(Panel):
     def show_frame(self, frame: Frame, session: Session) -> None:
         layer = frame.place.layer
         key = (frame.image, layer, session.generation)
-        lo, hi = session.pre_adc_range(layer)
-        relu = session.model.layers[layer].mode == "relu"
         if key != self._key:
             self._key = key
-            levels = session.run_image(frame.image).pre_adc(layer)
-            self.levels = levels
-            span_lo = min(lo, float(np.floor(levels.min()))) - 2
-            span_hi = max(hi, float(np.ceil(levels.max()))) + 2
-            width = max(1.0, np.ceil((span_hi - span_lo) / 110))
-            edges = np.arange(span_lo, span_hi + width, width)
-            counts, edges = np.histogram(levels, edges)
-            self.counts = counts
-            centres = 0.5 * (edges[:-1] + edges[1:])
+            h = layer_stats(session, frame.image, layer).histogram
+            lo, hi, relu = h.lo, h.hi, h.relu
+            self.levels, self.counts = h.levels, h.counts
+            centres = h.centres
             above = centres > hi + 0.5
             below = centres < lo - 0.5
             sat = above | (below & (not relu))
             rect = below & relu
-            some = counts > 0
-            logc = np.log10(np.maximum(counts, 1)) - LOG_FLOOR
+            some = h.counts > 0
+            logc = np.log10(np.maximum(h.counts, 1)) - LOG_FLOOR
             for item, sel in ((self.inside, some & ~sat & ~rect), (self.outside, some & sat),
                               (self.relu, some & rect)):
-                item.setOpts(x=centres[sel], y0=LOG_FLOOR, height=logc[sel], width=width * 0.92)
-            self._top = float(np.log10(max(counts.max(), 1))) + 0.35
+                item.setOpts(x=centres[sel], y0=LOG_FLOOR, height=logc[sel], width=h.width * 0.92)
+            self._top = float(np.log10(max(h.counts.max(), 1))) + 0.35
             p = self.plot.getPlotItem()
-            self.ranges.set(p, x=(edges[0], edges[-1]), y=(LOG_FLOOR, self._top))
+            x_range = (centres[0] - h.width / 2, centres[-1] + h.width / 2)
+            self.ranges.set(p, x=x_range, y=(LOG_FLOOR, self._top))
             self.limits.set_segments(np.array([lo - 0.5, hi + 0.5]), np.full(2, LOG_FLOOR),
                                      np.array([lo - 0.5, hi + 0.5]), np.full(2, self._top))
-            n = max(levels.size, 1)
-            beyond = (levels > hi + 0.5) | ((levels < lo - 0.5) & (not relu))
-            self.saturated = float(beyond.sum() / n)
-            self.rectified = float(((levels < lo - 0.5) & relu).sum() / n)
+            self.saturated, self.rectified = h.saturated, h.rectified
             spec = session.model.layers[layer]
             relu_text = (f"<span style='color:{RELU_GREY}'>■</span> &lt; 0 reads 0 (ReLU) · " if relu else "")
             self.set_subtitle(
-                f"{levels.size:,} conversions of {spec.name}, this image · "
+                f"{h.levels.size:,} conversions of {spec.name}, this image · "
                 f"<span style='color:{theme.SATURATED}'>┆</span> range {lo}…{hi} · {relu_text}"
                 f"<span style='color:{theme.SATURATED}'>■</span> saturates · "
                 f"<span style='color:{theme.DAC}'>|</span> now")
