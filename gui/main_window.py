@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from core.config import ChipConfig
 from core.mnist import DataError
 from core.paths import DEFAULT_MODEL
 from core.session import Frame, Session
@@ -40,6 +41,7 @@ from gui.views.plotting import (
 )
 from gui.views.result_view import ResultView
 from gui.views.signals import CodesView, DiffView, HistogramView, LinesView
+from gui.views.tips import view_tip
 from gui.views.where_view import WhereView
 
 TICK_MS = 16
@@ -210,6 +212,7 @@ class MainWindow(QtWidgets.QMainWindow):
         assert s is not None
         self.array_view.set_session(s)
         self.where.set_session(s)
+        self._set_tips(s.config)
         self.named_actions["ideal"].setChecked(s.config.is_ideal())
         path = self.model_path or s.model_path
         name = Path(path).name if path else "(built in memory)"
@@ -222,6 +225,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self._ranges = None
         self._dirty = True
         self.refresh()
+
+    def _set_tips(self, config: ChipConfig) -> None:
+        """Hover texts naming the chip knobs (with values and sources) behind each analog view."""
+        self.array_view.dac_plot.setToolTip(view_tip(
+            "Row DACs: each input code discharges its row from the precharge by code × dac_lsb, with "
+            "per-row gain, offset and INL errors drawn once per chip.", config, "dac"))
+        self.array_view.array_plot.setToolTip(view_tip(
+            "Hover a cell for its row, column, weight, layer and filter.", config, "array"))
+        self.lines_view.setToolTip(view_tip(
+            "Each line of a column's pair is precharged, then its cells' segments share charge: a +1 cell "
+            "puts its row's DAC voltage on the P side, a −1 cell on the N side, so each line settles at the "
+            "average of what its cells hold.", config, "lines"))
+        self.codes_view.setToolTip(view_tip(
+            "Integrating ADC (one per 16 columns): the comparator decides the sign, then the lower line is "
+            "ramped one step per clock until it crosses the other; the step count is the code. White: the "
+            "code an ideal chip gives for the same inputs.", config, "adc"))
 
     def show_problem(self, message: str) -> None:
         """The model or data could not be loaded: say what and how to fix it."""

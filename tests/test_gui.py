@@ -307,3 +307,18 @@ def test_clicking_a_layer_in_the_strip_goes_there(window, qtbot):
     window.refresh()
     assert window.session.frame == window.session.current.layer_start[1]
     assert window.frame.layer_name == window.session.model.layers[1].name
+
+
+def test_hover_texts_say_where_numbers_come_from(window):
+    cfg = window.session.config
+    dac = window.array_view.dac_plot.toolTip()
+    assert f"dac_lsb = {cfg.dac_lsb:g} V" in dac and "[assumed]" in dac
+    assert "adc_offset_sigma" in window.codes_view.toolTip()
+    assert "cap_mismatch_sigma" in window.lines_view.toolTip()
+    ev = window.energy_view
+    dac_tip = ev.cells[("dac", 0)].toolTip()
+    assert "pJ per active row" in dac_tip and "ZigZag" in dac_tip
+    assert "Horowitz" in ev.cells[("digital", 2)].toolTip()
+    for lab, b in zip(ev.savings, energy.baselines(), strict=True):
+        assert b.name in lab.text() and b.how in lab.toolTip()  # never a factor without its baseline
+    assert "150 ns" in ev.time.toolTip()

@@ -67,9 +67,6 @@ class LinesView(Panel):
         self.set_subtitle(f"<span style='color:{theme.LINE_P}'>●</span> V<sub>P</sub> &nbsp; "
                           f"<span style='color:{theme.LINE_N}'>■</span> V<sub>N</sub> after charge sharing · "
                           "the window follows the lines, its height fixed per layer")
-        self.setToolTip("Each line of a column's pair is precharged, then its cells' segments share charge: "
-                        "a +1 cell puts its row's DAC voltage on the P side, a −1 cell on the N side, so "
-                        "each line settles at the average of what its cells hold (kT/C noise included).")
         self._range: tuple | None = None
         self._centre: float | None = None
         self._half = 0.0
