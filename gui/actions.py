@@ -27,6 +27,7 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "slower": ("&Playback", "Slower", ("-",)),
     "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
     "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
+    "fullscreen": ("&View", "Full screen (for the booth)", ("F11",)),
     "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
     "about": ("&Help", "About convsram", ()),
 }

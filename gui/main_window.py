@@ -49,6 +49,7 @@ RANGES_PER_TICK = 2  # axis-range changes applied per display tick during playba
 ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
+WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen")
 
 class MainWindow(QtWidgets.QMainWindow):
     """The app. `session` None means the model or data could not be loaded: `error` says why."""
@@ -251,7 +252,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problem.set_problem(message)
         self.stack.setCurrentWidget(self.problem)
         for name in ACTIONS:
-            if name not in ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot"):
+            if name not in WITHOUT_SESSION:
                 self.named_actions[name].setEnabled(False)
         self.statusBar().showMessage(message)
 
@@ -288,6 +289,8 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)
         elif name == "quit":
             self.close()
+        elif name == "fullscreen":
+            self.showNormal() if self.isFullScreen() else self.showFullScreen()
         elif name == "screenshot":
             path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convsram.png",
                                                             "PNG (*.png)")
