@@ -54,7 +54,8 @@ def run_train(args: argparse.Namespace) -> int:
         model.training["test_accuracy_integer_path"] = float(np.mean(pred == test.labels))
         model.training["test_images"] = int(len(test))
     network.save_model(model, args.out)
-    line = (f"wrote {args.out}: {len(data)} training images, {settings.epochs} epochs, "
+    line = (f"wrote {args.out}: trained on {history['train_images']} images "
+            f"({history['val_images']} held out for validation), {settings.epochs} epochs, "
             f"{history['wall_seconds']:.0f} s, validation accuracy {history['val_accuracy']:.4f}")
     if "test_accuracy_integer_path" in model.training:
         line += f", test accuracy (integer path) {model.training['test_accuracy_integer_path']:.4f}"

@@ -37,7 +37,7 @@ class TrainSettings:
 
     epochs: int = 15
     batch_size: int = 100
-    lr: float = 2e-3
+    lr: float = 0.01
     seed: int = 0
     val_size: int = 5000  # held out of the training images, for choosing settings
     percentile: float = 99.9  # of |S| per layer, mapped to the largest ADC code
