@@ -383,11 +383,13 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
     max_input, max_code = 2 ** _bits(config, "input_bits") - 1, 2 ** _bits(config, "adc_bits") - 1
     if x.size and (x.min() < 0 or x.max() > max_input):
         raise ValueError(f"input codes must be in 0..{max_input}, got {x.min()}..{x.max()}")
+    if len(x) == 0:
+        return np.zeros((0, model.layers[-1].out_channels))
     if partial_codes is None:
         partial_codes = exact_partial_codes(model, max_code)
     chunks: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {}
-    for start in range(0, max(len(x), 1), batch_size):
+    for start in range(0, len(x), batch_size):
         rec: dict[str, np.ndarray] | None = {} if record is not None else None
         chunks.append(_forward_chunk(model, x[start:start + batch_size], partial_codes, rec, max_input))
         if rec is not None:

@@ -175,6 +175,7 @@ def test_forward_rejects_bad_input() -> None:
         network.forward(model, np.zeros((1, 27, 28), dtype=int))
     with pytest.raises(ValueError):
         network.forward(model, np.full((1, 28, 28), 128))
+    assert network.forward(model, np.zeros((0, 28, 28), dtype=int)).shape == (0, 10)
 
 
 def test_op_counts_default() -> None:
