@@ -154,8 +154,10 @@ class MainWindow(QtWidgets.QMainWindow):
         ignored = QtWidgets.QSizePolicy.Policy.Ignored
         # (a label whose text changes can then never push the layout around: no relayout per frame)
         for widget in (self.input_view, self.array_view, self.lines_view, self.diff_view, self.codes_view,
-                       self.hist_view, self.output_view, self.result_view, self.energy_view):
+                       self.hist_view, self.output_view):
             widget.setSizePolicy(ignored, ignored)
+        for widget in (self.result_view, self.energy_view):  # as tall as their text, no taller
+            widget.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
 
         def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
             """A container whose children share its space by stretch alone."""
@@ -170,7 +172,7 @@ class MainWindow(QtWidgets.QMainWindow):
         h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
         center = box(v, (self.array_view, 40), (box(h, (self.lines_view, 1), (self.diff_view, 1)), 30),
                      (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
-        right = box(v, (self.output_view, 38), (self.result_view, 21), (self.energy_view, 41))
+        right = box(v, (self.output_view, 1), (self.result_view, 0), (self.energy_view, 0))
         outer.addWidget(box(h, (self.input_view, 19), (center, 52), (right, 29)), 1)
 
         self.ranges = RangeQueue(immediate=True)

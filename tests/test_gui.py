@@ -85,8 +85,12 @@ def test_views_show_the_numbers_the_core_computed(window, layer, step):
     # the histogram holds every conversion of the layer
     np.testing.assert_array_equal(window.hist_view.levels, s.current.pre_adc(layer))
     # output: feature maps filling in, or the fc scores building up
-    expected = s.partial_scores(f) if s.model.layers[layer].kind == "fc" else s.feature_map(layer, f)
-    np.testing.assert_array_equal(window.output_view.values, expected)
+    if s.model.layers[layer].kind == "fc":  # the scores build up; above them, the fc layer's input maps
+        np.testing.assert_array_equal(window.output_view.scores, s.partial_scores(f))
+        np.testing.assert_array_equal(window.output_view.values, s.feature_map(layer - 1, f))
+    else:
+        np.testing.assert_array_equal(window.output_view.values, s.feature_map(layer, f))
+        assert np.isnan(window.output_view.scores).all()
     # energy cells are the frame's counters
     ev = window.energy_view
     for j, values in enumerate((f.energy, f.energy_layer, f.energy_image, f.energy_session)):
@@ -183,7 +187,7 @@ def test_after_a_whole_image_the_answer_is_the_networks(window, qtbot):
     assert window.result_view.truth.text() == f"true label {run.label}"
     assert ("correct" in window.result_view.verdict.text()) == (run.prediction == run.label)
     assert f"{len(s.stats.correct)} / 1" in window.result_view.accuracy.text()
-    np.testing.assert_array_equal(window.output_view.values, run.scores)
+    np.testing.assert_array_equal(window.output_view.scores, run.scores)
 
 
 def test_playback_moves_on_to_the_next_image(window, qtbot):

@@ -84,18 +84,18 @@ class EnergyView(Panel):
         holder.setLayout(grid)
         self.add(holder, 0)
 
-        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
+        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
         self.time.setToolTip("150 ns per invocation [paper]; its split into phases is [assumed]:\n"
                              + _sources("dac", "share", "sign", "ramp_step", "readout",
                                         table=energy.TIME_TABLE))
-        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
+        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
         self.efficiency.setToolTip("TOPS/W = 2 ops per multiply-accumulate × MACs / energy (pJ), counting "
                                    "this image's MACs so far (rows × evaluated columns per invocation) and "
                                    "its energy so far without the one-time weight write. The paper reports "
                                    "28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns invocation].")
         self.add(self.time, 0)
         self.add(self.efficiency, 0)
-        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True, wrap=True)
+        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True)
         self.saving_title.setToolTip("The factor depends on the baseline, so each is named. Baselines count "
                                      "only the MACs; the chip's figure includes its DACs, ADCs and digital "
                                      "periphery. [derived] Horowitz ISSCC 2014, scaled ×2.6 to 65 nm / "
@@ -103,7 +103,7 @@ class EnergyView(Panel):
         self.add(self.saving_title, 0)
         self.savings: list[QtWidgets.QLabel] = []
         for b in energy.baselines():
-            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, wrap=True)
+            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
             lab.setToolTip(f"{b.name}: {b.pj_per_mac:.3f} pJ per MAC — {b.how}")
             self.add(lab, 0)
             self.savings.append(lab)

@@ -14,7 +14,7 @@ from gui.views import colormaps
 from gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
 from gui.views.plotting import Panel, Segments, caption_lines, make_image_plot, set_font
 
-MOSAIC_ASPECT = 1.0
+MOSAIC_ASPECT = 0.8  # the input panel is taller than wide
 
 
 class InputView(Panel):

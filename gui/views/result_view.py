@@ -46,7 +46,7 @@ class ResultView(Panel):
         self.history.setToolTip("The most recent images completed in this session: chip's answer / "
                                 "true label")
         self.add(self.history, 0)
-        self.body.addStretch(1)
+
         self._pred_color = ""
 
     def show_frame(self, frame: Frame, session: Session) -> None:
