@@ -5,14 +5,13 @@ with the cells on the active rows lit in the DAC colour."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from core.session import Frame, Session
 from gui import theme
 from gui.views import colormaps
 from gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
-from gui.views.plotting import Panel, Segments, caption_lines, make_image_plot, set_font
+from gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
 MOSAIC_ASPECT = 0.8  # the input panel is taller than wide
 
@@ -45,7 +44,8 @@ class InputView(Panel):
         mp.addItem(self.window_box)
         mp.addItem(self.active)
         self.add(self.maps_plot, 6)
-        self.texts: list[pg.TextItem] = []
+        self.numbers = NumberGrid()
+        mp.addItem(self.numbers)
         self._digit_key: tuple | None = None
         self._maps_key: tuple | None = None
         self._cols = 1
@@ -91,7 +91,6 @@ class InputView(Panel):
         key = ("window", k)
         if key != self._maps_key:
             self._maps_key = key
-            self._ensure_texts(k * k)
             p = self.maps_plot.getPlotItem()
             p.setXRange(-0.3, k + 0.3, padding=0)
             p.setYRange(-0.3, k + 0.3, padding=0)
@@ -100,27 +99,11 @@ class InputView(Panel):
             self.active.set_rects(np.array([0.0]), np.array([0.0]), float(k), float(k))
         self.maps.setImage(colormaps.to_index(patch, session.config.max_input), levels=(0, 255),
                            autoLevels=False)
-        for i, t in enumerate(self.texts):
-            if i < k * k:
-                v = int(patch.flat[i])
-                t.setText(str(v))
-                t.setColor(theme.BG if v > session.config.max_input * 0.55 else theme.TEXT)
-                t.setPos(i % k + 0.5, i // k + 0.5)
-                t.setVisible(True)
-            else:
-                t.setVisible(False)
+        self.numbers.set_values(patch.astype(int), patch > session.config.max_input * 0.55)
         caption = (f"{spec.name} input window {k}×{k} at (y, x) = ({y}, {x}): these {k * k} codes drive "
                    f"DAC rows 0–{k * k - 1}")
         if self.layer_caption.text() != caption:
             self.layer_caption.setText(caption)
-
-    def _ensure_texts(self, n: int) -> None:
-        p = self.maps_plot.getPlotItem()
-        while len(self.texts) < n:
-            t = pg.TextItem("", anchor=(0.5, 0.5))
-            set_font(t, theme.BASE_PX, bold=True)
-            p.addItem(t)
-            self.texts.append(t)
 
     # --- deeper layers: the input maps ---------------------------------------------------------------
     def _show_maps(self, frame: Frame, session: Session) -> None:
@@ -133,8 +116,7 @@ class InputView(Panel):
         key = ("maps", layer, frame.image, session.generation)
         if key != self._maps_key:
             self._maps_key = key
-            for t in self.texts:
-                t.setVisible(False)
+            self.numbers.set_values(np.zeros((0, 0)), np.zeros((0, 0)))
             self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
             rows = -(-c // self._cols)
             self.maps.setLookupTable(colormaps.grey_lut())
