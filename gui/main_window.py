@@ -45,7 +45,7 @@ from gui.views.tips import view_tip
 from gui.views.where_view import WhereView
 
 TICK_MS = 16
-RANGES_PER_TICK = 2  # axis-range changes applied per display tick during playback
+RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
 ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
@@ -125,7 +125,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for label in self.findChildren(QtWidgets.QLabel):
             # a label's text changes every frame; its width must never become the window's minimum
             # (that would re-layout the whole window, and on some platforms resize it)
-            label.setMinimumWidth(1)
+            if getattr(label, "_size_spec", None) is None:
+                label.setMinimumWidth(1)
         if session is not None:
             self.set_session(session)
         else:

@@ -183,7 +183,8 @@ def test_after_a_whole_image_the_answer_is_the_networks(window, qtbot):
     qtbot.waitUntil(lambda: window.frame is not None and window.frame.final, timeout=5000)
     window.do("play")
     run = s.run_image(window.frame.image)
-    assert window.result_view.predicted.text() == str(run.prediction)
+    assert window.result_view.answer == str(run.prediction)
+    assert f">{run.prediction}<" in window.result_view.predicted.text()
     assert window.result_view.truth.text() == f"true label {run.label}"
     assert ("correct" in window.result_view.verdict.text()) == (run.prediction == run.label)
     assert f"{len(s.stats.correct)} / 1" in window.result_view.accuracy.text()

@@ -322,11 +322,9 @@ class Panel(QtWidgets.QFrame):
             self.subtitle.setText(text)
 
     def set_note(self, text: str, color: str = theme.TEXT) -> None:
-        if text != self.note.text():
-            self.note.setText(text)
-        if color != getattr(self, "_note_color", None):  # style sheets are costly: set on change only
-            self._note_color = color
-            self.note.setStyleSheet(f"color: {color};")
+        """The title line's right-hand note; its colour goes in the rich text (changing a widget's
+        style sheet re-polishes it, which costs milliseconds)."""
+        set_text(self.note, f"<span style='color:{color}'>{text}</span>")
 
 
 def caption_lines(label: QtWidgets.QLabel, lines: int, size: int = theme.TICK_PX) -> None:

@@ -19,7 +19,7 @@ class ResultView(Panel):
         self.predicted = QtWidgets.QLabel("?")
         set_font(self.predicted, theme.HUGE_PX, bold=True)
         self.predicted.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        set_size(self.predicted, min_w=90)
+        set_size(self.predicted, fixed_w=90)
         self.predicted.setToolTip("The class with the highest score after the fc layer: the chip's answer")
         row.addWidget(self.predicted)
         col = QtWidgets.QVBoxLayout()
@@ -36,6 +36,7 @@ class ResultView(Panel):
         holder = QtWidgets.QWidget()
         holder.setLayout(row)
         self.add(holder, 0)
+        self.answer = "?"  # the big figure, as plain text
         self.accuracy = QtWidgets.QLabel()
         set_font(self.accuracy, theme.BASE_PX + 1, bold=True)
         self.accuracy.setToolTip("Images whose last invocation was reached in this session, and how many of "
@@ -47,23 +48,22 @@ class ResultView(Panel):
                                 "true label")
         self.add(self.history, 0)
 
-        self._pred_color = ""
 
     def show_frame(self, frame: Frame, session: Session) -> None:
         stats = session.stats
         if frame.final:
             pred = frame.prediction
             ok = pred == frame.label
-            set_text(self.predicted, str(pred))
-            self._color(theme.PREDICTED)
+            self.answer = str(pred)
+            set_text(self.predicted, f"<span style='color:{theme.PREDICTED}'>{pred}</span>")
             set_text(self.caption, f"image #{frame.image}: the chip says")
             set_text(self.truth, f"true label {frame.label}")
             verdict = (f"<span style='color:{theme.CORRECT}'>✓ correct</span>" if ok
                        else f"<span style='color:{theme.WRONG}'>✗ wrong</span>")
             set_text(self.verdict, verdict)
         else:
-            set_text(self.predicted, "?")
-            self._color(theme.TEXT_DIM)
+            self.answer = "?"
+            set_text(self.predicted, f"<span style='color:{theme.TEXT_DIM}'>?</span>")
             set_text(self.caption, f"image #{frame.image}: computing")
             set_text(self.truth, f"true label {frame.label}")
             set_text(self.verdict, f"<span style='color:{theme.TEXT_DIM}'>layer {frame.layer_name}, "
@@ -79,8 +79,3 @@ class ResultView(Panel):
             items.append(f"<span style='color:{color}'>{pred}</span><span style='color:{theme.TEXT_DIM}'>"
                          f"/{label}</span>")
         set_text(self.history, ("recent (chip/label): " + " ".join(items)) if items else "")
-
-    def _color(self, color: str) -> None:
-        if color != self._pred_color:
-            self._pred_color = color
-            self.predicted.setStyleSheet(f"color: {color};")

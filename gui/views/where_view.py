@@ -125,6 +125,8 @@ class WhereView(QtWidgets.QFrame):
         self.label.setStyleSheet(f"color: {theme.TEXT_DIM};")
         left.addWidget(self.image)
         left.addWidget(self.label)
+        for w in (self.image, self.label):  # fixed columns: new text never moves the layer strip
+            set_size(w, fixed_w=340)
         lay.addLayout(left, 0)
         self.strip = LayerStrip()
         lay.addWidget(self.strip, 1)
@@ -138,6 +140,8 @@ class WhereView(QtWidgets.QFrame):
         self.detail.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         right.addWidget(self.invocation)
         right.addWidget(self.detail)
+        for w in (self.invocation, self.detail):
+            set_size(w, fixed_w=560)
         lay.addLayout(right, 0)
         self.setToolTip("Where we are: the image, the network's layers (the lit one is running, its bar "
                         "shows how far), the invocation of the image, the output position and the row tile")
