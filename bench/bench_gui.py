@@ -80,7 +80,10 @@ def bench_playback(window, app, seconds: float, speed: float) -> tuple[float, in
     rendered = []
     window.rendered.connect(lambda: rendered.append(1))
     s = window.session
-    s.run("goto", 0)
+    window.command("goto", 0)
+    window.refresh()
+    for _ in range(5):
+        app.processEvents()
     window.player.hold_s = 0.3
     window.transport.set_speed(speed)
     start_invocations = 0
