@@ -64,7 +64,8 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
         p5 = float(np.percentile(acc, 5))
         dashed = pg.mkPen(colours[1], width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
         plot.addItem(pg.InfiniteLine(p5, angle=0, pen=dashed, label=f"5th percentile {p5:.2f} %",
-                                     labelOpts={"position": 0.2}))
+                                     labelOpts={"position": 0.2, "color": colours[1],
+                                                "fill": (255, 255, 255, 200)}))
         plot.setLabel("bottom", "chip instance (sorted by accuracy)")
     plot.setTitle(f"<span style='font-size:{font_px}pt'>Monte Carlo over chip instances: {title}</span>")
     w.show()

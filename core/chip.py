@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import energy
+from core import energy, noise
 from core.config import BOLTZMANN, ChipConfig
 
 MODES = ("relu", "signed")
@@ -33,7 +33,7 @@ class Invocation:
 
     x: np.ndarray  # input codes, (n_rows,) or (batch, n_rows)
     columns: np.ndarray  # evaluated columns, (k,)
-    v_dac: np.ndarray  # row voltages after the DAC, V
+    v_dac: np.ndarray | None  # row voltages after the DAC, V (detail only)
     v_p: np.ndarray | None  # P line of each evaluated column after sharing and noise, V (detail only)
     v_n: np.ndarray | None  # N line, V (detail only)
     codes: np.ndarray  # ADC output, int
@@ -118,7 +118,8 @@ class Chip:
         self.adc_gain = 1.0 + cfg.adc_gain_sigma * eps.adc_gain
         self._share: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._dac_flat = self._dac_table().ravel()
-        self._row_base = np.arange(cfg.rows) * (cfg.max_input + 1)
+        self._dac_flat32 = self._dac_flat.astype(np.float32)
+        self._row_base = (np.arange(cfg.rows) * (cfg.max_input + 1)).astype(np.int32)
 
     def reconfigure(self, config: ChipConfig) -> None:
         """Same chip (same draws), other knob settings. Geometry must not change."""
@@ -191,7 +192,8 @@ class Chip:
                                  f"(groups {groups.tolist()}); at most one column per group")
         return cols.astype(np.int64)
 
-    def _check_inputs(self, x: np.ndarray) -> np.ndarray:
+    def check_inputs(self, x: np.ndarray) -> np.ndarray:
+        """x as a 2-D integer array of input codes; ValueError if its shape or a code is out of range."""
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] == 0:
             raise ValueError(f"inputs must have shape (n_rows,) or (batch, n_rows), got {x.shape}")
@@ -215,10 +217,11 @@ class Chip:
         steps = code[None, :] * self.dac_gain[:, None] + self.dac_inl_amp[:, None] * 4.0 * u * (1.0 - u)
         return np.clip(steps * cfg.dac_lsb + self.dac_offset[:, None], 0.0, cfg.v_precharge)
 
-    def dac(self, x: np.ndarray) -> np.ndarray:
+    def dac(self, x: np.ndarray, dtype: type = np.float64) -> np.ndarray:
         """Row voltage drops dV (V) for integer input codes x (..., n_rows): a per-row lookup."""
         n = x.shape[-1]
-        return self._dac_flat[x + self._row_base[:n]]
+        table = self._dac_flat if dtype == np.float64 else self._dac_flat32
+        return np.take(table, x + self._row_base[:n])
 
     def invoke(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
                mode: str = "relu", rng: np.random.Generator | None = None) -> Invocation:
@@ -235,7 +238,8 @@ class Chip:
 
     def invoke_batch(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
                      mode: str = "relu", rng: np.random.Generator | None = None,
-                     with_ideal: bool = True, detail: bool = True) -> Invocation:
+                     with_ideal: bool = True, detail: bool = True, dv: np.ndarray | None = None,
+                     validate: bool = True) -> Invocation:
         """`batch` invocations with the same columns: x (batch, n_rows) input codes.
 
         adc_lsb: ADC volts per code (default: full scale, one code per (2^B_in - 1) / (2^B_adc - 1)
@@ -243,11 +247,15 @@ class Chip:
         detail=False (bulk evaluation) computes only the sensed difference and draws the line and
         comparator noise as one Gaussian on it: the codes have the same distribution at a fraction of
         the cost; v_p and v_n are then None.
+        dv: the row drops ``chip.dac(x)`` if the caller already has them (column chunks that share
+        their inputs). validate=False skips the range check of x, for callers whose codes are in range
+        by construction (the network's requantised activations).
         """
         cfg = self.config
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        x = self._check_inputs(x)
+        if validate or x.ndim != 2:
+            x = self.check_inputs(x)
         batch, n = x.shape
         cols = self._check_columns(columns, n_rows=n)
         if adc_lsb is None:
@@ -257,60 +265,91 @@ class Chip:
         rng = self.noise if rng is None else rng
         k = cols.size
 
-        dv = self.dac(x)
+        if dv is None:
+            dv = self.dac(x, np.float64 if detail else np.float32)
         share, ktc = self._sharing(n)
+        groups = self.group_of(cols)
+        gain = self.adc_gain[groups] / adc_lsb if cfg.adc_gain_sigma else np.full(k, 1.0 / adc_lsb)
+        # ADC offset (codes) plus the rounding half-step, added once per column
+        tie = self.tie_bias(n, adc_lsb)
+        offset = (self.adc_offset[groups] if cfg.adc_offset_sigma else 0.0) + (0.5 + tie)
         v_p = v_n = None
         if detail:
             drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]
             v_p = cfg.v_precharge - drop[:, :k]
             v_n = cfg.v_precharge - drop[:, k:]
             if cfg.charge_injection_sigma:
-                v_n = v_n + 0.5 * self.injection[cols]
-                v_p = v_p - 0.5 * self.injection[cols]
+                v_n += 0.5 * self.injection[cols]
+                v_p -= 0.5 * self.injection[cols]
             if cfg.ktc_noise:
-                v_p = v_p + ktc[0, cols] * rng.standard_normal((batch, k))
-                v_n = v_n + ktc[1, cols] * rng.standard_normal((batch, k))
-            sensed = v_n - v_p
+                v_p += ktc[0, cols] * noise.standard_normal(rng, (batch, k))
+                v_n += ktc[1, cols] * noise.standard_normal(rng, (batch, k))
+            level = v_n - v_p
             if cfg.comparator_noise_sigma:
-                sensed = sensed + cfg.comparator_noise_sigma * rng.standard_normal((batch, k))
+                level += cfg.comparator_noise_sigma * noise.standard_normal(rng, (batch, k))
+            level *= gain
+            dv_sum = dv.sum(axis=1)
         else:
-            # V_N - V_P = dV @ (A_P - A_N): one matmul, no line voltages kept
-            sensed = dv @ (share[:, cols] - share[:, cols + cfg.columns])
+            # ADC input in codes, (V_N - V_P) * gain = dV @ ((A_P - A_N) * gain), and the total
+            # drop (for the DAC energy) as an extra row of the same matmul; columns-first layout
+            # (k, batch) keeps every per-column pass contiguous. float32: its rounding is far below a
+            # quarter unit of sum(w*x) (see tie_bias) and any physical noise.
+            m = np.empty((k + 1, n), dtype=dv.dtype)
+            np.subtract(share[:, cols].T, share[:, cols + cfg.columns].T, out=m[:k])
+            m[:k] *= gain[:, None]
+            m[k] = 1.0
+            out = m @ dv.T
+            level, dv_sum = out[:k], out[k]
             if cfg.charge_injection_sigma:
-                sensed += self.injection[cols]
+                offset = offset + self.injection[cols] * gain
             if cfg.ktc_noise or cfg.comparator_noise_sigma:
                 var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
-                sensed += np.sqrt(var) * rng.standard_normal((batch, k))
-        groups = self.group_of(cols)
-        level = sensed * (self.adc_gain[groups] / adc_lsb) if cfg.adc_gain_sigma else sensed / adc_lsb
-        if cfg.adc_offset_sigma:
-            level = level + self.adc_offset[groups]
-        codes = self._quantise(level, mode)
+                z = noise.standard_normal(rng, (k, batch), dtype=level.dtype)
+                z *= (np.sqrt(var) * gain)[:, None]
+                level += z
+            offset = np.broadcast_to(offset, (k,))[:, None].astype(level.dtype)
+        level += offset
+        np.floor(level, out=level)
+        np.clip(level, 0 if mode == "relu" else -cfg.max_code, cfg.max_code, out=level)
+        if not detail:
+            steps = float(np.abs(level).sum(dtype=np.float64))
+            level = level.T
+        codes = level.astype(np.int32)
 
         ideal_codes = ideal_diff = None
         if with_ideal:
             s = x.astype(np.float64) @ self.weights[:n, cols].astype(np.float64)
             ideal_diff = s * (cfg.dac_lsb / n)
-            ideal_codes = self._quantise(ideal_diff / adc_lsb, mode)
-        each = energy.energy_each(cfg, dv, k, codes)
-        e = {name: float(v.sum()) for name, v in each.items()}
-        return Invocation(x=x, columns=cols, v_dac=cfg.v_precharge - dv, v_p=v_p, v_n=v_n, codes=codes,
+            ideal_codes = quantise(ideal_diff / adc_lsb, cfg.max_code, mode, tie, in_place=True)
+        if detail:
+            each = energy.energy_each(cfg, n, dv_sum, k, codes)
+            e = {name: float(v.sum()) for name, v in each.items()}
+        else:
+            each = None
+            e = energy.energy_total(cfg, n, batch, float(dv_sum.sum(dtype=np.float64)), k, steps)
+        v_dac = cfg.v_precharge - dv if detail else None
+        return Invocation(x=x, columns=cols, v_dac=v_dac, v_p=v_p, v_n=v_n, codes=codes,
                           ideal_codes=ideal_codes, ideal_diff=ideal_diff, adc_lsb=float(adc_lsb), mode=mode,
                           energy_pj=e, time_ns=batch * energy.invocation_time_ns(cfg), n_invocations=batch,
-                          energy_each=each if detail else None)
+                          energy_each=each)
 
-    def _quantise(self, level: np.ndarray, mode: str) -> np.ndarray:
-        return quantise(level, self.config.max_code, mode)
+    def tie_bias(self, n_rows: int, adc_lsb: float) -> float:
+        """The comparator's tie-break, in codes: a quarter of one unit of sum(w*x) [assumed].
+
+        On an ideal chip the ADC level is S / step with S an integer, so it is either exactly half-way
+        between two codes (a tie, rounded up) or at least half a unit (1 / (2 step)) away from it.
+        A bias of a quarter unit decides ties upwards and nothing else, whatever the float rounding of
+        the charge-sharing arithmetic (well below a quarter unit, also in float32).
+        """
+        return 0.25 * self.config.dac_lsb / (n_rows * adc_lsb)
 
 
-TIE_EPS = 1e-9  # codes; far above float rounding error, far below any physical noise
-
-
-def quantise(level: np.ndarray, max_code: int, mode: str) -> np.ndarray:
-    """ADC decision: round half up, clipped to 0..max_code (relu) or -max_code..max_code (signed).
-
-    Half-up with a tiny bias makes exact ties (sum(w*x) an odd multiple of half a step) decide the
-    same way whether the level was computed exactly (integers) or through the charge-sharing floats.
-    """
+def quantise(level: np.ndarray, max_code: int, mode: str, tie: float, in_place: bool = False) -> np.ndarray:
+    """ADC decision: round half up (ties broken by `tie` codes, see :meth:`Chip.tie_bias`), clipped to
+    0..max_code (relu) or -max_code..max_code (signed). in_place=True overwrites the float `level`."""
     lo = 0 if mode == "relu" else -max_code
-    return np.clip(np.floor(level + (0.5 + TIE_EPS)), lo, max_code).astype(np.int32)
+    out = level if in_place else np.array(level, dtype=np.float64)
+    out += 0.5 + tie
+    np.floor(out, out=out)
+    np.clip(out, lo, max_code, out=out)
+    return out.astype(np.int32)

@@ -84,28 +84,44 @@ def invocation_time_ns(config: ChipConfig) -> float:
     return t("dac") + t("share") + t("sign") + config.max_code * t("ramp_step") + t("readout")
 
 
-def energy_each(config: ChipConfig, dv_rows: np.ndarray, n_columns: int,
+def _components(config: ChipConfig, n_rows: int, count: int | np.ndarray, dv: float | np.ndarray,
+                n_columns: int, steps: float | np.ndarray) -> dict[str, float | np.ndarray]:
+    """The energy model (pJ) for `count` invocations with total row drop dv (V) and ramp steps."""
+    dac = count * n_rows * e("dac_fixed") + e("dac_row_cap") * config.vdd * dv
+    # every row discharges exactly one segment (P or N side) in every evaluated column
+    line = config.c_line * 1e12 * config.vdd * dv * n_columns
+    array = count * (n_rows * e("wordline") + n_columns * e("column")) + line
+    adc = count * n_columns * e("adc_fixed") + e("adc_step") * steps
+    zero = np.zeros_like(dv) if isinstance(dv, np.ndarray) else 0.0
+    return {"dac": dac, "array": array, "adc": adc, "digital": zero, "write": zero}
+
+
+def energy_each(config: ChipConfig, n_rows: int, dv: np.ndarray, n_columns: int,
                 steps: np.ndarray) -> dict[str, np.ndarray]:
     """Energy (pJ) of each invocation of a batch, per component: arrays of shape (batch,).
 
-    dv_rows: DAC voltage drops, shape (batch, n_rows), volts. n_columns: columns evaluated in each.
-    steps: ADC codes (ramp steps = |code|), shape (batch, n_columns).
+    n_rows: active rows. dv: each invocation's total DAC voltage drop over its rows, shape (batch,),
+    volts. n_columns: columns evaluated in each. steps: ADC codes (ramp steps = |code|), shape
+    (batch, n_columns).
     """
-    batch, n_rows = dv_rows.shape
-    dv = dv_rows.sum(axis=1)
-    dac = n_rows * e("dac_fixed") + e("dac_row_cap") * config.vdd * dv
-    # every row discharges exactly one segment (P or N side) in every evaluated column
-    line = config.c_line * 1e12 * config.vdd * dv * n_columns
-    array = n_rows * e("wordline") + n_columns * e("column") + line
-    adc = n_columns * e("adc_fixed") + e("adc_step") * np.abs(steps).sum(axis=1)
-    zero = np.zeros(batch)
-    return {"dac": dac, "array": array, "adc": adc, "digital": zero, "write": zero}
+    return _components(config, n_rows, 1, np.asarray(dv, float), n_columns, np.abs(steps).sum(axis=1))
+
+
+def energy_total(config: ChipConfig, n_rows: int, batch: int, dv_total: float, n_columns: int,
+                 steps_total: float) -> dict[str, float]:
+    """Energy (pJ) of `batch` invocations summed, from totals (same model as :func:`energy_each`).
+
+    dv_total: DAC voltage drops summed over rows and invocations, V. steps_total: sum of |code|.
+    """
+    return {k: float(v) for k, v in _components(config, n_rows, batch, dv_total, n_columns,
+                                                steps_total).items()}
 
 
 def invocation_energy(config: ChipConfig, dv_rows: np.ndarray, n_columns: int,
                       steps: np.ndarray) -> dict[str, float]:
-    """Energy (pJ) of a batch of invocations, summed, per component (see :func:`energy_each`)."""
-    return {k: float(v.sum()) for k, v in energy_each(config, dv_rows, n_columns, steps).items()}
+    """Energy (pJ) of a batch of invocations (dv_rows: (batch, n_rows) drops, V), summed."""
+    each = energy_each(config, dv_rows.shape[1], dv_rows.sum(axis=1), n_columns, steps)
+    return {k: float(v.sum()) for k, v in each.items()}
 
 
 def write_energy_pj(bits: int) -> float:

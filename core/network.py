@@ -319,8 +319,12 @@ def adc_codes(s: np.ndarray, step: int, mode: str, max_code: int = 2**DEFAULT_BI
 def requantise(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray, max_input: int = 2**DEFAULT_BITS - 1
                ) -> np.ndarray:
     """Digital rescale of summed codes to the next layer's input: clip(floor(alpha P + beta + .5), 0, M)."""
-    u = np.asarray(alpha, np.float64) * p + np.asarray(beta, np.float64)
-    return np.clip(np.floor(u + 0.5), 0, max_input).astype(np.int32)
+    u = np.asarray(alpha, np.float64) * p  # in place from here, the same operations in the same order
+    u += np.asarray(beta, np.float64)
+    u += 0.5
+    np.floor(u, out=u)
+    np.clip(u, 0, max_input, out=u)
+    return u.astype(np.int32)
 
 
 def fc_scores(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -352,7 +356,15 @@ def exact_partial_codes(model: Model, max_code: int = 2**DEFAULT_BITS - 1) -> Pa
         a, b = model.layers[layer].tiles[tile]
         # float32 products and sums of integers are exact while |S| < 2^24 (here |S| <= 64 * 127)
         s = np.asarray(x_tile, dtype=np.float32) @ w32[layer][a:b]
-        return adc_codes(s.astype(np.int64), model.adc_step[layer], model.layers[layer].mode, max_code)
+        step = model.adc_step[layer]
+        # round_half_up(S / step) in float32: S is exact and |S| / step carries a relative error
+        # below 2^-22, far less than the distance 1 / (2 step) of an odd-step quotient from a tie
+        s *= np.float32(1.0 / step)
+        s += np.float32(0.5)
+        np.floor(s, out=s)
+        lo = 0 if model.layers[layer].mode == "relu" else -max_code
+        np.clip(s, lo, max_code, out=s)
+        return s.astype(np.int32)
 
     return partial_codes
 
@@ -402,7 +414,8 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
 
 def _forward_chunk(model: Model, x: np.ndarray, partial_codes: PartialCodes,
                    record: dict[str, np.ndarray] | None, max_input: int) -> np.ndarray:
-    a = x.astype(np.int32)[..., None]  # (b, 28, 28, 1)
+    small = max_input <= 255
+    a = x.astype(np.uint8 if small else np.int32)[..., None]  # (b, 28, 28, 1)
     if record is not None:
         record["input"] = x.astype(np.int32)
     b = len(a)
@@ -413,20 +426,22 @@ def _forward_chunk(model: Model, x: np.ndarray, partial_codes: PartialCodes,
             flat = patches.reshape(-1, spec.rows)
         else:
             flat = a.reshape(b, -1)
-        p = np.zeros((len(flat), spec.out_channels), dtype=np.int32)
-        for t, (r0, r1) in enumerate(spec.tiles):
-            p += np.asarray(partial_codes(i, t, flat[:, r0:r1]), dtype=np.int32)
+        p = np.asarray(partial_codes(i, 0, flat[:, slice(*spec.tiles[0])]), dtype=np.int32)
+        for t, (r0, r1) in enumerate(spec.tiles[1:], start=1):
+            p = p + partial_codes(i, t, flat[:, r0:r1])  # never in place: p may be the callee's array
         if spec.kind == "fc":
             if record is not None:
                 record[f"{spec.name}.P"] = p
             return fc_scores(p, model.alpha[i], model.beta[i])
         p = p.reshape(b, *grid, spec.out_channels)
         act = requantise(p, model.alpha[i], model.beta[i], max_input)
+        if small:
+            act = act.astype(np.uint8)
         a = max_pool(act, spec.pool) if spec.pool else act
         if record is not None:
             record[f"{spec.name}.P"] = p
-            record[f"{spec.name}.act"] = act.astype(np.uint8) if max_input <= 255 else act
-            record[f"{spec.name}.out"] = a.astype(np.uint8) if max_input <= 255 else a
+            record[f"{spec.name}.act"] = act
+            record[f"{spec.name}.out"] = a
     raise ValueError("architecture must end with an fc layer")
 
 

@@ -28,7 +28,7 @@ def test_ideal_chip_reproduces_integer_arithmetic_exactly():
         n = int(rng.integers(1, 65))
         cols = one_per_group(chip, rng, int(rng.integers(1, 17)))
         x = rng.integers(0, 128, size=(100, n))
-        step = int(rng.choice([1, 2, 7, 10, 25, 50, 64]))  # even steps too: exact ties must agree
+        step = int(rng.choice([1, 2, 7, 10, 25, 50, 64, 1000, 4096]))  # even steps: exact ties must agree
         mode = str(rng.choice(["relu", "signed"]))
         inv = chip.invoke_batch(x, cols, adc_lsb=chip.adc_lsb_for(step, n), mode=mode)
         s = x @ chip.weights[:n, cols].astype(np.int64)
@@ -179,6 +179,6 @@ def test_bulk_path_draws_the_same_code_noise():
     full = chip.invoke_batch(x, cols, adc_lsb=lsb, mode="signed")
     bulk = chip.invoke_batch(x, cols, adc_lsb=lsb, mode="signed", detail=False)
     np.testing.assert_allclose(bulk.codes.mean(0), full.codes.mean(0), atol=0.05)
-    np.testing.assert_allclose(bulk.codes.std(0), full.codes.std(0), atol=0.02)
+    np.testing.assert_allclose(bulk.codes.std(0), full.codes.std(0), rtol=0.03, atol=0.02)
     assert full.codes.std(0).mean() > 0.3  # the noise really spans codes
     np.testing.assert_array_equal(bulk.ideal_codes, full.ideal_codes)
