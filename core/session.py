@@ -28,6 +28,8 @@ from core.paths import DEFAULT_MODEL
 
 COMPONENTS = energy.COMPONENTS
 CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)
+NO_LABEL = -1  # the label of a drawn digit
+MAX_DRAWINGS = 1000  # drawings kept (a booth runs all day); older ones are forgotten
 LOG_LENGTH = 100_000  # commands kept in Session.log
 
 
@@ -127,12 +129,38 @@ class Frame:
         return self.v_n - self.v_p
 
 
+@dataclass(frozen=True)
+class ImageResult:
+    """One image the session ran to its answer: what the chip said and what it cost."""
+
+    image: int
+    label: int  # NO_LABEL for a drawing (nobody told the chip what it is)
+    prediction: int
+    energy_pj: dict[str, float]  # the whole image, by component (weight writes are the session's)
+    drawn: bool = False
+
+    @property
+    def correct(self) -> bool | None:
+        """None for a drawing: there is no true label to compare with."""
+        return None if self.label == NO_LABEL else self.prediction == self.label
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"image": self.image, "label": None if self.label == NO_LABEL else self.label,
+                "prediction": self.prediction, "correct": self.correct, "drawn": self.drawn,
+                "energy_pj": sum(self.energy_pj.values()),
+                **{f"energy_{c}_pj": v for c, v in self.energy_pj.items()}}
+
+
 @dataclass
 class SessionStats:
-    images: set[int] = field(default_factory=set)
+    """Test-set images completed (accuracy counts these only) and every answer in order, drawings too."""
+
+    images: set[int] = field(default_factory=set)  # test images completed
     correct: set[int] = field(default_factory=set)
+    drawings: set[int] = field(default_factory=set)  # drawings completed
     energy_pj: dict[str, float] = field(default_factory=energy.empty_ledger)  # completed images
     history: list[tuple[int, int, int]] = field(default_factory=list)  # (image, prediction, label), in order
+    results: list[ImageResult] = field(default_factory=list)  # every image run to its answer, in order
 
     @property
     def accuracy(self) -> float | None:
@@ -147,6 +175,10 @@ class Session:
         if len(data) == 0:
             raise ValueError("the data set holds no images")
         self.model, self.data = model, data
+        # digits drawn by visitors: image indices len(data), len(data) + 1, ... (see add_drawing)
+        self.drawings: dict[int, np.ndarray] = {}
+        self._next_drawing = len(data)
+        self.resume_image = 0  # the test image to go on with after a drawing
         self.model_path: Path | None = None  # the file the model came from, if any (Session.open)
         self.config = config or ChipConfig()
         self.seed = seed
@@ -228,9 +260,44 @@ class Session:
         with self._lock:
             return image in self._runs
 
+    # --- images: the test set, and digits drawn by visitors ------------------------------------------
+    def is_drawing(self, image: int) -> bool:
+        return image >= len(self.data)
+
+    def has_image(self, image: int) -> bool:
+        return 0 <= image < len(self.data) or image in self.drawings
+
+    def pixels(self, image: int) -> np.ndarray:
+        """The (28, 28) uint8 picture of `image` (a test image or a drawing)."""
+        if 0 <= image < len(self.data):
+            return self.data.images[image]
+        try:
+            return self.drawings[image]
+        except KeyError:
+            raise ValueError(f"image {image} out of range 0..{len(self.data) - 1}, not a drawing") from None
+
+    def label_of(self, image: int) -> int:
+        """The true label, or NO_LABEL for a drawing."""
+        return int(self.data.labels[image]) if 0 <= image < len(self.data) else NO_LABEL
+
+    def add_drawing(self, pixels: np.ndarray) -> int:
+        """Register a (28, 28) MNIST-like picture (see core.digitize.to_mnist); returns its image index,
+        which every command and view then treats like a test image (``goto`` it to run it)."""
+        img = np.asarray(pixels)
+        if img.shape != (28, 28):
+            raise ValueError(f"a drawing must be 28x28 pixels (core.digitize.to_mnist), got {img.shape}")
+        img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+        with self._lock:
+            index = self._next_drawing
+            self._next_drawing += 1
+            self.drawings[index] = img
+            for old in sorted(self.drawings)[:-MAX_DRAWINGS]:
+                del self.drawings[old]
+        return index
+
     def _simulate(self, image: int, chip: Chip, amap: ArrayMap, config: ChipConfig,
                   places: list[Place]) -> ImageRun:
-        codes = input_codes(self.data.images[image:image + 1], config.input_bits)
+        codes = input_codes(self.pixels(image)[None], config.input_bits)
         rng = np.random.default_rng([self.seed, 2, image])
         ev = ChipEvaluator(chip, self.model, amap, rng=rng, detail=True)
         rec: dict[str, np.ndarray] = {}
@@ -244,7 +311,7 @@ class Session:
         digital = np.asarray(self.digital) / index.count  # a layer's digital energy, spread evenly
         per_frame[:, COMPONENTS.index("digital")] = digital[index.layer]
         layer_start = list(index.layer_start)
-        return ImageRun(image=image, label=int(self.data.labels[image]), codes_in=codes[0], places=places,
+        return ImageRun(image=image, label=self.label_of(image), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
                         prediction=int(np.argmax(scores)), energy=per_frame,
                         cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start)
@@ -267,7 +334,7 @@ class Session:
         final = k == run.n_frames - 1
         as_dict = lambda v: dict(zip(COMPONENTS, map(float, v), strict=True))  # noqa: E731
         session = np.array([self.stats.energy_pj[c] for c in COMPONENTS])
-        if run.image not in self.stats.images:
+        if run.image not in self.stats.images and run.image not in self.stats.drawings:
             session = session + run.cumulative[k]
         ends = [*run.layer_start[1:], run.n_frames]
         return Frame(
@@ -381,18 +448,27 @@ class Session:
 
     def _finish_image_if_final(self) -> None:
         run = self.current
-        if self.frame == run.n_frames - 1 and run.image not in self.stats.images:
-            self.stats.images.add(run.image)
+        drawn = self.is_drawing(run.image)
+        done = self.stats.drawings if drawn else self.stats.images
+        if self.frame == run.n_frames - 1 and run.image not in done:
+            done.add(run.image)
+            total = {c: float(run.cumulative[-1, ci]) for ci, c in enumerate(COMPONENTS)}
+            self.stats.results.append(ImageResult(run.image, run.label, run.prediction, total, drawn))
+            for c in COMPONENTS:
+                self.stats.energy_pj[c] += total[c]
+            if drawn:
+                return  # a drawing has no true label: it counts in the energy, not in the accuracy
             self.stats.history.append((run.image, run.prediction, run.label))
             if run.prediction == run.label:
                 self.stats.correct.add(run.image)
-            for ci, c in enumerate(COMPONENTS):
-                self.stats.energy_pj[c] += float(run.cumulative[-1, ci])
 
     def _goto(self, image: int, frame: int = 0) -> None:
-        if not 0 <= image < len(self.data):
+        image = int(image)
+        if not self.has_image(image):
             raise ValueError(f"image {image} out of range 0..{len(self.data) - 1}")
-        self.image = int(image)
+        if not self.is_drawing(image):
+            self.resume_image = image
+        self.image = image
         n = self.current.n_frames
         self.frame = int(frame) % n if frame < 0 else min(int(frame), n - 1)
         self._finish_image_if_final()
@@ -402,7 +478,7 @@ class Session:
         last frame goes on to the next image."""
         last = self.current.n_frames - 1
         if n > 0 and self.frame == last:
-            self._goto((self.image + 1) % len(self.data), 0)
+            self._goto(self._neighbour(1), 0)
             return
         self.frame = int(np.clip(self.frame + n, 0, last))
         self._finish_image_if_final()
@@ -420,6 +496,13 @@ class Session:
             self.frame = run.layer_start[max(target, 0)]
         self._finish_image_if_final()
 
+    def _neighbour(self, delta: int) -> int:
+        """The test image after (before) the current one; after a drawing, the test image it interrupted
+        and the one after it."""
+        if self.is_drawing(self.image):
+            return (self.resume_image + max(delta, 0)) % len(self.data)
+        return (self.image + delta) % len(self.data)
+
     def _end_of_layer(self) -> None:
         run = self.current
         li = run.layer_of(self.frame)
@@ -436,8 +519,8 @@ COMMANDS = {
     "next_layer": lambda s: s._layer(1),
     "prev_layer": lambda s: s._layer(-1),
     "end_of_layer": lambda s: s._end_of_layer(),
-    "next_image": lambda s: s._goto((s.image + 1) % len(s.data), 0),
-    "prev_image": lambda s: s._goto((s.image - 1) % len(s.data), 0),
+    "next_image": lambda s: s._goto(s._neighbour(1), 0),
+    "prev_image": lambda s: s._goto(s._neighbour(-1), 0),
     "first": lambda s: s._goto(s.image, 0),
     "last": lambda s: s._goto(s.image, -1),
     "seed": lambda s, seed: s.set_chip(seed=int(seed)),
