@@ -1,0 +1,415 @@
+"""Taking results away: pictures of the window or of one view (PNG, or SVG through QtSvg's
+QSvgGenerator), recordings of playback (animated GIF with Pillow, MP4 with imageio-ffmpeg when it is
+installed), the current frame's signals and the session's results (CSV and JSON).
+
+The writers are plain functions that raise :class:`ExportError` (one line: what and why) so the
+command line and the tests can use them; :func:`run_action` wires them to the window's Export menu,
+with file dialogs and a message box for errors (never a traceback).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core.session import NO_LABEL, Frame, Session
+
+PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
+RECORD_FILTER = "Animated GIF (*.gif);;MP4 video (*.mp4)"
+DATA_FILTER = "CSV table (*.csv);;JSON (*.json)"
+RECORD_FPS = 10  # frames per second of a recording (playback is sampled at this rate)
+RECORD_WIDTH = 960  # recordings are scaled down to at most this width (GIF size, memory)
+MAX_RECORD_S = 120  # a recording stops by itself after this long (memory of a GIF's frames)
+ACTION_NAMES = ("save_window", "save_view", "record", "export_frame", "export_results")
+
+
+class ExportError(OSError):
+    """A file could not be written (message: which file and why, one line)."""
+
+
+def _target(path: Path | str, suffixes: Iterable[str]) -> tuple[Path, str]:
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    allowed = tuple(suffixes)
+    if kind not in allowed:
+        raise ExportError(f"{path.name}: choose a file ending in {' or '.join('.' + s for s in allowed)}")
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: folder {path.parent} does not exist")
+    return path, kind
+
+
+def _write_text(path: Path, text: str) -> Path:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
+
+
+# --- pictures ----------------------------------------------------------------------------------------
+def save_picture(widget: QtWidgets.QWidget, path: Path | str) -> Path:
+    """The widget as it is on screen: PNG (pixels) or SVG (vector paint commands; images embedded)."""
+    path, kind = _target(path, ("png", "svg"))
+    if kind == "png":
+        if not widget.grab().save(str(path), "PNG"):
+            raise ExportError(f"{path}: cannot write (no permission, or the disk is full?)")
+        return path
+    try:
+        from PySide6.QtSvg import QSvgGenerator
+    except ImportError:  # pragma: no cover - PySide6-Essentials ships QtSvg
+        raise ExportError("SVG needs the QtSvg module of PySide6, which is not installed") from None
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buffer)
+    size = widget.size()
+    gen.setSize(size)
+    gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
+    gen.setTitle(widget.windowTitle() or type(widget).__name__)
+    gen.setDescription("convsram: Conv-SRAM in-memory computing, live")
+    painter = QtGui.QPainter(gen)
+    try:
+        widget.render(painter, QtCore.QPoint(0, 0))
+    finally:
+        painter.end()
+    buffer.close()
+    try:
+        path.write_bytes(bytes(buffer.data()))
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
+
+
+# --- the frame's signals and the session's results ----------------------------------------------------
+def frame_record(frame: Frame, session: Session) -> dict[str, Any]:
+    """Everything the views show of one invocation, as plain data (JSON-ready)."""
+    p = frame.place
+    return {
+        "image": frame.image, "label": None if frame.label == NO_LABEL else frame.label,
+        "drawn": session.is_drawing(frame.image), "invocation": frame.index, "invocations": frame.n_frames,
+        "layer": frame.layer_name, "layer_step": p.layer_step, "layer_invocations": frame.layer_frames,
+        "tile": p.tile, "window": None if p.window is None else list(p.window), "mode": frame.mode,
+        "chip_seed": session.seed, "ideal_chip": session.config.is_ideal(),
+        "adc_lsb_V": frame.adc_lsb, "time_ns": frame.time_ns,
+        "rows": {"x": frame.x.tolist(), "v_dac_V": frame.v_dac.tolist()},
+        "columns": {"column": p.columns.tolist(), "filter": p.filters.tolist(),
+                    "v_p_V": frame.v_p.tolist(), "v_n_V": frame.v_n.tolist(), "diff_V": frame.diff.tolist(),
+                    "ideal_diff_V": frame.ideal_diff.tolist(), "code": frame.codes.tolist(),
+                    "ideal_code": frame.ideal_codes.tolist()},
+        "energy_pj": {"invocation": frame.energy, "layer": frame.energy_layer, "image": frame.energy_image,
+                      "session": frame.energy_session},
+        "prediction": frame.prediction,
+        "scores": None if frame.scores is None else [float(v) for v in frame.scores],
+    }
+
+
+FRAME_CSV_HEADER = ("quantity", "index", "array_index", "value", "unit")
+
+
+def frame_rows(frame: Frame, session: Session) -> Iterator[tuple[Any, ...]]:
+    """The frame as one long table: (quantity, index, array_index, value, unit). Per-row quantities
+    (x, v_dac) are indexed by array row; per-column ones (v_p ... ideal_code) by evaluated column, with
+    its array column; energies by component, for this invocation, layer, image and the session."""
+    rec = frame_record(frame, session)
+    for key in ("image", "label", "invocation", "layer", "layer_step", "tile", "mode", "chip_seed",
+                "adc_lsb_V", "time_ns", "prediction"):
+        value = rec[key]
+        yield (key, "", "", "" if value is None else value, {"adc_lsb_V": "V", "time_ns": "ns"}.get(key, ""))
+    for row, (x, v) in enumerate(zip(frame.x, frame.v_dac, strict=True)):
+        yield ("x", row, row, int(x), "code")
+        yield ("v_dac", row, row, float(v), "V")
+    cols = frame.place.columns
+    for name, values, unit in (("v_p", frame.v_p, "V"), ("v_n", frame.v_n, "V"), ("diff", frame.diff, "V"),
+                               ("ideal_diff", frame.ideal_diff, "V"), ("codes", frame.codes, "LSB"),
+                               ("ideal_codes", frame.ideal_codes, "LSB")):
+        for j, v in enumerate(values):
+            yield (name, j, int(cols[j]), int(v) if unit == "LSB" else float(v), unit)
+    for scope, ledger in rec["energy_pj"].items():
+        for comp, v in ledger.items():
+            yield (f"energy_{scope}", "", comp, float(v), "pJ")
+
+
+def results_rows(session: Session) -> list[dict[str, Any]]:
+    return [r.as_dict() for r in session.stats.results]
+
+
+def write_frame(frame: Frame, session: Session, path: Path | str) -> Path:
+    """The frame's signals as CSV (one long table) or JSON."""
+    path, kind = _target(path, ("csv", "json"))
+    if kind == "json":
+        return _write_text(path, json.dumps(frame_record(frame, session), indent=1))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(FRAME_CSV_HEADER)
+    w.writerows(frame_rows(frame, session))
+    return _write_text(path, out.getvalue())
+
+
+def write_results(session: Session, path: Path | str) -> Path:
+    """Every image the session ran to its answer: label, prediction, correct, energy (by component)."""
+    path, kind = _target(path, ("csv", "json"))
+    rows = results_rows(session)
+    if kind == "json":
+        n = len(session.stats.images)
+        doc = {"chip_seed": session.seed, "ideal_chip": session.config.is_ideal(),
+               "model": str(session.model_path) if session.model_path else None,
+               "test_images": n, "correct": len(session.stats.correct),
+               "accuracy": session.stats.accuracy, "weight_write_pj": session.write_pj, "images": rows}
+        return _write_text(path, json.dumps(doc, indent=1))
+    out = io.StringIO()
+    fields = ["image", "label", "prediction", "correct", "drawn", "energy_pj",
+              *[f"energy_{c}_pj" for c in session.stats.energy_pj]]
+    w = csv.DictWriter(out, fields, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
+    return _write_text(path, out.getvalue())
+
+
+# --- recordings ----------------------------------------------------------------------------------------
+def qimage_rgb(image: QtGui.QImage, width: int | None = RECORD_WIDTH) -> np.ndarray:
+    """(h, w, 3) uint8 of a QImage / QPixmap's image, scaled down to `width` (even sizes, for video)."""
+    if width is not None and image.width() > width:
+        image = image.scaledToWidth(width, QtCore.Qt.TransformationMode.SmoothTransformation)
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+    w, h = image.width() // 2 * 2, image.height() // 2 * 2
+    arr = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return arr[:h, :w * 3].reshape(h, w, 3).copy()
+
+
+def mp4_available() -> bool:
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+MP4_MISSING = ("MP4 needs the imageio-ffmpeg package (it brings its own ffmpeg): "
+               "pip install 'convsram[video]'; GIF works without it")
+
+
+class Movie:
+    """Frames in, a GIF or an MP4 out. MP4 frames stream to ffmpeg as they come; GIF frames are kept
+    (palette images, 1 byte a pixel) until :meth:`close` writes the file."""
+
+    def __init__(self, path: Path | str, fps: float = RECORD_FPS) -> None:
+        self.path, self.kind = _target(path, ("gif", "mp4"))
+        self.fps = float(fps)
+        self.frames = 0
+        self._gif: list[Any] = []
+        self._palette: Any = None
+        self._writer: Any = None
+        self._size: tuple[int, int] | None = None
+        if self.kind == "mp4" and not mp4_available():
+            raise ExportError(MP4_MISSING)
+        try:  # fail now, not after a minute of recording, if the file cannot be written
+            self.path.touch()
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+
+    def add(self, rgb: np.ndarray) -> None:
+        h, w = rgb.shape[:2]
+        if self._size is None:
+            self._size = (w, h)
+        elif (w, h) != self._size:  # the window was resized: keep the first size
+            rgb = _fit(rgb, *self._size)
+        if self.kind == "gif":
+            from PIL import Image
+
+            img = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+            if self._palette is None:  # one palette for the whole film: smaller, no flicker
+                self._palette = img.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+            self._gif.append(img.quantize(palette=self._palette, dither=Image.Dither.NONE))
+        else:
+            if self._writer is None:
+                import imageio_ffmpeg
+
+                self._writer = imageio_ffmpeg.write_frames(
+                    str(self.path), self._size, fps=self.fps, codec="libx264", quality=7,
+                    macro_block_size=2, pix_fmt_out="yuv420p", ffmpeg_log_level="error")
+                self._writer.send(None)
+            self._writer.send(np.ascontiguousarray(rgb))
+        self.frames += 1
+
+    def close(self) -> Path:
+        """Write the file (GIF) or finish the stream (MP4); ExportError if nothing was recorded."""
+        try:
+            if self.kind == "mp4":
+                if self._writer is not None:
+                    self._writer.close()
+            elif self._gif:
+                self._gif[0].save(self.path, save_all=True, append_images=self._gif[1:], loop=0,
+                                  duration=round(1000 / self.fps), optimize=False, disposal=1)
+        except (OSError, RuntimeError) as exc:
+            raise ExportError(f"{self.path}: cannot write ({exc})") from None
+        finally:
+            self._gif = []
+        if self.frames == 0:
+            self.path.unlink(missing_ok=True)
+            raise ExportError(f"{self.path}: nothing was recorded")
+        return self.path
+
+
+def _fit(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
+    out = np.zeros((h, w, 3), np.uint8)
+    hh, ww = min(h, rgb.shape[0]), min(w, rgb.shape[1])
+    out[:hh, :ww] = rgb[:hh, :ww]
+    return out
+
+
+class Recorder(QtCore.QObject):
+    """Samples a widget at RECORD_FPS while it plays and feeds a :class:`Movie`."""
+
+    stopped = QtCore.Signal(str)  # the file written, or an error message
+
+    def __init__(self, widget: QtWidgets.QWidget, path: Path | str, fps: float = RECORD_FPS,
+                 max_s: float = MAX_RECORD_S) -> None:
+        super().__init__(widget)
+        self.widget = widget
+        self.movie = Movie(path, fps)
+        self.max_frames = max(1, math.ceil(max_s * fps))
+        self.started = time.perf_counter()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(round(1000 / fps))
+        self.timer.timeout.connect(self.capture)
+        self.timer.start()
+        self.capture()
+
+    @property
+    def frames(self) -> int:
+        return self.movie.frames
+
+    @QtCore.Slot()
+    def capture(self) -> None:
+        self.movie.add(qimage_rgb(self.widget.grab().toImage()))
+        if self.movie.frames >= self.max_frames:
+            self.stop()
+
+    def stop(self) -> Path:
+        """Stop and write the file; ExportError if it cannot be written."""
+        self.timer.stop()
+        try:
+            path = self.movie.close()
+        except ExportError as exc:
+            self.stopped.emit(str(exc))
+            raise
+        self.stopped.emit(str(path))
+        return path
+
+
+# --- the window's Export menu ----------------------------------------------------------------------------
+def show_message(parent: QtWidgets.QWidget, title: str, text: str,
+                 error: bool = True) -> QtWidgets.QMessageBox:
+    """A message box that does not block the event loop (a demo keeps playing behind it)."""
+    icon = QtWidgets.QMessageBox.Icon.Warning if error else QtWidgets.QMessageBox.Icon.Information
+    box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+    box.open()
+    return box
+
+
+def _ask_path(parent: QtWidgets.QWidget, title: str, name: str, filters: str) -> Path | None:
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(parent, title, name, filters)
+    if not path:
+        return None
+    p = Path(path)
+    if not p.suffix and chosen:  # no extension typed: take the chosen filter's
+        p = p.with_suffix(chosen.split("*")[-1].rstrip(")"))
+    return p
+
+
+def views(win: Any) -> dict[str, QtWidgets.QWidget]:
+    """The window's views that can be saved on their own, by title."""
+    from gui.views.plotting import Panel
+
+    out: dict[str, QtWidgets.QWidget] = {}
+    page = win.centralWidget()
+    for panel in page.findChildren(Panel) if page is not None else []:
+        if panel.isVisible():
+            title = QtGui.QTextDocumentFragment.fromHtml(panel.title.text()).toPlainText() or "view"
+            name, k = title, 2
+            while name in out:
+                name, k = f"{title} ({k})", k + 1
+            out[name] = panel
+    return out
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-") or "view"
+
+
+def run_action(win: Any, name: str) -> None:
+    """An Export menu action on the main window: ask where, write, report errors in a message box."""
+    session: Session | None = win.session
+    try:
+        if name == "save_window":
+            path = _ask_path(win, "Save the window", "convsram.png", PICTURE_FILTER)
+            if path:
+                save_picture(win, path)
+        elif name == "save_view":
+            found = views(win)
+            if not found:
+                return
+            choice, ok = QtWidgets.QInputDialog.getItem(win, "Save a view", "View", list(found), 0, False)
+            if ok and choice:
+                path = _ask_path(win, f"Save '{choice}'", f"convsram-{_slug(choice)}.png", PICTURE_FILTER)
+                if path:
+                    save_picture(found[choice], path)
+        elif name == "record":
+            toggle_recording(win)
+        elif session is None:
+            return
+        elif name == "export_frame":
+            path = _ask_path(win, "Export this frame's signals", f"frame-{session.image}-{session.frame}.csv",
+                             DATA_FILTER)
+            if path:
+                write_frame(session.frame_at(), session, path)
+        elif name == "export_results":
+            path = _ask_path(win, "Export the session's results", "results.csv", DATA_FILTER)
+            if path:
+                write_results(session, path)
+    except ExportError as exc:
+        show_message(win, "Export failed", str(exc))
+
+
+def toggle_recording(win: Any) -> Recorder | None:
+    """Start recording the window (asks for the file), or stop and write the recording."""
+    rec: Recorder | None = getattr(win, "recorder", None)
+    action = win.named_actions.get("record") if hasattr(win, "named_actions") else None
+    if rec is not None:
+        win.recorder = None
+        if action is not None:
+            action.setChecked(False)
+        try:
+            path = rec.stop()
+        except ExportError as exc:
+            show_message(win, "Recording failed", str(exc))
+            return None
+        win.statusBar().showMessage(f"recorded {rec.frames} frames to {path}", 8000)
+        return None
+    path = _ask_path(win, "Record playback to", "convsram.gif", RECORD_FILTER)
+    if action is not None:
+        action.setChecked(False)
+    if not path:
+        return None
+    try:
+        rec = Recorder(win, path)
+    except ExportError as exc:
+        show_message(win, "Recording failed", str(exc))
+        return None
+    win.recorder = rec
+    if action is not None:
+        action.setChecked(True)
+    win.statusBar().showMessage(f"● recording to {path} — the same menu entry (Ctrl+R) stops it", 8000)
+    return rec
