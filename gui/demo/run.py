@@ -1,0 +1,83 @@
+"""Entry points of demo mode: `convsram --demo [--script FILE]` and `convsram snapshot --demo`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gui.app import Position, _application, _has_display, _in_pytest, _quiet_platform_notices, open_session
+from gui.app import place_session as _place
+
+MIN_SIZE = (960, 540)
+
+
+def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path | None = None,
+             seed: int = 0, image: int | None = None) -> int:
+    """The app in demo mode, full screen; Esc leaves to the normal window."""
+    if not _has_display():
+        raise ValueError("no display found (DISPLAY / WAYLAND_DISPLAY unset); run on a desktop, or render "
+                         "a picture with `convsram snapshot --demo --out FILE.png`")
+    if script is not None and not Path(script).is_file():
+        raise ValueError(f"--script {script}: file not found")
+    app = _application()
+    from gui.demo import enter_demo
+    from gui.main_window import MainWindow, remembered_image
+
+    session, error = open_session(model, mnist, seed, remembered_image(0) if image is None else image)
+    window = MainWindow(session, error, model_path=model, mnist_dir=mnist, seed=seed)
+    if session is None:  # nothing to demonstrate: the normal window says what is missing
+        window.show()
+    else:
+        enter_demo(window, script)
+    return int(app.exec())  # type: ignore[attr-defined]
+
+
+def build_demo(session: object, size: tuple[int, int]) -> object:
+    """A demo window at `size`, not on screen, showing the session's current frame (paused)."""
+    from PySide6 import QtCore
+
+    from gui.demo.window import DemoWindow
+
+    app = _application()
+    demo = DemoWindow(session)  # type: ignore[arg-type]
+    demo.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    demo.resize(*size)
+    demo.apply_scale()
+    demo.show()
+    for _ in range(3):
+        app.processEvents()  # type: ignore[attr-defined]
+    demo._key = None
+    demo.refresh()
+    app.processEvents()  # type: ignore[attr-defined]
+    return demo
+
+
+def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position | None = None,
+                  model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
+    """Render the demo layout at `pos` to a PNG of exactly `size` pixels, offscreen."""
+    from core.session import Session
+
+    out = Path(out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out must name a .png file, got {out}")
+    if not out.parent.exists():
+        raise ValueError(f"--out: folder {out.parent} does not exist")
+    w, h = size
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise ValueError(f"--size {w}x{h} is smaller than the demo's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    session = Session.open(model, mnist, seed=seed)
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
+        _quiet_platform_notices()
+    _place(session, pos or Position())
+    demo = build_demo(session, size)
+    try:
+        pixmap = demo.grab()  # type: ignore[attr-defined]
+        if (pixmap.width(), pixmap.height()) != (w, h):
+            pixmap = pixmap.scaled(w, h)
+        if not pixmap.save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+    finally:
+        demo.close()  # type: ignore[attr-defined]
+        demo.deleteLater()  # type: ignore[attr-defined]
+    return out

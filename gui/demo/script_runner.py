@@ -1,0 +1,73 @@
+"""Replaying a demo script (core.script) in the demo window: session and chip steps go to the session,
+the player steps (speed, play, pause, wait, loop) are carried out here, between display ticks.
+
+A step that fails at run time (an image out of range, say) is reported with its file and line and
+skipped; the demo goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.script import Step, apply
+from core.session import Session
+from gui.player import Player
+from gui.transport import LAYER_PER_FRAME
+
+MAX_STEPS_PER_TICK = 32  # a script that loops without waiting cannot freeze the window
+FAST = 1e6  # `speed` at or above this: a whole layer per displayed frame
+
+
+class ScriptRunner:
+    """Steps through a parsed script; call :meth:`advance` on every display tick."""
+
+    def __init__(self, steps: list[Step], session: Session, player: Player, source: str = "script",
+                 report: Callable[[str], None] | None = None) -> None:
+        self.steps, self.session, self.player, self.source = steps, session, player, source
+        self.report = report or (lambda message: None)
+        self.index = 0
+        self.loops = 0
+        self.errors: list[str] = []
+        self._wait_until: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= len(self.steps)
+
+    def advance(self, now: float) -> bool:
+        """Run the steps due at time `now` (seconds); True if any step ran."""
+        ran = False
+        for _ in range(MAX_STEPS_PER_TICK):
+            if self._wait_until is not None:
+                if now < self._wait_until:
+                    return ran
+                self._wait_until = None
+            if self.finished:
+                return ran
+            step = self.steps[self.index]
+            self.index += 1
+            ran = True
+            self._run(step, now)
+        return ran
+
+    def _run(self, step: Step, now: float) -> None:
+        name = step.name
+        try:
+            if name == "speed":
+                speed = float(step.args[0])
+                self.player.set_speed(LAYER_PER_FRAME if speed >= FAST else speed)
+            elif name == "play":
+                self.player.set_playing(True)
+            elif name == "pause":
+                self.player.set_playing(False)
+            elif name == "wait":
+                self._wait_until = now + float(step.args[0])
+            elif name == "loop":
+                self.index = 0
+                self.loops += 1
+            else:
+                apply(self.session, step)
+        except (ValueError, TypeError) as exc:
+            message = f"{self.source}:{step.line}: {name}: {exc}"
+            self.errors.append(message)
+            self.report(message)

@@ -1,0 +1,538 @@
+"""Demo mode: the booth layout. Full screen, black, big type; the digit, the array lighting up, the
+line-pair difference and the ADC codes, the feature maps and class scores, the chip's answer very big
+and the energy it took. It plays on its own (cycling test images at a watchable pace, holding each
+answer with a green or red highlight), a visitor can draw a digit on the pad for the chip to read, and
+a script (core.script) can drive it. Esc leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core.digitize import to_mnist
+from core.script import ScriptError, Step
+from core.script import load as load_script
+from core.session import Frame, Session
+from gui import theme
+from gui.demo.pad import DrawingPad
+from gui.demo.script_runner import ScriptRunner
+from gui.player import Player
+from gui.prefetch import Prefetcher
+from gui.views import colormaps
+from gui.views.array_view import ArrayView
+from gui.views.layer_stats import layer_ranges, warm
+from gui.views.outputs import OutputView
+from gui.views.plotting import (
+    Panel,
+    Segments,
+    configure_pyqtgraph,
+    make_image_plot,
+    restyle,
+    set_font,
+    set_size,
+    set_text,
+    spacing,
+    style_axis,
+)
+from gui.views.signals import CodesView, DiffView
+from gui.views.where_view import LayerStrip
+
+DESIGN = (1920, 1080)
+ZOOM = 1.4  # type and fixed sizes relative to the dashboard at the same window size
+SPEED = 200  # invocations per second while cycling images: about 6 s per image
+HOLD_S = 4.0  # each answer stays up this long
+DRAWING_SPEED = 400  # a visitor's digit plays faster (they are waiting for the answer)
+DRAWING_HOLD_S = 9.0
+TICK_MS = 16
+MESSAGE_S = 15.0  # a script error stays on screen this long
+
+BLACK = "#000000"
+PANEL = "#0a0d13"
+EDGE = "#3a465c"
+WHITE = "#ffffff"
+
+
+def stylesheet() -> str:
+    """High contrast: black ground, white type, bright panel edges; sizes at the current theme scale."""
+    px = theme.px
+    return f"""
+QWidget#demo {{ background: {BLACK}; }}
+QWidget {{ color: {WHITE}; }}
+QFrame#panel {{ background: {PANEL}; border: {max(1, px(2))}px solid {EDGE}; border-radius: {px(8)}px; }}
+QLabel {{ background: transparent; }}
+QLabel#title {{ font-size: {px(theme.TITLE_PX + 3)}px; font-weight: bold; color: {WHITE}; }}
+QLabel#subtitle {{ font-size: {px(theme.TICK_PX)}px; color: #c3cbd8; }}
+QLabel#banner {{ background: #7a1010; color: {WHITE}; font-size: {px(theme.BASE_PX + 2)}px; font-weight: bold;
+    padding: {px(6)}px {px(14)}px; border-radius: {px(6)}px; }}
+QPushButton {{ background: #1c2433; border: {max(1, px(2))}px solid {EDGE}; border-radius: {px(6)}px;
+    padding: {px(4)}px {px(12)}px; color: {WHITE}; font-size: {px(theme.BASE_PX)}px; font-weight: bold; }}
+QPushButton:hover {{ border-color: {theme.ACCENT}; }}
+QToolTip {{ background: #1f2633; color: {WHITE}; border: 1px solid {theme.ACCENT};
+    font-size: {px(theme.TICK_PX)}px; }}
+"""
+
+
+class DigitView(Panel):
+    """The digit the chip is reading (a test image or the visitor's drawing after MNIST-style centring),
+    with the pixels the current invocation depends on outlined."""
+
+    def __init__(self) -> None:
+        super().__init__("The digit", "", subtitle_lines=2)
+        self.plot, self.image = make_image_plot()
+        self.image.setLookupTable(colormaps.grey_lut())
+        self.field = Segments(theme.DAC, width=4)
+        self.plot.getPlotItem().addItem(self.field)
+        self.add(self.plot, 1)
+        self._key: tuple | None = None
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        key = (frame.image, session.generation)
+        if key != self._key:
+            self._key = key
+            codes = session.run_image(frame.image).codes_in
+            self.image.setImage(colormaps.to_index(codes, session.config.max_input), levels=(0, 255),
+                                autoLevels=False)
+            p = self.plot.getPlotItem()
+            p.setXRange(-0.3, 28.3, padding=0)
+            p.setYRange(-0.3, 28.3, padding=0)
+            if session.is_drawing(frame.image):
+                self.title.setText(f"<span style='color:{theme.PREDICTED}'>Your digit</span>")
+                self.set_subtitle("centred and scaled like MNIST: 28×28 pixels, 7-bit codes")
+            else:
+                self.title.setText(f"Test digit #{frame.image}")
+                self.set_subtitle("MNIST test set: 28×28 pixels, 7-bit codes")
+        y0, y1, x0, x1 = session.receptive_field(frame)
+        y1, x1 = min(y1, 28), min(x1, 28)
+        self.field.set_rects(np.array([x0]), np.array([y0]), x1 - x0, y1 - y0)
+
+
+class Header(QtWidgets.QFrame):
+    """What this is, and where the chip is: the layer strip with the running layer lit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("panel")
+        grid = QtWidgets.QGridLayout(self)
+        spacing(grid, 4, (16, 4, 16, 6))
+        grid.setHorizontalSpacing(theme.px(20))
+        self.title = QtWidgets.QLabel("A neural network computing inside memory")
+        set_font(self.title, theme.BIG_PX, bold=True)
+        self.subtitle = QtWidgets.QLabel("MIT's Conv-SRAM chip (ISSCC 2018), simulated: a binary-weight "
+                                         "LeNet reads handwritten digits inside the SRAM array")
+        set_font(self.subtitle, theme.BASE_PX)
+        self.subtitle.setStyleSheet("color: #c3cbd8;")
+        self.subtitle.setWordWrap(True)
+        self.strip = LayerStrip()
+        set_size(self.strip, min_h=50)
+        self.status = QtWidgets.QLabel()
+        set_font(self.status, theme.TITLE_PX + 3, bold=True)
+        self.status.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.title, 0, 0)
+        grid.addWidget(self.status, 0, 1)
+        grid.addWidget(self.subtitle, 1, 0)
+        grid.addWidget(self.strip, 1, 1)
+        grid.setColumnStretch(0, 50)
+        grid.setColumnStretch(1, 50)
+
+    def set_session(self, session: Session) -> None:
+        """The layer strip, simplified: the weight layers and the answer (pooling is in the details)."""
+        self.strip.set_session(session)
+        boxes = []
+        for li, spec in enumerate(session.model.layers):
+            what = (f"{spec.kernel}×{spec.kernel}, {spec.out_channels} filters" if spec.kind == "conv"
+                    else f"{spec.out_channels} classes")
+            boxes.append((spec.name, what, li))
+        self.strip.boxes = [*boxes, ("answer", "the largest", None)]
+        self.strip.update()
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        p = frame.place
+        self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
+        pct = 100 * (frame.index + 1) / frame.n_frames
+        set_text(self.status, f"array operation {frame.index + 1:,} of {frame.n_frames:,} "
+                              f"<span style='color:#c3cbd8'>({pct:.0f} %)</span>")
+
+
+class AnswerView(QtWidgets.QFrame):
+    """The chip's answer, very big; green when right, red when wrong, gold for a visitor's digit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("answer")
+        lay = QtWidgets.QHBoxLayout(self)
+        spacing(lay, 16, (16, 8, 16, 8))
+        self.digit = QtWidgets.QLabel("?")
+        set_font(self.digit, 104, bold=True)
+        self.digit.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        set_size(self.digit, fixed_w=96)
+        lay.addWidget(self.digit, 0)
+        col = QtWidgets.QVBoxLayout()
+        spacing(col, 4)
+        self.caption = QtWidgets.QLabel("The chip says")
+        set_font(self.caption, theme.TITLE_PX + 3, bold=True)
+        self.verdict = QtWidgets.QLabel()
+        set_font(self.verdict, theme.BIG_PX, bold=True)
+        self.tally = QtWidgets.QLabel()
+        set_font(self.tally, theme.BASE_PX + 1)
+        self.tally.setWordWrap(True)
+        self.verdict.setWordWrap(True)
+        for w in (self.caption, self.verdict, self.tally):
+            col.addWidget(w)
+        col.addStretch(1)
+        lay.addLayout(col, 1)
+        self.state = ""  # "", "thinking", "right", "wrong", "drawn": what the highlight shows
+        self._set_state("thinking")
+
+    def _set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        color = {"right": theme.CORRECT, "wrong": theme.WRONG, "drawn": theme.PREDICTED}.get(state, EDGE)
+        fill = {"right": "#06301f", "wrong": "#3a0a0a", "drawn": "#33290a"}.get(state, PANEL)
+        self.setStyleSheet(f"QFrame#answer {{ background: {fill}; border: {max(2, theme.px(5))}px solid "
+                           f"{color}; border-radius: {theme.px(10)}px; }}")
+
+    def show_frame(self, frame: Frame, session: Session) -> None:
+        drawn = session.is_drawing(frame.image)
+        if frame.final:
+            pred = frame.prediction
+            if drawn:
+                state, color = "drawn", theme.PREDICTED
+                verdict = f"<span style='color:{theme.PREDICTED}'>you drew a {pred}</span>"
+            elif pred == frame.label:
+                state, color = "right", theme.CORRECT
+                verdict = f"<span style='color:{theme.CORRECT}'>✓ right</span>"
+            else:
+                state, color = "wrong", theme.WRONG
+                verdict = f"<span style='color:{theme.WRONG}'>✗ wrong, it is a {frame.label}</span>"
+            set_text(self.digit, f"<span style='color:{color}'>{pred}</span>")
+            set_text(self.caption, "The chip says")
+            set_text(self.verdict, verdict)
+        else:
+            state = "thinking"
+            set_text(self.digit, "<span style='color:#5a6578'>?</span>")
+            set_text(self.caption, "Reading…")
+            set_text(self.verdict, f"<span style='color:{theme.layer_color(frame.place.layer)}'>"
+                                   f"layer {frame.layer_name}</span>")
+        self._set_state(state)
+        stats = session.stats
+        n, right = len(stats.images), len(stats.correct)
+        tally = f"{right} of {n} test digits right ({100 * right / n:.1f} %)" if n else "first digit…"
+        if stats.drawings:
+            tally += f" · {len(stats.drawings)} drawn by visitors"
+        set_text(self.tally, tally)
+
+
+class EnergyBar(QtWidgets.QWidget):
+    """Where this digit's energy went, as one stacked bar coloured by component."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        set_size(self, min_h=26)
+        self.parts: list[tuple[str, float]] = []
+
+    def set_parts(self, parts: list[tuple[str, float]]) -> None:
+        if parts != self.parts:
+            self.parts = parts
+            self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        total = sum(v for _, v in self.parts)
+        if total <= 0:
+            return
+        p = QtGui.QPainter(self)
+        x, w, h = 0.0, self.width(), self.height()
+        for comp, v in self.parts:
+            dx = w * v / total
+            p.fillRect(QtCore.QRectF(x, 0, dx, h), QtGui.QColor(theme.ENERGY_COLORS[comp]))
+            x += dx
+        p.end()
+
+
+class EnergyView(Panel):
+    """The energy counter: this digit so far, big; one array operation; the breakdown."""
+
+    PARTS = ("dac", "array", "adc", "digital")
+
+    def __init__(self) -> None:
+        super().__init__("Energy for this digit", "", subtitle_lines=0)
+        self.total = QtWidgets.QLabel()
+        set_font(self.total, theme.BIG_PX + 18, bold=True)
+        self.total.setStyleSheet(f"color: {theme.DAC};")
+        self.add(self.total, 0)
+        self.what = QtWidgets.QLabel()
+        set_font(self.what, theme.BASE_PX + 1)
+        self.add(self.what, 0)
+        self.bar = EnergyBar()
+        self.add(self.bar, 0)
+        self.legend = QtWidgets.QLabel(" ".join(f"<span style='color:{theme.ENERGY_COLORS[c]}'>■</span> "
+                                                f"{theme.ENERGY_NAMES[c]}" for c in self.PARTS))
+        set_font(self.legend, theme.BASE_PX)
+        self.add(self.legend, 0)
+        self._shown = 0.0
+
+    def show_frame(self, frame: Frame, session: Session, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not (force or frame.final or now - self._shown >= 0.1):
+            return  # ten times a second is as fast as anyone reads a number
+        self._shown = now
+        image = sum(frame.energy_image[c] for c in self.PARTS)
+        one = sum(frame.energy[c] for c in ("dac", "array", "adc"))
+        set_text(self.total, theme.fmt_energy(image))
+        set_text(self.what, f"in {theme.fmt_time(frame.time_ns)} · {theme.fmt_energy(one)} per array "
+                            "operation")
+        self.bar.set_parts([(c, frame.energy_image[c]) for c in self.PARTS])
+
+
+class DemoWindow(QtWidgets.QWidget):
+    """The booth. `left` is emitted when the visitor (or presenter) presses Esc."""
+
+    left = QtCore.Signal()
+    rendered = QtCore.Signal()
+
+    def __init__(self, session: Session, prefetcher: Prefetcher | None = None,
+                 script: Path | str | list[Step] | None = None) -> None:
+        super().__init__()
+        configure_pyqtgraph()
+        self.setObjectName("demo")
+        self.setWindowTitle("convsram — demo")
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.session = session
+        self._scale = 0.0
+        self._set_scale(1280, 720)
+        self._own_prefetcher = prefetcher is None
+        self.prefetcher = prefetcher or Prefetcher(session, self, warm=warm)
+        self.player = Player(self.prefetcher, self)
+        self.player.set_session(session)
+        self.player.set_speed(SPEED)
+        self.player.hold_s = HOLD_S
+        self.messages: list[str] = []  # every message shown on the banner (tests read them)
+        self._build()
+        self._key: tuple | None = None
+        self._drawing: int | None = None  # the visitor's digit being shown
+        self._message_until = 0.0
+        self.runner: ScriptRunner | None = None
+        if script is not None:
+            self.load_script(script)
+        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self, self.leave)
+        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Space), self, self.player.toggle)
+        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Right), self, self._next_image)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        self.refresh()
+
+    # --- construction ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QtWidgets.QVBoxLayout(self)
+        spacing(outer, 8, (10, 8, 10, 10))
+        self.header = Header()
+        self.header.set_session(self.session)
+        self.header.strip.layerClicked.connect(self._go_to_layer)
+        outer.addWidget(self.header, 0)
+        self.banner = QtWidgets.QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        outer.addWidget(self.banner, 0)
+
+        ignored = QtWidgets.QSizePolicy.Policy.Ignored
+        self.digit_view = DigitView()
+        self.pad_panel = Panel("Draw a digit!", "", subtitle_lines=0)
+        self.pad = DrawingPad()
+        self.pad.drawn.connect(self.classify)
+        self.pad_panel.add(self.pad, 1)
+        self.clear_button = QtWidgets.QPushButton("clear")
+        self.clear_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.pad_panel.add(self.clear_button, 0)
+
+        self.array_view = ArrayView()
+        self.array_view.legend.hide()
+        self.array_view.note.hide()
+        self.array_view.title.setText("SRAM array, rows driven by the DACs")
+        self.array_view.set_session(self.session)
+        self.diff_view, self.codes_view = DiffView(), CodesView()
+        self.diff_view.title.setText("Line pair: V<sub>N</sub> − V<sub>P</sub>")
+        self.codes_view.title.setText("ADC output codes")
+        self.output_view = OutputView()
+        for panel in (self.output_view, self.codes_view):
+            panel.note.hide()  # the title says it; at this size the note would not fit
+        self.output_view.subtitle.hide()
+        self.output_view.waiting.hide()  # (its hint is wider than the plot at this size)
+        for view in (self.diff_view, self.codes_view):
+            style_axis(view.plot.getPlotItem().getAxis("bottom"), "ADC group (column)")
+        self.answer = AnswerView()
+        self.energy_view = EnergyView()
+        for w in (self.digit_view, self.pad_panel, self.array_view, self.diff_view, self.codes_view,
+                  self.output_view):
+            w.setSizePolicy(ignored, ignored)
+        for w in (self.answer, self.energy_view):
+            w.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+
+        def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
+            holder = QtWidgets.QWidget()
+            holder.setSizePolicy(ignored, ignored)
+            lay = kind(holder)
+            spacing(lay, 8, (0, 0, 0, 0))
+            for item, stretch in items:
+                lay.addWidget(item, stretch)
+            return holder
+
+        h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
+        left = box(v, (self.digit_view, 1), (self.pad_panel, 1))
+        centre = box(v, (self.array_view, 52), (box(h, (self.diff_view, 1), (self.codes_view, 1)), 48))
+        right = box(v, (self.output_view, 1), (self.answer, 0), (self.energy_view, 0))
+        outer.addWidget(box(h, (left, 22), (centre, 46), (right, 32)), 1)
+        self.setStyleSheet(stylesheet())
+        for plot in self.findChildren(QtWidgets.QGraphicsView):
+            if hasattr(plot, "setBackground"):
+                plot.setBackground(BLACK)
+
+    # --- scale --------------------------------------------------------------------------------------------
+    def _set_scale(self, w: int, h: int) -> bool:
+        scale = min(max(min(w / DESIGN[0], h / DESIGN[1]) * ZOOM, 0.5), 3.0)
+        if abs(scale - self._scale) < 0.01:
+            return False
+        self._scale = scale
+        theme.set_scale(scale)
+        return True
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.apply_scale()
+
+    def apply_scale(self) -> None:
+        """Fonts and fixed sizes follow the window (the same picture at 1280x720 as at 1920x1080)."""
+        if self._set_scale(self.width(), self.height()) or theme.SCALE != self._scale:
+            theme.set_scale(self._scale)
+            self.setStyleSheet(stylesheet())
+            restyle(self)
+            self.answer._set_state(self.answer.state + "!")  # re-apply the highlight at the new scale
+            self.answer._set_state(self.answer.state.rstrip("!"))
+            self._key = None
+            self.refresh()
+
+    # --- scripts and messages ----------------------------------------------------------------------------
+    def load_script(self, script: Path | str | list[Step]) -> bool:
+        """Replay a demo script; a script that does not parse is reported on the banner (with its line)
+        and the demo plays on its own."""
+        try:
+            steps = script if isinstance(script, list) else load_script(script)
+        except ScriptError as exc:
+            self.show_message(str(exc))
+            self.runner = None
+            return False
+        source = "script" if isinstance(script, list) else str(script)
+        self.runner = ScriptRunner(steps, self.session, self.player, source, self.show_message)
+        return True
+
+    def show_message(self, text: str) -> None:
+        self.messages.append(text)
+        self.banner.setText(f"⚠ {text}")
+        self.banner.show()
+        self._message_until = time.perf_counter() + MESSAGE_S
+
+    # --- playing --------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Play on its own (unless a script says otherwise: its first steps run now)."""
+        if self.runner is None:
+            self.player.set_playing(True)
+        self._tick()
+
+    @QtCore.Slot()
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        s = self.session
+        generation, image = s.generation, s.image
+        if self.runner is not None and self.runner.advance(now):
+            if s.generation != generation:
+                self.array_view.set_session(s)
+            if s.image != image:
+                self.player.set_session(s)
+            self._key = None
+        if self._drawing is not None and s.image != self._drawing:
+            self._drawing = None  # the visitor's answer has been shown: back to cycling
+            self.player.set_speed(SPEED)
+            self.player.hold_s = HOLD_S
+            self.pad.clear()
+        moved = self.player.advance(now)
+        if self.banner.isVisible() and now > self._message_until:
+            self.banner.hide()
+        if moved or self._key is None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        s = self.session
+        key = (s.image, s.frame, s.generation, len(s.stats.results))
+        if key == self._key:
+            return
+        self._key = key
+        f = s.frame_at()
+        self.frame = f
+        ranges = layer_ranges(s, f.image, f.place.layer)
+        self.header.show_frame(f, s)
+        self.digit_view.show_frame(f, s)
+        self.array_view.show_frame(f)
+        self.diff_view.show_frame(f, ranges, s)
+        self.codes_view.show_frame(f, ranges, s)
+        self.output_view.show_frame(f, s)
+        self.answer.show_frame(f, s)
+        self.energy_view.show_frame(f, s, force=not self.player.playing)
+        if f.index == 0:
+            n = len(s.data)
+            nxt = s.resume_image if s.is_drawing(f.image) else f.image
+            self.prefetcher.request([(nxt + 1) % n, (nxt + 2) % n])
+        self.rendered.emit()
+
+    @QtCore.Slot(object)
+    def classify(self, drawing: np.ndarray) -> int | None:
+        """Run the visitor's drawing through the chip: MNIST-style centring and scaling, then the same
+        simulation and views as a test digit. Returns the drawing's image index."""
+        try:
+            pixels = to_mnist(drawing)
+        except ValueError:
+            self.pad.clear()
+            return None
+        s = self.session
+        index = s.add_drawing(pixels)
+        s.run("goto", index)
+        self._drawing = index
+        self.player.set_session(s)
+        self.player.set_speed(DRAWING_SPEED)
+        self.player.hold_s = DRAWING_HOLD_S
+        self.player.set_playing(True)
+        self._key = None
+        self.refresh()
+        return index
+
+    def _next_image(self) -> None:
+        self.session.run("next_image")
+        self.player.set_session(self.session)
+        self._key = None
+
+    @QtCore.Slot(int)
+    def _go_to_layer(self, layer: int) -> None:
+        self.session.run("frame", self.session.current.layer_start[layer])
+        self._key = None
+
+    # --- leaving ---------------------------------------------------------------------------------------
+    def leave(self) -> None:
+        """Esc: stop playing and close; whoever opened the demo gets `left`."""
+        self.timer.stop()
+        self.player.set_playing(False)
+        self.close()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.timer.stop()
+        self.player.set_playing(False)
+        if self._own_prefetcher:
+            self.prefetcher.stop()
+        super().closeEvent(event)
+        self.left.emit()
