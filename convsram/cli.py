@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from convsram import __version__
 
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "Chandrakasan, ISSCC 2018) running a binary-weight LeNet on MNIST. "
                     "Without a subcommand, opens the app.")
     parser.add_argument("--version", action="version", version=f"convsram {__version__}")
+    parser.add_argument("--demo", dest="demo_mode", action="store_true",
+                        help="open the app in demo mode: full screen, big type, auto-play, a drawing pad "
+                             "(Esc leaves)")
+    parser.add_argument("--script", dest="demo_script", type=Path, default=None, metavar="FILE",
+                        help="demo mode replaying a script of commands (see core/script.py); implies --demo")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -35,6 +35,24 @@ def _snapshot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="invocation within --layer (0-based), or within the image without --layer")
     parser.add_argument("--size", default="1920x1080", metavar="WxH",
                         help="picture size in pixels (default 1920x1080)")
+    parser.add_argument("--demo", action="store_true", help="render the demo-mode layout (convsram --demo)")
+
+
+def _record_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.mp4",
+                        help="animated GIF, or MP4 (needs imageio-ffmpeg: pip install 'convsram[video]')")
+    _common(parser)
+    parser.add_argument("--layer", default=None, metavar="NAME", help="layer to start in (e.g. conv2)")
+    parser.add_argument("--step", type=int, default=None, metavar="K",
+                        help="invocation to start at, within --layer or within the image")
+    parser.add_argument("--frames", type=int, default=60, metavar="N", help="frames to record (default 60)")
+    parser.add_argument("--every", type=int, default=None, metavar="S",
+                        help="invocations between frames (default: the frames spread over the rest of the "
+                             "image)")
+    parser.add_argument("--fps", type=float, default=10.0, help="frames per second of the film (default 10)")
+    parser.add_argument("--size", default="1280x720", metavar="WxH",
+                        help="frame size in pixels (default 1280x720)")
+    parser.add_argument("--demo", action="store_true", help="film the demo-mode layout")
 
 
 def _check_seed(seed: int) -> None:
@@ -46,6 +64,12 @@ def _check_seed(seed: int) -> None:
 def run_app(args: argparse.Namespace) -> int:
     seed = getattr(args, "seed", 0)
     _check_seed(seed)
+    script = getattr(args, "demo_script", None)
+    if getattr(args, "demo_mode", False) or script is not None:
+        from gui.demo.run import run_demo
+
+        return run_demo(script=script, model=getattr(args, "model", None), mnist=getattr(args, "mnist", None),
+                        seed=seed, image=getattr(args, "image", None))
     from gui.app import run_app as run
 
     return run(model=getattr(args, "model", None), mnist=getattr(args, "mnist", None), seed=seed,
@@ -61,7 +85,28 @@ def run_snapshot(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     if args.step is not None and args.step < 0:
         raise ValueError(f"--step must be >= 0, got {args.step}")
+    if args.demo:
+        from gui.demo.run import snapshot_demo as snapshot  # noqa: F811 - the demo layout instead
     out = snapshot(args.out, size, Position(args.image, args.layer, args.step), model=args.model,
                    mnist=args.mnist, seed=args.seed)
     print(f"wrote {out} ({size[0]}x{size[1]})")
+    return 0
+
+
+@command("record", "Film playback to an animated GIF or an MP4, without a screen.", _record_arguments)
+def run_record(args: argparse.Namespace) -> int:
+    _check_seed(args.seed)
+    from gui.app import Position, parse_size
+    from gui.demo.run import record
+
+    size = parse_size(args.size)
+    if args.step is not None and args.step < 0:
+        raise ValueError(f"--step must be >= 0, got {args.step}")
+    if not 0.5 <= args.fps <= 60:
+        raise ValueError(f"--fps must be between 0.5 and 60, got {args.fps}")
+    out, frames, every = record(args.out, size, Position(args.image, args.layer, args.step), args.frames,
+                                args.every, args.fps, demo=args.demo, model=args.model, mnist=args.mnist,
+                                seed=args.seed)
+    print(f"wrote {out} ({frames} frames of {size[0]}x{size[1]}, {every} invocation(s) apart, "
+          f"{out.stat().st_size / 1e6:.2f} MB)")
     return 0

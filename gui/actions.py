@@ -12,6 +12,11 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "open_model": ("&File", "Open model…", ("Ctrl+O",)),
     "open_mnist": ("&File", "Open MNIST folder…", ()),
     "screenshot": ("&File", "Save screenshot…", ("Ctrl+S",)),
+    "save_window": ("&Export", "Save the window as PNG or SVG…", ("Ctrl+Shift+S",)),
+    "save_view": ("&Export", "Save one view as PNG or SVG…", ()),
+    "record": ("&Export", "Record playback to GIF or MP4… (again to stop)", ("Ctrl+R",)),
+    "export_frame": ("&Export", "This frame's signals as CSV or JSON…", ()),
+    "export_results": ("&Export", "The session's results as CSV or JSON…", ()),
     "quit": ("&File", "Quit", ("Ctrl+Q",)),
     "play": ("&Playback", "Play / pause", ("Space",)),
     "step": ("&Playback", "Step forward one invocation", ("Right",)),
@@ -28,11 +33,13 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
     "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
     "fullscreen": ("&View", "Full screen (for the booth)", ("F11",)),
+    "demo": ("&View", "Demo mode: the booth layout, auto-play, drawing pad (Esc leaves)", ("F5",)),
+    "demo_script": ("&View", "Demo mode with a script…", ()),
     "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
     "about": ("&Help", "About convsram", ()),
 }
 
-SEPARATOR_BEFORE = ("quit", "goto_image", "faster", "first", "next_image")
+SEPARATOR_BEFORE = ("quit", "goto_image", "faster", "first", "next_image", "record", "demo")
 
 
 def make_actions(owner: QtWidgets.QWidget, run: Callable[[str], None]) -> dict[str, QtGui.QAction]:

@@ -413,3 +413,32 @@ def toggle_recording(win: Any) -> Recorder | None:
         action.setChecked(True)
     win.statusBar().showMessage(f"● recording to {path} — the same menu entry (Ctrl+R) stops it", 8000)
     return rec
+
+
+# --- headless recording (`convsram record`) ---------------------------------------------------------------
+def record_offscreen(window: Any, session: Session, out: Path | str, frames: int, every: int | None,
+                     fps: float = RECORD_FPS, progress: Any = None) -> tuple[Path, int]:
+    """Film `window` (a main or demo window on `session`, already laid out) for `frames` frames, moving
+    `every` invocations between frames (default: spread over the rest of the image), and write the GIF
+    or MP4. Returns the path and the number of invocations each frame moved."""
+    if frames < 1:
+        raise ValueError(f"--frames must be at least 1, got {frames}")
+    if every is None:
+        left = session.current.n_frames - 1 - session.frame
+        every = max(1, math.ceil(left / max(frames - 1, 1)))
+    if every < 1:
+        raise ValueError(f"--every must be at least 1 invocation, got {every}")
+    app = QtWidgets.QApplication.instance()
+    movie = Movie(out, fps)
+    try:
+        for k in range(frames):
+            if k:
+                session.run("step", every)
+            window.refresh()
+            app.processEvents()
+            movie.add(qimage_rgb(window.grab().toImage(), width=None))
+            if progress is not None:
+                progress(k + 1)
+    finally:
+        path = movie.close()
+    return path, every

@@ -17,7 +17,7 @@ from core.config import ChipConfig
 from core.mnist import DataError
 from core.paths import DEFAULT_MODEL
 from core.session import Frame, Session
-from gui import theme
+from gui import export, theme
 from gui.actions import ACTIONS, fill_menus, make_actions
 from gui.help import ABOUT, ShortcutsDialog
 from gui.player import Player
@@ -44,12 +44,14 @@ from gui.views.signals import CodesView, DiffView, HistogramView, LinesView
 from gui.views.tips import view_tip
 from gui.views.where_view import WhereView
 
+EXPORT_ACTIONS = export.ACTION_NAMES
 TICK_MS = 16
 RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
 ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
-WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen")
+WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen",
+                   "save_window", "save_view", "record")
 
 class MainWindow(QtWidgets.QMainWindow):
     """The app. `session` None means the model or data could not be loaded: `error` says why."""
@@ -308,8 +310,12 @@ class MainWindow(QtWidgets.QMainWindow):
             path = QtWidgets.QFileDialog.getExistingDirectory(self, "MNIST folder", str(self.mnist_dir or ""))
             if path:
                 self._open(self.model_path, Path(path))
+        elif name in EXPORT_ACTIONS:
+            export.run_action(self, name)
         elif s is None:
             return
+        elif name in ("demo", "demo_script"):
+            self.enter_demo(ask_script=name == "demo_script")
         elif name == "goto_image":
             last = len(s.data) - 1
             image, ok = QtWidgets.QInputDialog.getInt(self, "Go to image", f"MNIST test image (0–{last})",
@@ -324,6 +330,18 @@ class MainWindow(QtWidgets.QMainWindow):
             if name in ("step", "back", "frame"):
                 self.player.set_playing(False)  # stepping means looking closely
             self.command(name, *args)
+
+    def enter_demo(self, script: Path | str | None = None, ask_script: bool = False,
+                   full_screen: bool = True) -> object:
+        """Demo mode (gui.demo) on this session, full screen; Esc comes back here."""
+        if ask_script:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Demo script", "", "demo script (*.txt *)")
+            if not path:
+                return None
+            script = path
+        from gui.demo import enter_demo
+
+        return enter_demo(self, script, full_screen=full_screen)
 
     def command(self, name: str, *args: object) -> None:
         """A session command; a bad argument shows in the status bar instead of raising."""

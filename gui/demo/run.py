@@ -81,3 +81,45 @@ def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position
         demo.close()  # type: ignore[attr-defined]
         demo.deleteLater()  # type: ignore[attr-defined]
     return out
+
+
+def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: int | None, fps: float,
+           demo: bool = False, model: Path | None = None, mnist: Path | None = None,
+           seed: int = 0) -> tuple[Path, int, int]:
+    """`convsram record`: film the window (or the demo layout) offscreen; (path, frames, every)."""
+    from core.session import Session
+    from gui.export import Movie, record_offscreen
+
+    out = Path(out)
+    Movie(out, fps).path.unlink(missing_ok=True)  # a bad name or folder fails before any work
+    w, h = size
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    if frames < 1:
+        raise ValueError(f"--frames must be at least 1, got {frames}")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    session = Session.open(model, mnist, seed=seed)
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
+        _quiet_platform_notices()
+    _place(session, pos)
+    if demo:
+        window = build_demo(session, size)
+    else:
+        from PySide6 import QtCore
+
+        from gui.main_window import MainWindow
+
+        app = _application()
+        window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
+        window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(w, h)
+        window.apply_scale()
+        window.show()
+        for _ in range(3):
+            app.processEvents()  # type: ignore[attr-defined]
+    try:
+        path, every = record_offscreen(window, session, out, frames, every, fps)
+    finally:
+        window.close()  # type: ignore[attr-defined]
+        window.deleteLater()  # type: ignore[attr-defined]
+    return path, frames, every
