@@ -315,6 +315,7 @@ class DemoWindow(QtWidgets.QWidget):
         self._key: tuple | None = None
         self._drawing: int | None = None  # the visitor's digit being shown
         self._message_until = 0.0
+        self._has_left = False
         self.runner: ScriptRunner | None = None
         if script is not None:
             self.load_script(script)
@@ -457,12 +458,12 @@ class DemoWindow(QtWidgets.QWidget):
             if s.image != image:
                 self.player.set_session(s)
             self._key = None
+        moved = self.player.advance(now)
         if self._drawing is not None and s.image != self._drawing:
             self._drawing = None  # the visitor's answer has been shown: back to cycling
             self.player.set_speed(SPEED)
             self.player.hold_s = HOLD_S
             self.pad.clear()
-        moved = self.player.advance(now)
         if self.banner.isVisible() and now > self._message_until:
             self.banner.hide()
         if moved or self._key is None:
@@ -535,4 +536,6 @@ class DemoWindow(QtWidgets.QWidget):
         if self._own_prefetcher:
             self.prefetcher.stop()
         super().closeEvent(event)
-        self.left.emit()
+        if not self._has_left:  # once: a second close (a test's teardown, say) must not re-open the app
+            self._has_left = True
+            self.left.emit()
