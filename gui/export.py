@@ -387,6 +387,8 @@ def toggle_recording(win: Any) -> Recorder | None:
     """Start recording the window (asks for the file), or stop and write the recording."""
     rec: Recorder | None = getattr(win, "recorder", None)
     action = win.named_actions.get("record") if hasattr(win, "named_actions") else None
+    if action is not None:
+        action.setCheckable(True)  # checked while recording
     if rec is not None:
         win.recorder = None
         if action is not None:

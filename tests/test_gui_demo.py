@@ -207,7 +207,7 @@ def test_an_empty_drawing_is_ignored(shipped_demo):
 # --- scripts ------------------------------------------------------------------------------------------
 def test_a_script_replays_images_knobs_layers_and_player_steps(window, qtbot, tmp_path):
     script = tmp_path / "booth.txt"
-    script.write_text("# booth\ngoto 3\nknob adc_offset_sigma 0.8\nnext_layer\nspeed 50\nplay\nwait 0.15\n"
+    script.write_text("# booth\ngoto 3\nknob adc_offset_sigma 0.8\nnext_layer\nspeed 60\nplay\nwait 0.15\n"
                       "pause\nwait 0.5\nloop\n")
     s = window.session
     demo = window.enter_demo(script, full_screen=False)
@@ -217,8 +217,8 @@ def test_a_script_replays_images_knobs_layers_and_player_steps(window, qtbot, tm
     qtbot.waitUntil(lambda: runner.index == 8 and not demo.player.playing, timeout=5000)  # in the last wait
     assert s.image == 3
     assert s.config.adc_offset_sigma == pytest.approx(0.8)
-    assert s.frame > s.current.layer_start[1]  # the next layer, then some playing at 50 invocations/s
-    assert demo.player.speed == 50
+    assert s.current.layer_start[1] <= s.frame < s.current.layer_start[2]  # next layer, then some playing
+    assert demo.player.speed == 60
     assert runner.errors == [] and demo.messages == []
     demo.refresh()
     assert demo.frame.image == 3 and demo.frame.layer_name == "conv2"
@@ -265,6 +265,10 @@ def test_convsram_demo_script_from_the_command_line(qapp, tmp_path, no_qt_warnin
     def inspect() -> None:
         demos = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, DemoWindow)
                  and w.isVisible()]
+        if demos and not demos[-1].messages and not seen.get("late"):
+            seen["late"] = True  # a slow start: give the script another moment to reach its bad line
+            QtCore.QTimer.singleShot(2000, inspect)
+            return
         if demos:
             demo = demos[-1]
             seen.update(image=demo.session.image, messages=list(demo.messages), full=demo.isFullScreen())

@@ -319,9 +319,6 @@ class DemoWindow(QtWidgets.QWidget):
         self.runner: ScriptRunner | None = None
         if script is not None:
             self.load_script(script)
-        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), self, self.leave)
-        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Space), self, self.player.toggle)
-        QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Right), self, self._next_image)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -522,6 +519,19 @@ class DemoWindow(QtWidgets.QWidget):
     def _go_to_layer(self, layer: int) -> None:
         self.session.run("frame", self.session.current.layer_start[layer])
         self._key = None
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        """Esc leaves, Space pauses, Right skips to the next image (keys reach the window whatever has
+        focus inside it; window shortcuts would need it to be the active window)."""
+        key = event.key()
+        if key == QtCore.Qt.Key.Key_Escape:
+            self.leave()
+        elif key == QtCore.Qt.Key.Key_Space:
+            self.player.toggle()
+        elif key == QtCore.Qt.Key.Key_Right:
+            self._next_image()
+        else:
+            super().keyPressEvent(event)
 
     # --- leaving ---------------------------------------------------------------------------------------
     def leave(self) -> None:
