@@ -61,7 +61,10 @@ class DrawingPad(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         p.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), self.pen_width(), QtCore.Qt.PenStyle.SolidLine,
                             QtCore.Qt.PenCapStyle.RoundCap, QtCore.Qt.PenJoinStyle.RoundJoin))
-        p.drawLine(a, b)
+        if a == b:
+            p.drawPoint(a)  # a tap leaves a dot (a zero-length line draws nothing)
+        else:
+            p.drawLine(a, b)
         p.end()
         self.update()
 

@@ -221,9 +221,11 @@ class AnswerView(QtWidgets.QFrame):
         self._set_state(state)
         stats = session.stats
         n, right = len(stats.images), len(stats.correct)
-        tally = f"{right} of {n} test digits right ({100 * right / n:.1f} %)" if n else "first digit…"
+        parts = [f"{right} of {n} test digits right ({100 * right / n:.1f} %)"] if n else []
         if stats.drawings:
-            tally += f" · {len(stats.drawings)} drawn by visitors"
+            k = len(stats.drawings)
+            parts.append(f"{k} digit{'s' if k > 1 else ''} drawn by visitors")
+        tally = " · ".join(parts) or "the first digit…"
         set_text(self.tally, tally)
 
 
