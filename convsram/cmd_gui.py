@@ -36,6 +36,11 @@ def _snapshot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default="1920x1080", metavar="WxH",
                         help="picture size in pixels (default 1920x1080)")
     parser.add_argument("--demo", action="store_true", help="render the demo-mode layout (convsram --demo)")
+    parser.add_argument("--view", default=None, metavar="NAME",
+                        help="render a chip-lab view instead of the dashboard: compare (ideal vs this chip), "
+                             "mismatch (the array mismatch map), errors (where the error comes from), "
+                             "waveform (inside one invocation), montecarlo (runs a small sweep first, a few "
+                             "seconds)")
 
 
 def _record_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +90,15 @@ def run_snapshot(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     if args.step is not None and args.step < 0:
         raise ValueError(f"--step must be >= 0, got {args.step}")
+    if args.view is not None:
+        if args.demo:
+            raise ValueError("--view and --demo exclude each other")
+        from gui.lab.snapshot import snapshot_view
+
+        out = snapshot_view(args.out, args.view, size, Position(args.image, args.layer, args.step),
+                            model=args.model, mnist=args.mnist, seed=args.seed)
+        print(f"wrote {out} ({size[0]}x{size[1]}, chip lab: {args.view})")
+        return 0
     if args.demo:
         from gui.demo.run import snapshot_demo as snapshot  # noqa: F811 - the demo layout instead
     out = snapshot(args.out, size, Position(args.image, args.layer, args.step), model=args.model,

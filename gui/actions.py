@@ -12,6 +12,8 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "open_model": ("&File", "Open model…", ("Ctrl+O",)),
     "open_mnist": ("&File", "Open MNIST folder…", ()),
     "screenshot": ("&File", "Save screenshot…", ("Ctrl+S",)),
+    "load_chip": ("&File", "Load chip configuration (TOML)…", ()),
+    "save_chip": ("&File", "Save chip configuration (TOML)…", ()),
     "save_window": ("&Export", "Save the window as PNG or SVG…", ("Ctrl+Shift+S",)),
     "save_view": ("&Export", "Save one view as PNG or SVG…", ()),
     "record": ("&Export", "Record playback to GIF or MP4… (again to stop)", ("Ctrl+R",)),
@@ -32,6 +34,10 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "slower": ("&Playback", "Slower", ("-",)),
     "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
     "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
+    "chip_lab": ("&Chip", "Chip lab: knobs, ideal vs chip, mismatch, waveforms, Monte Carlo…", ("Ctrl+L",)),
+    "next_saturation": ("&Chip", "Next ADC saturation", ("F6",)),
+    "next_code_error": ("&Chip", "Next code error of at least k LSB (k in the chip lab)", ("F7",)),
+    "next_misclassified": ("&Chip", "Next misclassified image", ("F8",)),
     "fullscreen": ("&View", "Full screen (for the booth)", ("F11",)),
     "demo": ("&View", "Demo mode: the booth layout, auto-play, drawing pad (Esc leaves)", ("F5",)),
     "demo_script": ("&View", "Demo mode with a script…", ()),
@@ -39,7 +45,8 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "about": ("&Help", "About convsram", ()),
 }
 
-SEPARATOR_BEFORE = ("quit", "goto_image", "faster", "first", "next_image", "record", "demo")
+SEPARATOR_BEFORE = ("quit", "goto_image", "faster", "first", "next_image", "record", "demo", "load_chip",
+                    "chip_lab", "next_saturation")
 
 
 def make_actions(owner: QtWidgets.QWidget, run: Callable[[str], None]) -> dict[str, QtGui.QAction]:

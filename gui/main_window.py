@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from core.analysis import preset_name
 from core.config import ChipConfig
 from core.mnist import DataError
 from core.paths import DEFAULT_MODEL
@@ -20,6 +21,7 @@ from core.session import Frame, Session
 from gui import export, theme
 from gui.actions import ACTIONS, fill_menus, make_actions
 from gui.help import ABOUT, ShortcutsDialog
+from gui.lab import actions as lab_actions
 from gui.player import Player
 from gui.prefetch import Prefetcher
 from gui.problem_page import ProblemPage
@@ -45,6 +47,7 @@ from gui.views.tips import view_tip
 from gui.views.where_view import WhereView
 
 EXPORT_ACTIONS = export.ACTION_NAMES
+LAB_ACTIONS = lab_actions.ACTION_NAMES
 TICK_MS = 16
 RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
 ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
@@ -225,7 +228,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if path is not None and Path(path).resolve() == DEFAULT_MODEL.resolve():
             name += " (shipped)"
         set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
-        chip = "ideal" if s.config.is_ideal() else "nominal non-idealities"
+        chip = {"ideal": "ideal", "nominal": "nominal non-idealities", "harsh": "harsh corner"}.get(
+            preset_name(s.config), "custom knobs")
         set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
         self._image_shown = None
         self._ranges = None
@@ -316,6 +320,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         elif name in ("demo", "demo_script"):
             self.enter_demo(ask_script=name == "demo_script")
+        elif name in LAB_ACTIONS:
+            lab_actions.run_action(self, name)
         elif name == "goto_image":
             last = len(s.data) - 1
             image, ok = QtWidgets.QInputDialog.getInt(self, "Go to image", f"MNIST test image (0–{last})",
@@ -342,6 +348,19 @@ class MainWindow(QtWidgets.QMainWindow):
         from gui.demo import enter_demo
 
         return enter_demo(self, script, full_screen=full_screen)
+
+    def set_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> None:
+        """Other knob settings and/or another chip instance (the chip lab's knobs); re-simulates the
+        current image and redraws."""
+        s = self.session
+        if s is None:
+            return
+        try:
+            s.set_chip(config, seed)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return
+        self._session_changed()
 
     def command(self, name: str, *args: object) -> None:
         """A session command; a bad argument shows in the status bar instead of raising."""

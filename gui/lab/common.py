@@ -1,0 +1,165 @@
+"""Pieces the lab's views share: the diverging colour map (violet below, green above, as V_N - V_P
+is coloured on the dashboard), colour bars, density images, kernel pictures, and the per-layer
+analysis cache (computed on the GUI thread on demand: a few milliseconds per layer)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from core import analysis
+from core.session import Frame, Session
+from gui import theme
+from gui.lab import style
+from gui.views.mosaic import GAP, grid_columns, mosaic
+from gui.views.plotting import font, make_image_plot, make_plot
+
+DARK_MID = "#1a1f2a"
+
+
+def diverging_cmap() -> pg.ColorMap:
+    return pg.ColorMap(pos=np.array([0.0, 0.5, 1.0]),
+                       color=[theme.hex_rgb(style.DIVERGING_NEG), theme.hex_rgb(DARK_MID),
+                              theme.hex_rgb(style.DIVERGING_POS)])
+
+
+def density_cmap() -> pg.ColorMap:
+    return pg.ColorMap(pos=np.array([0.0, 0.35, 1.0]),
+                       color=[theme.hex_rgb(theme.PLOT_BG), theme.hex_rgb(theme.HIST), (255, 255, 255)])
+
+
+def colorbar(plot: pg.PlotWidget, image: pg.ImageItem, cmap: pg.ColorMap, label: str,
+             values: tuple[float, float] = (-1.0, 1.0)) -> pg.ColorBarItem:
+    """A fixed (not draggable) colour bar right of `plot`, labelled with the unit."""
+    bar = pg.ColorBarItem(values=values, colorMap=cmap, interactive=False,
+                          width=theme.px(14))
+    bar.setImageItem(image, insert_in=plot.getPlotItem())
+    axis = bar.getAxis("right")
+    axis.setStyle(tickFont=font(theme.TICK_PX))
+    axis.setTextPen(pg.mkPen(theme.TEXT_DIM))
+    axis.setPen(pg.mkPen(theme.AXIS))
+    axis.setLabel(label, **{"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
+    return bar
+
+
+def log_index(counts: np.ndarray) -> np.ndarray:
+    """Counts -> 0..1 on a log scale (0 stays 0), for density images."""
+    c = np.asarray(counts, float)
+    top = np.log1p(c.max()) if c.size and c.max() > 0 else 1.0
+    return np.log1p(c) / top
+
+
+def hint(text: str = "") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    return label
+
+
+def image_plot() -> tuple[pg.PlotWidget, pg.ImageItem]:
+    w, img = make_image_plot()
+    return w, img
+
+
+def value_plot(x: str, y: str) -> pg.PlotWidget:
+    return make_plot(x, y)
+
+
+# --- kernel picture -------------------------------------------------------------------------------
+
+
+def kernel_rgb(weights: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """(H, W, C) +/-1 weights -> an RGB mosaic: +1 blue (steers to P), -1 red (to N); the rows outside
+    the column's tile dimmed; gaps in the panel colour. Returns (rgb, mosaic columns)."""
+    h, w, c = weights.shape
+    cols = grid_columns(c, 2.0 * h / w)
+    wm = mosaic(weights, cols, fill=0.0)
+    mm = mosaic(mask.astype(float), cols, fill=0.0) > 0.5
+    rgb = np.zeros((*wm.shape, 3))
+    rgb[:] = theme.hex_rgb(theme.PANEL)
+    plus, minus = np.array(theme.hex_rgb(theme.LINE_P), float), np.array(theme.hex_rgb(theme.LINE_N), float)
+    rgb[wm > 0] = plus
+    rgb[wm < 0] = minus
+    dim = (wm != 0) & ~mm
+    rgb[dim] = rgb[dim] * 0.28 + np.array(theme.hex_rgb(theme.PANEL)) * 0.72
+    return rgb.astype(np.ubyte), cols
+
+
+def mosaic_shape(h: int, w: int, c: int, cols: int) -> tuple[int, int]:
+    rows = -(-c // cols)
+    return rows * (h + GAP) - GAP, cols * (w + GAP) - GAP
+
+
+# --- per-layer analysis, cached --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    signals: analysis.LayerSignals
+    static: analysis.StaticLevels
+    stats: analysis.ColumnStats
+    layer_start: int
+
+
+class LabData:
+    """What the lab's views compute from a session, cached per (session, chip generation, image,
+    layer); plus the ideal twin."""
+
+    KEEP = 6
+
+    def __init__(self) -> None:
+        self.twin = analysis.IdealTwin()
+        self._layers: OrderedDict[tuple, LayerAnalysis] = OrderedDict()
+
+    def layer(self, session: Session, image: int, layer: int) -> LayerAnalysis:
+        key = (id(session), session.generation, image, layer)
+        hit = self._layers.get(key)
+        if hit is not None:
+            self._layers.move_to_end(key)
+            return hit
+        run = session.run_image(image)
+        sig = analysis.layer_signals(run, layer, session.config)
+        static = analysis.static_levels(session.chip, sig)
+        out = LayerAnalysis(sig, static, analysis.column_stats(sig, static), run.layer_start[layer])
+        self._layers[key] = out
+        while len(self._layers) > self.KEEP:
+            self._layers.popitem(last=False)
+        return out
+
+    def ideal_session(self, session: Session) -> Session:
+        return self.twin.session_for(session)
+
+    def ideal_frame(self, session: Session, frame: Frame) -> Frame:
+        return self.twin.frame(session, frame.image, frame.index)
+
+
+def owner_text(session: Session, column: int) -> str:
+    """'conv2 filter 5, tile 2/3 (filter rows 48-95)' for an array column, or 'unused'."""
+    layer, tile, filt = (int(v) for v in session.amap.owner()[column])
+    if layer < 0:
+        return "unused column"
+    spec = session.model.layers[layer]
+    r0, r1 = spec.tiles[tile]
+    return f"{spec.name} filter {filt}, tile {tile + 1}/{spec.n_tiles} (filter rows {r0}–{r1 - 1})"
+
+
+def ints(values: Any) -> list[int]:
+    return [int(v) for v in np.asarray(values).ravel()]
+
+
+def label_style() -> dict[str, str]:
+    return {"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT}
+
+
+def set_axis_label(plot: pg.PlotWidget, side: str, text: str) -> None:
+    """Change an axis title (and what restyle re-applies when the window rescales)."""
+    axis = plot.getPlotItem().getAxis(side)
+    if getattr(axis, "_label_spec", None) != text:
+        axis._label_spec = text
+        axis.setLabel(text, **label_style())

@@ -1,0 +1,297 @@
+"""Monte Carlo in the app: core.sweep over chip instances with this chip's knob settings, run by a
+worker thread that consumes the sweep's generator (the sweep itself runs on all cores); a progress bar,
+cancel, and the accuracy distribution over chips with this chip and the ideal chip marked.
+
+Cancel asks the worker to stop after the chip it is waiting for and close the sweep (which ends its
+processes); the chips that finished stay on the plot."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import tempfile
+import threading
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+from superqt.utils import GeneratorWorker
+
+from core import analysis
+from core.config import ChipConfig
+from core.network import Model, save_model
+from gui import theme
+from gui.lab import style
+from gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
+
+Message = tuple
+
+
+def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str, mnist_dir: str | None,
+               workers: int, cancel: threading.Event) -> Generator[Message, None, None]:
+    """Runs in the worker thread: ('ideal', accuracy), then ('chip', seed, accuracy, pJ per image) per
+    chip as the sweep yields them; stops (closing the sweep) once `cancel` is set."""
+    from core.evaluate import evaluate
+    from core.mnist import load
+    from core.network import load_model
+    from core.sweep import sweep
+
+    model = load_model(model_path)
+    data = load("test", mnist_dir, limit=images)
+    ideal = evaluate(model, data.images, data.labels, analysis.ideal_config(base), 0)
+    yield ("ideal", float(ideal["accuracy"]), len(data))
+    if cancel.is_set():
+        return
+    gen = sweep(base, {}, seeds, images, model_path=model_path, mnist_dir=mnist_dir, workers=workers)
+    try:
+        for p in gen:
+            yield ("chip", int(p.seed), float(p.accuracy), float(p.energy_per_image_pj))
+            if cancel.is_set():
+                return
+    finally:
+        gen.close()  # ends the sweep's worker processes
+
+
+class MonteCarloView(QtWidgets.QWidget):
+    finished = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QtWidgets.QVBoxLayout(self)
+        spacing(lay, 6, (6, 6, 6, 6))
+        controls = QtWidgets.QHBoxLayout()
+        spacing(controls, 8)
+        self.chips = QtWidgets.QSpinBox()
+        self.chips.setRange(2, 2000)
+        self.chips.setValue(32)
+        self.chips.setToolTip("Chip instances (seeds) to draw: this chip's seed and the next ones")
+        self.images = QtWidgets.QSpinBox()
+        self.images.setRange(10, 10000)
+        self.images.setSingleStep(100)
+        self.images.setValue(500)
+        self.images.setToolTip("MNIST test images per chip (the first N of the test set)")
+        self.run_button = QtWidgets.QPushButton("Run Monte Carlo")
+        self.run_button.setToolTip("Evaluate every chip on all cores in the background; the window stays "
+                                   "live")
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("%v / %m chips")
+        self.progress.setValue(0)
+        for w in (QtWidgets.QLabel("chips"), self.chips, QtWidgets.QLabel("images per chip"), self.images,
+                  self.run_button, self.cancel_button):
+            controls.addWidget(w)
+        controls.addWidget(self.progress, 1)
+        set_size(self.chips, min_w=90)
+        set_size(self.images, min_w=100)
+        lay.addLayout(controls)
+
+        self.panel = Panel("Accuracy over chips", "", subtitle_lines=2)
+        self.plot = make_plot("accuracy on the test images (%)", "chips")
+        p = self.plot.getPlotItem()
+        self.band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(theme.rgba(theme.HIST, 40)),
+                                        pen=pg.mkPen(None))
+        self.band.setZValue(-10)
+        self.hist = bars(theme.HIST)
+        self.this_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.THIS_CHIP, width=3), label="this chip",
+                                         labelOpts={"position": 0.93, "color": style.THIS_CHIP,
+                                                    "anchors": [(0, 0.5), (0, 0.5)]})
+        self.ideal_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.IDEAL, width=2,
+                                                                 style=QtCore.Qt.PenStyle.DashLine),
+                                          label="ideal chip",
+                                          labelOpts={"position": 0.82, "color": theme.IDEAL,
+                                                     "anchors": [(0, 0.5), (0, 0.5)]})
+        self.mean_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.HIST, width=1.5))
+        for line in (self.this_line, self.ideal_line):
+            line.label.setFont(font(theme.TICK_PX, bold=True))
+        for item in (self.band, self.hist, self.mean_line, self.this_line, self.ideal_line):
+            p.addItem(item)
+        self.this_line.setVisible(False)
+        self.ideal_line.setVisible(False)
+        self.mean_line.setVisible(False)
+        self.band.setVisible(False)
+        self.chips_plot = make_plot("chip seed", "accuracy (%)")
+        cp = self.chips_plot.getPlotItem()
+        self.dots = marker("o", 8, theme.HIST)
+        self.this_dot = marker("d", 16, style.THIS_CHIP)
+        self.ideal_h = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.IDEAL, width=2,
+                                                             style=QtCore.Qt.PenStyle.DashLine))
+        self.ideal_h.setVisible(False)
+        for item in (self.ideal_h, self.dots, self.this_dot):
+            cp.addItem(item)
+        row = QtWidgets.QHBoxLayout()
+        spacing(row, 6)
+        row.addWidget(self.plot, 2)
+        row.addWidget(self.chips_plot, 1)
+        self.panel.body.addLayout(row, 1)
+        self.summary = QtWidgets.QLabel("Run a sweep to see how accuracy spreads over chips made with these "
+                                        "knobs.")
+        self.summary.setWordWrap(True)
+        self.panel.add(self.summary, 0)
+        self.panel.set_subtitle(
+            f"left: <span style='color:{theme.HIST}'>■</span> chips per accuracy bin, "
+            f"<span style='color:{theme.HIST}'>|</span> mean, shaded 5th–95th percentile · right: one dot "
+            "per chip "
+            f"· <span style='color:{style.THIS_CHIP}'>◆ |</span> this chip (this window's seed and knobs) · "
+            f"<b style='color:{theme.IDEAL}'>- -</b> ideal chip (every non-ideality off)")
+        lay.addWidget(self.panel, 1)
+
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.worker: GeneratorWorker | None = None
+        self._cancel = threading.Event()
+        self.source: Any = None  # callable -> (config, seed, model path or Model, mnist dir)
+        self.accuracies: dict[int, float] = {}
+        self.ideal_accuracy: float | None = None
+        self.n_images = 0
+        self.this_seed: int | None = None
+        self.config: ChipConfig | None = None
+        self.state = "idle"  # idle, running, cancelling, done, cancelled, failed
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, chips: int | None = None, images: int | None = None, workers: int = 0) -> None:
+        if self.running or self.source is None:
+            return
+        config, seed, model, mnist = self.source()
+        if isinstance(model, Model):  # built in memory: the sweep's processes load a file
+            self._tmp = tempfile.TemporaryDirectory(prefix="convsram-mc-")
+            model = save_model(model, Path(self._tmp.name) / "model.npz")
+        chips = chips or self.chips.value()
+        images = images or self.images.value()
+        self.chips.setValue(chips)
+        self.images.setValue(images)
+        seeds = [seed] + [s for s in range(seed + 1, seed + chips)]
+        self.accuracies, self.ideal_accuracy, self.n_images = {}, None, images
+        self.this_seed, self.config = seed, config
+        self._cancel = threading.Event()
+        # at least 2: the sweep's process pool (its single-worker path needs the main thread)
+        workers = workers or max(2, mp.cpu_count())
+        self.worker = GeneratorWorker(sweep_work, config, seeds, images, str(model),
+                                      None if mnist is None else str(mnist), workers, self._cancel)
+        self.worker.yielded.connect(self._on_message)
+        self.worker.errored.connect(self._on_error)
+        self.worker.finished.connect(self._on_finished)
+        self.progress.setRange(0, len(seeds))
+        self.progress.setValue(0)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.state = "running"
+        self.summary.setText(f"Evaluating {len(seeds)} chips ({analysis.preset_name(config)} knobs) on "
+                             f"{images} images each, on all cores…")
+        self._redraw()
+        self.worker.start()
+
+    def cancel(self) -> None:
+        if self.running and self.state == "running":
+            self._cancel.set()
+            self.state = "cancelling"
+            self.cancel_button.setEnabled(False)
+            self.summary.setText("Cancelling: stopping after the chip being evaluated…")
+
+    @QtCore.Slot(object)
+    def _on_message(self, msg: Message) -> None:
+        if msg[0] == "ideal":
+            self.ideal_accuracy, self.n_images = msg[1], msg[2]
+        else:
+            _, seed, acc, _pj = msg
+            self.accuracies[seed] = acc
+            self.progress.setValue(len(self.accuracies))
+        self._redraw()
+
+    @QtCore.Slot(object)
+    def _on_error(self, exc: object) -> None:
+        self.state = "failed"
+        self.summary.setText(f"The sweep failed: {type(exc).__name__}: {exc}")
+
+    @QtCore.Slot()
+    def _on_finished(self) -> None:
+        self.worker = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        if self.state == "cancelling":
+            self.state = "cancelled"
+        elif self.state == "running":
+            self.state = "done"
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self._redraw()
+        self.finished.emit()
+
+    def stop(self) -> None:
+        """Cancel and wait for the worker to end (window closing)."""
+        self._cancel.set()
+
+    def note_chip(self, config: ChipConfig, seed: int) -> None:
+        """The session's chip changed: say so if the plot is of other knobs."""
+        if self.config is not None and not self.running and self.accuracies:
+            stale = config != self.config or seed != self.this_seed
+            self.panel.set_note("knobs or seed changed since this sweep: run it again" if stale else "",
+                                theme.CODE_BAD)
+
+    def _redraw(self) -> None:
+        seeds = np.array(list(self.accuracies), dtype=float)
+        acc = np.array(list(self.accuracies.values()))
+        p = self.plot.getPlotItem()
+        cp = self.chips_plot.getPlotItem()
+        this = self.accuracies.get(self.this_seed) if self.this_seed is not None else None
+        self.dots.setData(x=seeds, y=acc * 100)
+        self.this_dot.setData(x=[] if this is None else [float(self.this_seed)],
+                              y=[] if this is None else [this * 100])
+        if acc.size == 0:
+            self.hist.setOpts(x=[], height=[], width=0.1)
+            self.this_line.setVisible(False)
+            self.mean_line.setVisible(False)
+            self.band.setVisible(False)
+        else:
+            centres, counts, width = analysis.accuracy_histogram(acc, self.n_images)
+            self.hist.setOpts(x=centres * 100, height=counts, width=width * 100 * 0.85)
+            s = analysis.mc_summary(acc, this)
+            self.mean_line.setValue(s.mean * 100)
+            self.mean_line.setVisible(True)
+            self.band.setRegion((s.p5 * 100, s.p95 * 100))
+            self.band.setVisible(acc.size >= 3)
+            if this is not None:
+                self.this_line.setValue(this * 100)
+                self.this_line.setVisible(True)
+            lo = min(acc.min(), self.ideal_accuracy if self.ideal_accuracy is not None else acc.min())
+            hi = max(acc.max(), self.ideal_accuracy if self.ideal_accuracy is not None else acc.max())
+            pad = max(0.6 * (hi - lo), 3 * width)
+            p.setXRange((lo - pad) * 100, min(hi + pad, 1.0 + width) * 100, padding=0)
+            cp.setYRange((lo - pad) * 100, min(hi + pad, 1.0 + width) * 100, padding=0)
+            first = float(seeds.min())
+            last = max(float(seeds.max()), first + self.progress.maximum() - 1)
+            cp.setXRange(first - 0.8, last + 0.8, padding=0)
+            p.setYRange(0, max(counts.max(), 1) * 1.15, padding=0)
+            step = max(1, int(np.ceil(counts.max() / 8)))
+            p.getAxis("left").setTicks([[(k, str(k)) for k in range(0, int(counts.max()) + 2, step)], []])
+            parts = [f"<b>{s.chips}</b> chips on {self.n_images} images: mean <b>{s.mean * 100:.2f} %</b> "
+                     f"(σ {s.std * 100:.2f} %), 5th–95th percentile {s.p5 * 100:.2f}–{s.p95 * 100:.2f} %, "
+                     "worst "
+                     f"{s.worst * 100:.2f} %, best {s.best * 100:.2f} %."]
+            if this is not None and s.rank is not None:
+                parts.append(f"<span style='color:{style.THIS_CHIP}'>This chip (seed {self.this_seed})</span>"
+                             ": "
+                             f"<b>{this * 100:.2f} %</b>, rank {s.rank} of {s.chips}.")
+            if self.ideal_accuracy is not None:
+                parts.append(f"Ideal chip: {self.ideal_accuracy * 100:.2f} %.")
+            state = {"running": "running…", "cancelling": "cancelling…",
+                     "cancelled": "cancelled: the chips that finished are shown.", "done": "", "failed": "",
+                     "idle": ""}[self.state]
+            if state:
+                parts.append(state)
+            self.summary.setText(" ".join(parts))
+        if self.ideal_accuracy is not None:
+            self.ideal_line.setValue(self.ideal_accuracy * 100)
+            self.ideal_line.setVisible(True)
+            self.ideal_h.setValue(self.ideal_accuracy * 100)
+            self.ideal_h.setVisible(True)
+        if self.config is not None:
+            self.panel.title.setText(f"Accuracy over chips: {analysis.preset_name(self.config)} knobs, seeds "
+                                     f"{self.this_seed}…")

@@ -1,0 +1,81 @@
+"""`convsram snapshot --view NAME`: one chip-lab view rendered to a PNG without a screen.
+
+Views: compare (ideal vs this chip), mismatch (the array mismatch map), errors (where the error comes
+from, with the worst column's detail), waveform (inside one invocation), montecarlo (runs a small sweep
+first: `chips` chips x `images` images, a few seconds on all cores)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from gui.app import Position, _application, _in_pytest, _quiet_platform_notices, place_session
+
+VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
+MC_CHIPS = 16
+MC_IMAGES = 300
+MC_TIMEOUT_S = 300.0
+
+
+def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), pos: Position | None = None,
+                  model: Path | None = None, mnist: Path | None = None, seed: int = 0,
+                  mc_chips: int = MC_CHIPS, mc_images: int = MC_IMAGES) -> Path:
+    """Render the chip lab's `view` at `pos` to a PNG of exactly `size` pixels; returns the path."""
+    out = Path(out)
+    if view not in VIEWS:
+        raise ValueError(f"--view {view!r} is not a lab view; views: {', '.join(VIEWS)}")
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out must name a .png file, got {out}")
+    if not out.parent.exists():
+        raise ValueError(f"--out: folder {out.parent} does not exist")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from core.session import Session
+
+    session = Session.open(model, mnist, seed=seed)
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
+        _quiet_platform_notices()
+    place_session(session, pos or Position())
+    app = _application()
+    from PySide6 import QtCore
+
+    from gui.lab.actions import lab_for
+    from gui.main_window import MIN_SIZE, MainWindow
+
+    w, h = size
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    main = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
+    lab = lab_for(main)
+    try:
+        main.refresh()
+        lab.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        lab.resize(w, h)
+        lab.apply_scale()
+        lab.select(view)
+        lab.show()
+        for _ in range(3):
+            app.processEvents()  # type: ignore[attr-defined]
+        if view == "montecarlo":
+            mc = lab.views["montecarlo"]
+            mc.start(chips=mc_chips, images=mc_images)
+            deadline = time.monotonic() + MC_TIMEOUT_S
+            while mc.running and time.monotonic() < deadline:
+                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[attr-defined]
+                time.sleep(0.01)
+            if mc.running:
+                mc.cancel()
+                raise RuntimeError(f"the Monte Carlo sweep did not finish in {MC_TIMEOUT_S:.0f} s")
+        lab.refresh()
+        app.processEvents()  # type: ignore[attr-defined]
+        pixmap = lab.grab()
+        if (pixmap.width(), pixmap.height()) != (w, h):
+            pixmap = pixmap.scaled(w, h)
+        if not pixmap.save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+    finally:
+        lab.shutdown()
+        lab.close()
+        main.close()
+        main.deleteLater()
+    return out

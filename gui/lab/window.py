@@ -1,0 +1,359 @@
+"""The chip lab window: the knobs (a dock), event jumps, and the designer's views as tabs, all on the
+main window's session and frame. It follows the dashboard: whenever the main window renders a frame,
+the visible tab updates (at most ~7 times a second while playing); a knob change re-simulates the
+current image at once (sliders throttled), and the main window and the lab both show the new chip."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from core import analysis
+from core.config import ChipConfig
+from core.configfile import ConfigError, load_config, preset, save_config
+from gui import theme
+from gui.lab import common, style
+from gui.lab.compare import CompareView
+from gui.lab.errors import ErrorsView
+from gui.lab.events import TITLES, EventSearch
+from gui.lab.knobs import KnobPanel
+from gui.lab.mismatch import MismatchView
+from gui.lab.montecarlo import MonteCarloView
+from gui.lab.waveform import WaveformView
+from gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
+
+VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
+TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
+              "errors": "Where the error comes from", "waveform": "Inside one invocation",
+              "montecarlo": "Monte Carlo"}
+PLAYING_EVERY_MS = 150
+DESIGN_SIZE = (1920, 1080)
+# main-window actions that also work from the lab (keys with a modifier or F-keys: plain keys belong to
+# the lab's sliders and boxes)
+SHARED_KEYS = ("ideal", "new_chip", "chip_lab", "next_saturation", "next_code_error", "next_misclassified",
+               "goto_image", "quit", "shortcuts", "fullscreen")
+
+
+class LabWindow(QtWidgets.QMainWindow):
+    """Knobs, ideal comparison, mismatch map, error sources, waveforms and Monte Carlo."""
+
+    updated = QtCore.Signal()
+
+    def __init__(self, main: Any) -> None:
+        super().__init__(main, QtCore.Qt.WindowType.Window)
+        configure_pyqtgraph()
+        self.main = main
+        self.setObjectName("lab")
+        self.setWindowTitle("convsram — chip lab")
+        self.data = common.LabData()
+        self._scale = 1.0
+        self.update_ms: list[float] = []
+        self._chip_key: tuple | None = None
+        self._last_update = 0.0
+        with style.scaled(1.0):
+            self._build()
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+        self._scale_timer = QtCore.QTimer(self)
+        self._scale_timer.setSingleShot(True)
+        self._scale_timer.setInterval(120)
+        self._scale_timer.timeout.connect(self.apply_scale)
+        main.rendered.connect(self._on_rendered)
+        main.installEventFilter(self)
+        for name in SHARED_KEYS:
+            action = main.named_actions.get(name)
+            if action is not None:
+                self.addAction(action)
+        self.resize(1600, 950)
+
+    # --- construction -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setStyleSheet(style.stylesheet())
+        set_font(self, theme.BASE_PX)
+        self.knobs = KnobPanel()
+        scroll = QtWidgets.QScrollArea()
+        scroll.setObjectName("knobscroll")
+        scroll.setWidget(self.knobs)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.dock = QtWidgets.QDockWidget("Chip knobs (live)", self)
+        self.dock.setObjectName("knobs")
+        self.dock.setWidget(scroll)
+        self.dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+        set_size(scroll, min_w=360)
+        self.resizeDocks([self.dock], [theme.px(370)], QtCore.Qt.Orientation.Horizontal)
+
+        central = QtWidgets.QWidget()
+        central.setObjectName("labcentral")
+        lay = QtWidgets.QVBoxLayout(central)
+        spacing(lay, 4, (6, 6, 6, 4))
+        bar = QtWidgets.QHBoxLayout()
+        spacing(bar, 6)
+        bar.addWidget(QtWidgets.QLabel("Jump to the next"))
+        self.event_buttons: dict[str, QtWidgets.QPushButton] = {}
+        keys = {name: self.main.named_actions[f"next_{name}"].shortcut().toString()
+                if f"next_{name}" in self.main.named_actions else "" for name in TITLES}
+        for name in ("saturation", "code_error", "misclassified"):
+            text = {"saturation": "ADC saturation", "code_error": "code error ≥",
+                    "misclassified": "misclassified image"}[name]
+            b = QtWidgets.QPushButton(f"{text}" + (f"  ({keys[name]})" if keys[name] and name != "code_error"
+                                                    else ""))
+            b.clicked.connect(lambda _=False, n=name: self.jump(n))
+            self.event_buttons[name] = b
+            bar.addWidget(b)
+            if name == "code_error":
+                self.min_error = QtWidgets.QSpinBox()
+                self.min_error.setRange(1, 255)
+                self.min_error.setValue(2)
+                self.min_error.setSuffix(" LSB")
+                self.min_error.setToolTip("Smallest |code − ideal code| that counts as a code error")
+                bar.addWidget(self.min_error)
+                if keys[name]:
+                    bar.addWidget(QtWidgets.QLabel(f"({keys[name]})"))
+        self.event_buttons["saturation"].setToolTip(
+            "The next invocation (from here on, across images) where an evaluated column's ADC hits its "
+            "largest code")
+        self.event_buttons["code_error"].setToolTip(
+            "The next invocation where a code differs from the ideal ADC's (for the same inputs) by at least "
+            "this many LSB")
+        self.event_buttons["misclassified"].setToolTip("The answer of the next image the chip gets wrong")
+        self.event_status = QtWidgets.QLabel("")
+        self.event_status.setObjectName("hint")
+        bar.addWidget(self.event_status, 1)
+        lay.addLayout(bar)
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.views: dict[str, QtWidgets.QWidget] = {
+            "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
+            "waveform": WaveformView(), "montecarlo": MonteCarloView()}
+        for name in VIEWS:
+            self.tabs.addTab(self.views[name], TAB_TITLES[name])
+        self.tabs.currentChanged.connect(lambda _i: self.refresh())
+        lay.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.search = EventSearch(self)
+        self.search.found.connect(self._on_found)
+        self.search.message.connect(self._on_search_message)
+        self.search.finished.connect(self._on_search_finished)
+        k = self.knobs
+        k.configEdited.connect(self.apply_config)
+        k.seedEdited.connect(lambda seed: self.apply_chip(seed=seed))
+        k.newChip.connect(lambda: self.main.do("new_chip"))
+        k.presetChosen.connect(lambda name: self.apply_config(preset(name)))
+        k.loadRequested.connect(self.load_config_dialog)
+        k.saveRequested.connect(self.save_config_dialog)
+        errors: ErrorsView = self.views["errors"]  # type: ignore[assignment]
+        errors.frameRequested.connect(self._go_frame)
+        errors.columnSelected.connect(self.views["waveform"].prefer)  # type: ignore[attr-defined]
+        mc: MonteCarloView = self.views["montecarlo"]  # type: ignore[assignment]
+        mc.source = self._mc_source
+
+    # --- showing ------------------------------------------------------------------------------------
+    def show_lab(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.refresh()
+
+    def select(self, view: str) -> QtWidgets.QWidget:
+        """Bring a view's tab to the front (by name: compare, mismatch, errors, waveform, montecarlo)."""
+        if view not in self.views:
+            raise ValueError(f"unknown lab view {view!r}; one of {', '.join(VIEWS)}")
+        self.tabs.setCurrentWidget(self.views[view])
+        return self.views[view]
+
+    def current_view(self) -> str:
+        return VIEWS[self.tabs.currentIndex()]
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt API)
+        if obj is self.main and event.type() == QtCore.QEvent.Type.Close:
+            self.shutdown()
+            self.close()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop background work (the main window is closing)."""
+        self.search.cancel()
+        self.views["montecarlo"].stop()  # type: ignore[attr-defined]
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self._chip_key = None
+        QtCore.QTimer.singleShot(0, self.refresh)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.isVisible():
+            self._scale_timer.start()
+        else:
+            self.apply_scale()
+
+    def apply_scale(self) -> None:
+        scale = min(self.width() / DESIGN_SIZE[0], self.height() / DESIGN_SIZE[1])
+        scale = min(max(scale, 0.5), 2.5)
+        if abs(scale - self._scale) < 0.01:
+            return
+        self._scale = scale
+        with style.scaled(scale):
+            self.setStyleSheet(style.stylesheet())
+            restyle(self)
+            self.resizeDocks([self.dock], [theme.px(370)], QtCore.Qt.Orientation.Horizontal)
+        self.refresh()
+
+    # --- following the main window -----------------------------------------------------------------
+    @QtCore.Slot()
+    def _on_rendered(self) -> None:
+        if not self.isVisible():
+            return
+        if self.main.player.playing:
+            wait = PLAYING_EVERY_MS - (time.perf_counter() - self._last_update) * 1e3
+            if wait > 0:
+                if not self._timer.isActive():
+                    self._timer.start(int(wait))
+                return
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Update the knobs (if the chip changed) and the visible view to the main window's frame."""
+        s, f = self.main.session, self.main.frame
+        if s is None or f is None or not self.isVisible():
+            return
+        t0 = time.perf_counter()
+        self._last_update = t0
+        with style.scaled(self._scale):
+            key = (id(s), s.generation)
+            if key != self._chip_key:
+                self._chip_key = key
+                self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config))
+                self.views["montecarlo"].note_chip(s.config, s.seed)  # type: ignore[attr-defined]
+            view = self.current_view()
+            if view != "montecarlo":
+                self.views[view].show_frame(s, f, self.data)  # type: ignore[attr-defined]
+        self.update_ms.append((time.perf_counter() - t0) * 1e3)
+        del self.update_ms[:-500]
+        self.updated.emit()
+
+    # --- changing the chip ------------------------------------------------------------------------------
+    def apply_config(self, config: ChipConfig) -> None:
+        self.apply_chip(config=config)
+
+    def apply_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> bool:
+        """Knobs and/or seed to the session (re-simulates the current image); False if refused."""
+        s = self.main.session
+        if s is None:
+            return False
+        if config is not None:
+            try:
+                analysis.check_fits(s.model.layers, config)
+            except ValueError as exc:
+                self._warn("This chip configuration does not fit the network", str(exc))
+                self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config))
+                return False
+        if (config is None or config == s.config) and (seed is None or seed == s.seed):
+            return True
+        self.main.set_chip(config, seed)
+        return True
+
+    # --- files --------------------------------------------------------------------------------------------
+    def load_config_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self._dialog_parent(), "Load chip configuration", "",
+                                                        "chip configuration (*.toml);;all files (*)")
+        if path:
+            self.load_config(path)
+
+    def save_config_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self._dialog_parent(), "Save chip configuration",
+                                                        "chip.toml", "chip configuration (*.toml)")
+        if path:
+            self.save_config(path)
+
+    def load_config(self, path: str | Path) -> bool:
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            self._warn("Cannot load the chip configuration", str(exc))
+            return False
+        ok = self.apply_chip(config=config)
+        if ok:
+            self._say(f"chip configuration loaded from {path}")
+        return ok
+
+    def save_config(self, path: str | Path) -> bool:
+        s = self.main.session
+        if s is None:
+            return False
+        try:
+            save_config(s.config, path)
+        except OSError as exc:
+            self._warn("Cannot save the chip configuration", f"{path}: {exc.strerror or exc}")
+            return False
+        self._say(f"chip configuration saved to {path} (the seed, {s.seed}, is not part of it)")
+        return True
+
+    def _dialog_parent(self) -> QtWidgets.QWidget:
+        return self if self.isVisible() else self.main
+
+    def _warn(self, title: str, text: str) -> None:
+        QtWidgets.QMessageBox.warning(self._dialog_parent(), title, text)
+
+    def _say(self, text: str) -> None:
+        self.main.statusBar().showMessage(text, 6000)
+        self.event_status.setText(text)
+
+    # --- events -------------------------------------------------------------------------------------------
+    def jump(self, event: str) -> None:
+        """Search (in a worker) for the next event and go there when found; again to cancel."""
+        s = self.main.session
+        if s is None:
+            return
+        if self.search.busy:
+            self.search.cancel()
+            self._on_search_finished()
+            self._say("search cancelled")
+            return
+        self.main.player.set_playing(False)
+        for b in self.event_buttons.values():
+            b.setEnabled(False)
+        self.event_buttons[event].setEnabled(True)
+        self.event_buttons[event].setToolTip(self.event_buttons[event].toolTip().split("\n")[0]
+                                             + "\nPress again to cancel the search")
+        self.search.start(s, event, self.min_error.value())
+
+    @QtCore.Slot(str, int, int)
+    def _on_found(self, event: str, image: int, frame: int) -> None:
+        self.main.command("goto", image, frame)
+        self.main.refresh()
+        what = TITLES[event]
+        self._say(f"next {what}: image {image}, invocation {frame + 1}")
+
+    @QtCore.Slot(str)
+    def _on_search_message(self, text: str) -> None:
+        self._say(text)
+
+    @QtCore.Slot()
+    def _on_search_finished(self) -> None:
+        for b in self.event_buttons.values():
+            b.setEnabled(True)
+
+    @QtCore.Slot(int)
+    def _go_frame(self, frame: int) -> None:
+        self.main.player.set_playing(False)
+        self.main.command("frame", frame)
+        self.main.refresh()
+
+    def _mc_source(self) -> tuple:
+        s = self.main.session
+        model: Any = self.main.model_path or s.model_path or s.model
+        return s.config, s.seed, model, self.main.mnist_dir
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.search.cancel()
+        super().closeEvent(event)

@@ -1,0 +1,347 @@
+"""The chip lab, driven through the real main window offscreen: knobs re-simulate as the model predicts,
+seeds restore chips, the ideal chip reproduces the ideal codes, event jumps land on their events, chip
+configurations round-trip through TOML, the views show the core's numbers, Monte Carlo runs and cancels,
+`convsram snapshot --view`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from convsram.cli import main
+from core import analysis
+from core.chip import quantise
+from core.config import ChipConfig
+from core.configfile import load_config
+from core.waveform import invocation_waveform
+from gui.lab.actions import lab_for
+from gui.lab.knobs import KNOBS
+
+pytest_plugins = ["tests.test_gui_support"]
+
+
+@pytest.fixture
+def lab(window, qtbot):
+    window.do("chip_lab")
+    lab = lab_for(window)
+    qtbot.waitExposed(lab)
+    lab.resize(1280, 720)
+    lab.refresh()
+    yield lab
+    lab.shutdown()
+    lab.close()
+
+
+def go(window, layer: int, step: int) -> None:
+    s = window.session
+    window.command("frame", s.current.layer_start[layer] + step)
+    window.refresh()
+
+
+def wait_config(qtbot, window, **values) -> None:
+    qtbot.waitUntil(lambda: all(getattr(window.session.config, k) == v for k, v in values.items()),
+                    timeout=3000)
+    window.refresh()
+
+
+def preset(lab, qtbot, name: str) -> None:
+    qtbot.mouseClick(lab.knobs.preset_buttons[name], QtCore.Qt.MouseButton.LeftButton)
+    lab.main.refresh()
+
+
+def expected_codes(window, frame) -> np.ndarray:
+    """What the model says the ADC outputs: the ideal level plus the group's ADC offset, rounded half up
+    with the chip's tie-break, clipped to the layer's range (every other non-ideality off)."""
+    s = window.session
+    n = len(frame.x)
+    groups = frame.place.columns // s.config.columns_per_group
+    level = frame.ideal_diff / frame.adc_lsb + s.chip.adc_offset[groups]
+    return quantise(level, s.config.max_code, frame.mode, s.chip.tie_bias(n, frame.adc_lsb))
+
+
+def test_lab_opens_from_the_chip_menu_with_every_view(window, lab, qtbot):
+    assert lab.isVisible() and window.named_actions["chip_lab"].shortcut().toString() == "Ctrl+L"
+    go(window, 1, 120)
+    s, f = window.session, window.frame
+    for name in ("compare", "mismatch", "errors", "waveform", "montecarlo"):
+        lab.select(name)
+        lab.refresh()
+    assert lab.views["mismatch"].values.shape == (s.config.rows, s.config.columns)
+    errors = lab.views["errors"]
+    assert errors.selected is not None and errors.detail.column == errors.selected
+    assert lab.views["waveform"].wave is not None
+    cmp = lab.views["compare"].comparison
+    np.testing.assert_array_equal(cmp.codes, f.codes)
+    # every knob: unit in its label, the field's docstring as tooltip
+    for name, slider in lab.knobs.sliders.items():
+        assert analysis.ChipConfig.__dataclass_fields__[name].metadata["doc"] in slider.toolTip()
+        assert KNOBS[name].unit in slider.toolTip()
+    assert "kT" in lab.knobs.ktc.toolTip()
+    assert lab.knobs.seed.value() == s.seed
+    assert lab.knobs.sliders["cap_mismatch_sigma"].value() == pytest.approx(s.config.cap_mismatch_sigma * 100)
+
+
+def test_an_adc_offset_knob_shifts_the_codes_by_this_chips_offsets(window, lab, qtbot):
+    preset(lab, qtbot, "ideal")
+    assert window.session.config.is_ideal()
+    go(window, 1, 40)
+    before = window.frame
+    np.testing.assert_array_equal(before.codes, before.ideal_codes)
+    lab.knobs.set_value("adc_offset_sigma", 0.6)  # as a user drags the slider
+    wait_config(qtbot, window, adc_offset_sigma=0.6)
+    s = window.session
+    assert s.seed == 0 and s.config == ChipConfig.ideal(adc_offset_sigma=0.6)
+    f = window.frame
+    assert (f.image, f.index) == (before.image, before.index)  # the same frame, re-simulated
+    # an ADC offset moves no voltage: the lines hold the ideal difference for the (new) inputs
+    np.testing.assert_allclose(f.diff, f.ideal_diff, atol=1e-12)
+    np.testing.assert_array_equal(f.codes, expected_codes(window, f))
+    assert np.any(f.codes != f.ideal_codes) or np.abs(s.chip.adc_offset).max() < 0.5
+    for layer, step in ((0, 300), (2, 4)):  # and on every layer
+        go(window, layer, step)
+        np.testing.assert_array_equal(window.frame.codes, expected_codes(window, window.frame))
+
+
+def test_a_charge_injection_knob_offsets_the_line_difference(window, lab, qtbot):
+    preset(lab, qtbot, "ideal")
+    go(window, 0, 77)
+    lab.knobs.set_value("charge_injection_sigma", 5e-4)
+    wait_config(qtbot, window, charge_injection_sigma=5e-4)
+    f, chip = window.frame, window.session.chip
+    np.testing.assert_allclose(f.diff, f.ideal_diff + chip.injection[f.place.columns], atol=1e-12)
+    # a DAC offset moves the row voltages of the DAC by this chip's per-row offsets
+    lab.knobs.set_value("dac_offset_sigma", 2e-3)
+    wait_config(qtbot, window, dac_offset_sigma=2e-3)
+    f, cfg, chip = window.frame, window.session.config, window.session.chip
+    n = len(f.x)
+    expected = cfg.v_precharge - np.clip(f.x * cfg.dac_lsb + chip.dac_offset[:n], 0, cfg.v_precharge)
+    np.testing.assert_allclose(f.v_dac, expected, atol=1e-12)
+
+
+def test_dragging_a_slider_is_throttled_and_ends_on_the_last_value(window, lab, qtbot):
+    slider = lab.knobs.sliders["cap_mismatch_sigma"]
+    generation = window.session.generation
+    for v in np.linspace(2.0, 8.0, 40):  # 40 moves in quick succession
+        slider.setValue(float(v))
+    wait_config(qtbot, window, cap_mismatch_sigma=0.08)
+    rebuilt = window.session.generation - generation
+    assert 1 <= rebuilt < 10
+    assert window.session.config.cap_mismatch_sigma == 0.08
+    assert window.frame is not None and window.frame.image == window.session.image
+
+
+def test_the_same_seed_restores_the_same_chip(window, lab, qtbot):
+    go(window, 1, 10)
+    s = window.session
+    cap, codes = s.chip.cap_p.copy(), window.frame.codes.copy()
+    qtbot.mouseClick(lab.knobs.new_chip, QtCore.Qt.MouseButton.LeftButton)
+    window.refresh()
+    lab.refresh()
+    assert s.seed == 1 and lab.knobs.seed.value() == 1
+    assert not np.array_equal(s.chip.cap_p, cap)
+    lab.knobs.seed.setValue(0)
+    window.refresh()
+    assert s.seed == 0
+    np.testing.assert_array_equal(s.chip.cap_p, cap)
+    go(window, 1, 10)
+    np.testing.assert_array_equal(window.frame.codes, codes)
+
+
+def test_ideal_mode_reproduces_the_ideal_codes(window, lab, qtbot):
+    window.do("ideal")  # Ctrl+I
+    window.refresh()
+    lab.refresh()
+    s = window.session
+    assert s.config.is_ideal() and "ideal" in lab.knobs.preset_label.text()
+    run = s.current
+    for rec in run.records.values():
+        np.testing.assert_array_equal(rec.codes, rec.ideal_codes)
+    twin = lab.data.ideal_session(s)
+    np.testing.assert_array_equal(run.scores, twin.run_image(s.image).scores)
+    go(window, 1, 333)
+    lab.select("compare")
+    lab.refresh()
+    view = lab.views["compare"]
+    np.testing.assert_array_equal(view.comparison.codes, view.comparison.ideal_codes)
+    assert view.maps.differ == 0
+
+
+def test_compare_shows_the_ideal_chip_on_the_same_frame(window, lab, qtbot):
+    go(window, 2, 6)
+    lab.select("compare")
+    lab.refresh()
+    view, s, f = lab.views["compare"], window.session, window.frame
+    fi = lab.data.ideal_session(s).frame_at(f.image, f.index)
+    np.testing.assert_array_equal(view.ideal_frame.codes, fi.codes)
+    np.testing.assert_array_equal(view.vp.getData()[1], f.v_p)
+    np.testing.assert_array_equal(view.ivp.getData()[1], fi.v_p)
+    heights = np.concatenate([np.asarray(view.c_ok.opts["height"]), np.asarray(view.c_bad.opts["height"])])
+    assert sorted(heights.tolist()) == sorted(f.codes.astype(float).tolist())
+    np.testing.assert_array_equal(np.asarray(view.c_ideal.opts["height"]), fi.codes.astype(float))
+    ideal_map = lab.data.ideal_session(s).feature_map(1, fi)
+    np.testing.assert_array_equal(view.maps.ideal, ideal_map)
+
+
+@pytest.mark.parametrize("event", ["saturation", "code_error", "misclassified"])
+def test_event_jumps_land_on_frames_that_have_the_event(window, lab, qtbot, event):
+    preset(lab, qtbot, "harsh")
+    lab.min_error.setValue(2)
+    start = (window.session.image, window.session.frame)
+    window.named_actions[f"next_{event}"].trigger()
+    qtbot.waitUntil(lambda: not lab.search.busy, timeout=20000)
+    window.refresh()
+    s, f = window.session, window.frame
+    assert lab.search.last is not None and lab.search.last[0] == "hit", lab.event_status.text()
+    assert (s.image, s.frame) == lab.search.last[1:] != start
+    if event == "saturation":
+        assert np.abs(f.codes).max() >= s.config.max_code
+    elif event == "code_error":
+        assert np.abs(f.codes.astype(int) - f.ideal_codes).max() >= 2
+    else:
+        run = s.current
+        assert f.final and run.prediction != run.label and s.image != start[0]
+
+
+def test_a_second_press_cancels_the_search(window, lab, qtbot):
+    preset(lab, qtbot, "ideal")  # an ideal chip never errs: the search would go through 1000 images
+    lab.jump("code_error")
+    assert lab.search.busy
+    lab.jump("code_error")
+    assert not lab.search.busy and "cancelled" in lab.event_status.text()
+    assert all(b.isEnabled() for b in lab.event_buttons.values())
+
+
+def test_chip_config_toml_round_trip_through_the_file_menu(window, lab, qtbot, tmp_path, monkeypatch):
+    lab.knobs.set_value("cap_mismatch_sigma", 0.05)
+    lab.knobs.set_value("ktc_noise", False)
+    wait_config(qtbot, window, cap_mismatch_sigma=0.05, ktc_noise=False)
+    saved = window.session.config
+    path = tmp_path / "chip.toml"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.named_actions["save_chip"].trigger()
+    assert load_config(path) == saved
+    preset(lab, qtbot, "nominal")
+    assert window.session.config == ChipConfig()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.named_actions["load_chip"].trigger()
+    window.refresh()
+    lab.refresh()
+    assert window.session.config == saved
+    assert lab.knobs.sliders["cap_mismatch_sigma"].value() == pytest.approx(5.0)
+    assert not lab.knobs.ktc.isChecked()
+    assert "custom" in window.status_chip.text()
+
+
+def test_a_bad_config_file_is_a_message_not_a_traceback(window, lab, qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: shown.append(a[1:3]))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("cap_mismatch_sigma = 7\n")  # out of range
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    before = window.session.config
+    window.named_actions["load_chip"].trigger()
+    assert len(shown) == 1 and "cap_mismatch_sigma" in shown[0][1]
+    bad.write_text("columns = 32\nadc_groups = 16\n")  # valid TOML, but the network does not fit
+    window.named_actions["load_chip"].trigger()
+    assert len(shown) == 2 and "columns" in shown[1][1]
+    assert window.session.config == before
+
+
+def test_clicking_a_column_opens_its_detail(window, lab, qtbot):
+    go(window, 1, 250)
+    lab.select("errors")
+    lab.refresh()
+    view = lab.views["errors"]
+    a = lab.data.layer(window.session, window.session.image, 1)
+    worst = a.stats.column[a.stats.worst]
+    qtbot.mouseClick(view.worst_buttons[2], QtCore.Qt.MouseButton.LeftButton)
+    assert view.selected == worst[2] == view.detail.column
+    d = view.detail
+    sel = a.signals.column == worst[2]
+    np.testing.assert_array_equal(d.series["code"], a.signals.code[sel])
+    np.testing.assert_array_equal(d.v_p.getData()[1], a.signals.v_p[sel])
+    assert d.curve is not None and d.curve.column == worst[2]
+    assert f"Column {worst[2]}" in d.title.text()
+    # a click on a bar of the per-column plot selects that column
+    order = view._order
+    vb = view.col_plot.getPlotItem().vb
+    target = 5
+    scene = vb.mapViewToScene(QtCore.QPointF(target, 0.1))
+    pos = view.col_plot.mapFromScene(scene)
+    qtbot.mouseClick(view.col_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    assert view.selected == a.stats.column[order[target]]
+    # the detail's series take the main window to an invocation
+    k = int(d.series["frame"][3])
+    d.frameRequested.emit(k)
+    assert window.session.frame == k
+    # the waveform view follows the selected column when it is evaluated
+    lab.select("waveform")
+    lab.refresh()
+    if view.selected in window.frame.place.columns:
+        assert lab.views["waveform"].column == view.selected
+
+
+def test_waveform_is_the_models(window, lab, qtbot):
+    go(window, 0, 200)
+    lab.select("waveform")
+    lab.refresh()
+    view, f, cfg = lab.views["waveform"], window.frame, window.session.config
+    j = int(np.flatnonzero(f.place.columns == view.column)[0])
+    ref = invocation_waveform(cfg, f.v_dac, float(f.v_p[j]), float(f.v_n[j]), int(f.codes[j]), f.adc_lsb)
+    np.testing.assert_array_equal(view.wave.v_p, ref.v_p)
+    assert view.wave.t_decision_ns == ref.t_decision_ns
+    assert view.decision[0].value() == pytest.approx(ref.t_decision_ns)
+    np.testing.assert_array_equal(view.diff.getData()[1], (ref.v_n - ref.v_p) * 1e3)
+    assert [r.getRegion() for r in view.regions[0]] == [(a, b) for _, a, b in ref.phases]
+    view.column_box.setCurrentIndex(3)
+    assert view.column == int(f.place.columns[3])
+
+
+def test_mismatch_map_switches(window, lab, qtbot):
+    lab.select("mismatch")
+    lab.refresh()
+    view, chip = lab.views["mismatch"], window.session.chip
+    for kind in ("dac_offset", "adc_offset", "cap_n"):
+        view.set_kind(kind)
+        np.testing.assert_allclose(view.values, analysis.mismatch_map(chip, kind))
+    assert "ADC offset" not in view.map_panel.title.text()
+
+
+def test_monte_carlo_runs_and_cancels(window, lab, qtbot):
+    lab.select("montecarlo")
+    mc = lab.views["montecarlo"]
+    window.command("seed", 3)
+    mc.start(chips=3, images=20, workers=2)
+    assert mc.running
+    qtbot.waitUntil(lambda: not mc.running, timeout=60000)
+    assert mc.state == "done" and sorted(mc.accuracies) == [3, 4, 5]
+    assert mc.ideal_accuracy is not None and mc.progress.value() == 3
+    assert mc.this_line.isVisible() and mc.this_line.value() == pytest.approx(mc.accuracies[3] * 100)
+    assert "This chip (seed 3)" in mc.summary.text()
+    heights = np.asarray(mc.hist.opts["height"])
+    assert heights.sum() == 3
+    # a long sweep, cancelled after its first chip
+    mc.start(chips=40, images=200, workers=2)
+    qtbot.waitUntil(lambda: len(mc.accuracies) >= 1, timeout=60000)
+    qtbot.mouseClick(mc.cancel_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not mc.running, timeout=60000)
+    assert mc.state == "cancelled" and 1 <= len(mc.accuracies) < 40
+    assert mc.run_button.isEnabled() and not mc.cancel_button.isEnabled()
+
+
+@pytest.mark.parametrize("view", ["mismatch", "waveform"])
+def test_snapshot_view_writes_a_png(tmp_path, model_path, qapp, no_qt_warnings, capsys, view):
+    out = tmp_path / f"{view}.png"
+    code = main(["snapshot", "--view", view, "--out", str(out), "--model", str(model_path),
+                 "--size", "1280x720", "--layer", "conv2", "--step", "40"])
+    assert code == 0 and "chip lab" in capsys.readouterr().out
+    img = QtGui.QImage(str(out))
+    assert (img.width(), img.height()) == (1280, 720)
+
+
+def test_snapshot_unknown_view_is_one_line(tmp_path, model_path, capsys):
+    out = tmp_path / "x.png"
+    code = main(["snapshot", "--view", "gremlins", "--out", str(out), "--model", str(model_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "mismatch" in err
