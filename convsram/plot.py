@@ -37,11 +37,14 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     if knobs:
         knob, others = knobs[0], list(knobs[1:])
+        values = np.array([p.knobs[knob] for p in points], dtype=float)
+        log_x = bool(values.min() > 0 and values.max() / values.min() >= 100)  # decades: a log axis
         combos = sorted({tuple(p.knobs[o] for o in others) for p in points})
         for ci, combo in enumerate(combos):
             subset = [p for p in points if tuple(p.knobs[o] for o in others) == combo]
             rows = summarise(subset, knob)
             x = np.array([r["value"] for r in rows], dtype=float)
+            x = np.log10(x) if log_x else x
             mean = np.array([r["mean"] for r in rows]) * 100
             lo, hi = (np.array([r[k] for r in rows]) * 100 for k in ("p5", "p95"))
             colour = colours[ci % len(colours)]
@@ -55,7 +58,9 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
             plot.plot(x, mean, pen=pg.mkPen(colour, width=3), symbol="o", symbolBrush=colour,
                       name=f"{name} (band: 5th-95th percentile over chips)")
         from core.config import field_info
-        plot.setLabel("bottom", f"{knob} [{field_info(knob)['unit']}]")
+        if log_x:
+            plot.getAxis("bottom").setTicks([[(float(np.log10(v)), f"{v:g}") for v in np.unique(values)]])
+        plot.setLabel("bottom", f"{knob} [{field_info(knob)['unit']}]" + (" (log scale)" if log_x else ""))
         plot.getAxis("bottom").enableAutoSIPrefix(False)
     else:
         acc = np.sort(np.array([p.accuracy for p in points])) * 100
