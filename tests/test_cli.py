@@ -113,3 +113,12 @@ def test_sweep_interrupted_keeps_what_finished(model_path, tmp_path, monkeypatch
     assert code == 130
     assert len(list(csv.DictReader(out.open()))) == 2
     assert "interrupted: kept 2 of 5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["eval", "--seed", "x"], ["eval", "--images", "0"], ["bogus"],
+                                  ["sweep", "--chips", "-3"]])
+def test_usage_errors_are_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and "--help" in err[0]
