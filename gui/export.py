@@ -228,7 +228,7 @@ class Movie:
 
             img = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
             if self._palette is None:  # one palette for the whole film: smaller, no flicker
-                self._palette = img.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+                self._palette = _gif_palette(img)
             self._gif.append(img.quantize(palette=self._palette, dither=Image.Dither.NONE))
         else:
             if self._writer is None:
@@ -258,6 +258,30 @@ class Movie:
             self.path.unlink(missing_ok=True)
             raise ExportError(f"{self.path}: nothing was recorded")
         return self.path
+
+
+def _theme_colours() -> list[tuple[int, int, int]]:
+    """Every colour that carries a meaning on screen (theme palette, layer hues, energy colours)."""
+    from gui import theme
+
+    names = [v for v in vars(theme).values() if isinstance(v, str) and v.startswith("#") and len(v) == 7]
+    names += list(theme.ENERGY_COLORS.values()) + [theme.layer_color(i) for i in range(6)]
+    names += ["#000000", "#ffffff", "#5a6578", "#56627a", "#8896ab", "#06301f", "#3a0a0a", "#33290a"]
+    return sorted({theme.hex_rgb(c) for c in names})
+
+
+def _gif_palette(first: Any) -> Any:
+    """A 256-colour palette: the meaningful colours exactly (a colour first seen later in the film, the
+    N line's red, say, must not turn grey), the rest adapted to the first frame."""
+    from PIL import Image
+
+    fixed = _theme_colours()[:128]
+    adaptive = first.quantize(colors=256 - len(fixed), method=Image.Quantize.MEDIANCUT).getpalette()
+    flat = [c for rgb in fixed for c in rgb] + list(adaptive[:3 * (256 - len(fixed))])
+    flat += [0] * (768 - len(flat))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(flat)
+    return palette
 
 
 def _fit(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
