@@ -349,18 +349,27 @@ class MainWindow(QtWidgets.QMainWindow):
 
         return enter_demo(self, script, full_screen=full_screen)
 
-    def set_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> None:
+    def set_chip(self, config: ChipConfig | None = None, seed: int | None = None,
+                 redraw: bool = True) -> bool:
         """Other knob settings and/or another chip instance (the chip lab's knobs); re-simulates the
-        current image and redraws."""
+        current image and redraws. redraw=False leaves the redraw to a later chip_changed() (the chip
+        lab simulates the image in a worker thread first)."""
         s = self.session
         if s is None:
-            return
+            return False
         try:
             s.set_chip(config, seed)
         except ValueError as exc:
             self.statusBar().showMessage(str(exc), 6000)
-            return
-        self._session_changed()
+            return False
+        if redraw:
+            self._session_changed()
+        return True
+
+    def chip_changed(self) -> None:
+        """Redraw for the session's new chip (after set_chip(..., redraw=False))."""
+        if self.session is not None:
+            self._session_changed()
 
     def command(self, name: str, *args: object) -> None:
         """A session command; a bad argument shows in the status bar instead of raising."""

@@ -163,3 +163,46 @@ def set_axis_label(plot: pg.PlotWidget, side: str, text: str) -> None:
     if getattr(axis, "_label_spec", None) != text:
         axis._label_spec = text
         axis.setLabel(text, **label_style())
+
+
+def nice_range(lo: float, hi: float, steps: int = 8) -> tuple[float, float]:
+    """(lo, hi) widened outwards to whole multiples of a round step (about span / steps), so that data
+    moving a little keeps the same axis (a changed axis costs a re-render of its tick labels)."""
+    span = hi - lo
+    if not np.isfinite(span) or span <= 0:
+        span = abs(hi) * 0.1 or 1.0
+        lo, hi = lo - span / 2, hi + span / 2
+    raw = span / steps
+    mag = 10 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+def set_range(plot: pg.PlotWidget, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None,
+              padding: float = 0.0) -> None:
+    """setXRange / setYRange only when the range differs from the last one set here."""
+    last = getattr(plot, "_lab_range", {})
+    p = plot.getPlotItem()
+    if x is not None and last.get("x") != (x, padding):
+        p.setXRange(*x, padding=padding)
+        last["x"] = (x, padding)
+    if y is not None and last.get("y") != (y, padding):
+        p.setYRange(*y, padding=padding)
+        last["y"] = (y, padding)
+    plot._lab_range = last
+
+
+def set_ticks(plot: pg.PlotWidget, side: str, ticks: list | None) -> None:
+    """AxisItem.setTicks only when the ticks differ from the last ones set here (each call re-renders
+    the axis)."""
+    axis = plot.getPlotItem().getAxis(side)
+    if getattr(axis, "_lab_ticks", False) != ticks:
+        axis._lab_ticks = ticks
+        axis.setTicks(ticks)
+
+
+def set_title(plot: pg.PlotWidget, text: str) -> None:
+    """PlotItem.setTitle only when the text changed (a new title re-lays out the plot)."""
+    if getattr(plot, "_lab_title", None) != text:
+        plot._lab_title = text
+        plot.getPlotItem().setTitle(text, color=theme.TEXT, size=f"{theme.px(theme.TICK_PX)}px")

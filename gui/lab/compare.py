@@ -17,6 +17,7 @@ from core.session import Frame, Session
 from gui import theme
 from gui.lab import common
 from gui.views import colormaps
+from gui.views.layer_stats import layer_ranges
 from gui.views.mosaic import GAP, grid_columns, mosaic
 from gui.views.plotting import Panel, Segments, bars, make_image_plot, make_plot, marker, spacing
 
@@ -26,9 +27,9 @@ IDEAL_ALPHA = 150
 
 
 def _groups_axis(plot: pg.PlotWidget, groups: int) -> None:
-    plot.getPlotItem().getAxis("bottom").setTicks([[(g, str(g)) for g in range(0, groups, 2)],
-                                                   [(g, "") for g in range(groups)]])
-    plot.getPlotItem().setXRange(-0.7, groups - 0.3, padding=0)
+    common.set_ticks(plot, "bottom", [[(g, str(g)) for g in range(0, groups, 2)],
+                                      [(g, "") for g in range(groups)]])
+    common.set_range(plot, x=(-0.7, groups - 0.3))
 
 
 class CompareView(QtWidgets.QWidget):
@@ -161,9 +162,11 @@ class CompareView(QtWidgets.QWidget):
         self.vn.setData(x=g, y=c.v_n)
         self.ivp.setData(x=g, y=c.ideal_v_p)
         self.ivn.setData(x=g, y=c.ideal_v_n)
+        ranges = layer_ranges(s, frame.image, frame.place.layer)  # steady axes over the layer
         allv = np.concatenate([c.v_p, c.v_n, c.ideal_v_p, c.ideal_v_n])
-        pad = max(2e-4, 0.12 * np.ptp(allv))
-        self.lines_plot.getPlotItem().setYRange(allv.min() - pad, allv.max() + pad, padding=0)
+        mid = 0.5 * (allv.min() + allv.max())
+        half = max(ranges.v_half, 0.6 * np.ptp(allv))
+        common.set_range(self.lines_plot, y=common.nice_range(mid - half, mid + half, 6))
         _groups_axis(self.lines_plot, groups)
         # difference
         d, di = c.diff_mv, c.ideal_diff_mv
@@ -171,8 +174,8 @@ class CompareView(QtWidgets.QWidget):
         self.d_pos.setOpts(x=g[up] - PAIR, height=d[up], width=WIDTH)
         self.d_neg.setOpts(x=g[~up] - PAIR, height=d[~up], width=WIDTH)
         self.d_ideal.setOpts(x=g + PAIR, height=di, width=WIDTH)
-        top = max(float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3) * 1.15
-        self.diff_plot.getPlotItem().setYRange(-top, top, padding=0)
+        top = max(ranges.diff_mv, float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3)
+        common.set_range(self.diff_plot, y=common.nice_range(-top * 1.1, top * 1.1, 6))
         _groups_axis(self.diff_plot, groups)
         # codes
         same = c.codes == c.ideal_codes
@@ -181,10 +184,8 @@ class CompareView(QtWidgets.QWidget):
         self.c_ideal.setOpts(x=g + PAIR, height=c.ideal_codes.astype(float), width=WIDTH)
         loc = c.local_ideal_codes.astype(float)
         self.c_local.set_segments(g - PAIR - WIDTH / 2, loc, g - PAIR + WIDTH / 2, loc)
-        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2]]).astype(float)
-        span = codes.max() - min(codes.min(), 0)
-        self.codes_plot.getPlotItem().setYRange(min(codes.min(), 0) - 0.06 * span, codes.max() + 0.1 * span,
-                                                padding=0)
+        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2, ranges.code_lo, ranges.code_hi]]).astype(float)
+        common.set_range(self.codes_plot, y=common.nice_range(min(codes.min(), 0), codes.max() * 1.08, 6))
         _groups_axis(self.codes_plot, groups)
         n_diff = int((~same).sum())
         self.codes_panel.set_note(f"{n_diff} of {same.size} differ from the ideal chip",
@@ -215,8 +216,7 @@ class CompareView(QtWidgets.QWidget):
         self.map_items[2].setImage(idx, levels=(0, 255), autoLevels=False)
         rows = -(-ch // cols)
         for plot in self.map_plots:
-            plot.getPlotItem().setRange(xRange=(-0.3, cols * (w + GAP)), yRange=(-0.3, rows * (h + GAP)),
-                                        padding=0)
+            common.set_range(plot, x=(-0.3, cols * (w + GAP)), y=(-0.3, rows * (h + GAP)))
         color = theme.layer_color(layer)
         self.map_captions[0].setText(f"this chip: <span style='color:{color}'>{spec.name}</span> output "
                                      "codes "
@@ -244,7 +244,7 @@ class CompareView(QtWidgets.QWidget):
         allv = np.concatenate([run.scores, irun.scores, [0.0]])
         pad = 0.12 * (np.ptp(allv) or 1.0)
         lo, hi = allv.min() - pad, allv.max() + pad
-        self.scores_plot.getPlotItem().setRange(xRange=(-0.6, 9.6), yRange=(lo, hi), padding=0)
+        common.set_range(self.scores_plot, x=(-0.6, 9.6), y=(lo, hi))
         if run.label >= 0:
             self.s_label.setData(x=[float(run.label)], y=[lo])
         else:

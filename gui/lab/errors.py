@@ -185,10 +185,10 @@ class ErrorsView(QtWidgets.QWidget):
         diff_err = y - x
         lo, hi = np.percentile(np.concatenate([x, y]), [0.2, 99.8])
         pad = 0.05 * (hi - lo or 1.0)
-        lo, hi = lo - pad, hi + pad
+        lo, hi = common.nice_range(lo - pad, hi + pad, 6)
         if dev:
             m = max(float(np.percentile(np.abs(diff_err), 99.8)), 1e-3) * 1.15
-            ylo, yhi = -m, m
+            ylo, yhi = common.nice_range(-m, m, 6)
             h = analysis.density(x, diff_err, (lo, hi), (ylo, yhi), bins=(90, 150))
             self.pre_diag.setData([lo, hi], [0.0, 0.0])
             common.set_axis_label(self.pre_plot, "left", "this chip − ideal (mV)")
@@ -203,7 +203,7 @@ class ErrorsView(QtWidgets.QWidget):
             f"<span style='color:{theme.DAC}'>●</span> now")
         self.pre_img.setImage(common.log_index(h), levels=(0, 1), autoLevels=False)
         self.pre_img.setRect(QtCore.QRectF(lo, ylo, hi - lo, yhi - ylo))
-        self.pre_plot.getPlotItem().setRange(xRange=(lo, hi), yRange=(ylo, yhi), padding=0)
+        common.set_range(self.pre_plot, x=(lo, hi), y=(ylo, yhi))
         self.pre_panel.set_note(f"<span style='color:{color}'>{spec.name}</span> · {len(sig):,} conversions",
                                 theme.TEXT)
         self.pre_panel.setToolTip(
@@ -244,13 +244,13 @@ class ErrorsView(QtWidgets.QWidget):
             rgb[cells] = mix[cells]
         self.code_img.setImage(rgb.astype(np.ubyte), levels=(0, 255), autoLevels=False)
         self.code_img.setRect(QtCore.QRectF(clo - 0.5, ylo - 0.5, nx, ny))
-        self.code_plot.getPlotItem().setRange(xRange=(clo - 0.5, chi + 0.5), yRange=(ylo - 0.5, yhi + 0.5),
-                                              padding=0.02)
+        common.set_range(self.code_plot, x=(clo - 0.5, chi + 0.5), y=(ylo - 0.5, yhi + 0.5), padding=0.02)
         if dev:
-            self.code_plot.getPlotItem().getAxis("left").setTicks(
-                [[(k, f"{k:+d}" if k else "0") for k in range(ylo, yhi + 1, max(1, (yhi - ylo) // 8))], []])
+            every = max(1, (yhi - ylo) // 8)
+            ticks = [(k, f"{k:+d}" if k else "0") for k in range(ylo, yhi + 1, every)]
+            common.set_ticks(self.code_plot, "left", [ticks, []])
         else:
-            self.code_plot.getPlotItem().getAxis("left").setTicks(None)
+            common.set_ticks(self.code_plot, "left", None)
         wrong = int((sig.code_error != 0).sum())
         self.code_panel.set_note(f"{wrong:,} of {len(sig):,} differ ({100 * wrong / max(len(sig), 1):.1f} %)",
                                  theme.CODE_BAD if wrong else theme.CODE_OK)
@@ -263,13 +263,12 @@ class ErrorsView(QtWidgets.QWidget):
         self.col_worst.setOpts(x=xs[is_worst], height=rms[is_worst], width=0.78)
         st = np.abs(stats.static_error[self._order])
         self.col_static.set_segments(xs - 0.39, st, xs + 0.39, st)
-        cp = self.col_plot.getPlotItem()
         top = max(float(rms.max()), float(st.max()), 0.5) * 1.12
-        cp.setRange(xRange=(-0.7, xs.size - 0.3), yRange=(0, top), padding=0)
+        common.set_range(self.col_plot, x=(-0.7, xs.size - 0.3), y=common.nice_range(0, top, 6))
         step = max(1, int(np.ceil(xs.size / 12)))
         cols = stats.column[self._order]
-        cp.getAxis("bottom").setTicks([[(i, str(int(cols[i]))) for i in range(0, xs.size, step)],
-                                       [(i, "") for i in range(xs.size)]])
+        common.set_ticks(self.col_plot, "bottom", [[(i, str(int(cols[i]))) for i in range(0, xs.size, step)],
+                                                   [(i, "") for i in range(xs.size)]])
         self.col_panel.set_note(f"{xs.size} columns of <span style='color:{color}'>{spec.name}</span>",
                                 theme.TEXT)
         for i, b in enumerate(self.worst_buttons):
@@ -429,20 +428,17 @@ class ColumnDetail(Panel):
         self.c_bad.setData(x=x[~same], y=ser["code"][~same].astype(float))
         self.c_ideal.setData(x, ser["ideal_code"].astype(float))
         pad = max(1.0, 0.02 * (x.max() - x.min()))
-        self.c_plot.getPlotItem().setXRange(x.min() - pad, x.max() + pad, padding=0)
+        common.set_range(self.c_plot, x=(x.min() - pad, x.max() + pad))
         v = np.concatenate([ser["v_p"], ser["v_n"]])
         vpad = max(1e-4, 0.06 * np.ptp(v))
-        self.v_plot.getPlotItem().setYRange(v.min() - vpad, v.max() + vpad, padding=0)
+        common.set_range(self.v_plot, y=common.nice_range(v.min() - vpad, v.max() + vpad, 6))
         codes = np.concatenate([ser["code"], ser["ideal_code"]]).astype(float)
-        self.c_plot.getPlotItem().setYRange(codes.min() - 1, codes.max() + 1, padding=0.04)
-        self.v_plot.getPlotItem().setTitle(
-            f"<span style='color:{theme.LINE_P}'>V_P</span> and <span "
-            f"style='color:{theme.LINE_N}'>V_N</span> "
-            f"of column {column} over the layer", color=theme.TEXT, size=f"{theme.px(theme.TICK_PX)}px")
-        self.c_plot.getPlotItem().setTitle(
-            f"code: <span style='color:{theme.CODE_OK}'>●</span> equals ideal "
-            f"<span style='color:{theme.CODE_BAD}'>●</span> differs <b>—</b> ideal",
-            color=theme.TEXT, size=f"{theme.px(theme.TICK_PX)}px")
+        common.set_range(self.c_plot, y=common.nice_range(codes.min() - 1, codes.max() + 1, 6))
+        common.set_title(self.v_plot, f"<span style='color:{theme.LINE_P}'>V_P</span> and <span "
+                                      f"style='color:{theme.LINE_N}'>V_N</span> of column {column} over the "
+                                      "layer")
+        common.set_title(self.c_plot, f"code: <span style='color:{theme.CODE_OK}'>●</span> equals ideal "
+                                      f"<span style='color:{theme.CODE_BAD}'>●</span> differs <b>—</b> ideal")
         # transfer curve
         tc = analysis.transfer_curve(sig, a.static, column)
         self.curve = tc

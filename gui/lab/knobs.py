@@ -182,11 +182,15 @@ class KnobPanel(QtWidgets.QWidget):
         return label
 
     # --- values --------------------------------------------------------------------------------
-    def set_chip(self, config: ChipConfig, seed: int, preset: str) -> None:
-        """Show a chip's settings (no signals)."""
+    def set_chip(self, config: ChipConfig, seed: int, preset: str, sliders: bool = True) -> None:
+        """Show a chip's settings (no signals). sliders=False leaves the sliders alone (the change came
+        from them, and a slider being dragged must not be moved back under the mouse)."""
         self.config = config
+        self.preset_label.setText(f"this chip: seed {seed}, {preset} settings")
         with signals_blocked(self.seed):
             self.seed.setValue(int(seed))
+        if not sliders:
+            return
         for name, s in self.sliders.items():
             knob = KNOBS[name]
             shown = getattr(config, name) * knob.scale
@@ -196,7 +200,6 @@ class KnobPanel(QtWidgets.QWidget):
                 s.setValue(shown)
         with signals_blocked(self.ktc):
             self.ktc.setChecked(bool(config.ktc_noise))
-        self.preset_label.setText(f"this chip: seed {seed}, {preset} settings")
 
     def edited_config(self) -> ChipConfig:
         """The config the knobs show now (non-knob fields from the last chip shown)."""
@@ -207,6 +210,11 @@ class KnobPanel(QtWidgets.QWidget):
 
     def _edited(self, name: str) -> None:
         self._emit()
+
+    def set_throttle(self, ms: int) -> None:
+        """At most one re-simulation per `ms` while a slider moves (the lab adapts it to the cost)."""
+        if self._emit.timeout() != ms:
+            self._emit.setTimeout(ms)
 
     def _emit_config(self) -> None:
         self.configEdited.emit(self.edited_config())

@@ -142,12 +142,10 @@ class MismatchView(QtWidgets.QWidget):
         per = cfg.columns_per_group
         gx = np.arange(0, cols + 1, per, dtype=float)
         self.groups.set_segments(gx, np.full(gx.size, STRIP[0]), gx, np.full(gx.size, rows))
-        p = self.plot.getPlotItem()
-        p.getAxis("top").setTicks([[(g * per + per / 2, str(g)) for g in range(cfg.adc_groups)], []])
-        p.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, 32)], []])
-        p.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, 8)], []])
-        p.setXRange(0, cols, padding=0)
-        p.setYRange(MARK_Y - 1.0, rows, padding=0)
+        common.set_ticks(self.plot, "top", [[(g * per + per / 2, str(g)) for g in range(cfg.adc_groups)], []])
+        common.set_ticks(self.plot, "bottom", [[(c + 0.5, str(c)) for c in range(0, cols, 32)], []])
+        common.set_ticks(self.plot, "left", [[(r + 0.5, str(r)) for r in range(0, rows, 8)], []])
+        common.set_range(self.plot, x=(0, cols), y=(MARK_Y - 1.0, rows))
         names = "  ".join(f"<span style='color:{theme.layer_color(i)}'>■</span> {sp.name}"
                           for i, sp in enumerate(s.model.layers))
         knob_value = getattr(cfg, k.knob)
@@ -175,8 +173,8 @@ class MismatchView(QtWidgets.QWidget):
                 self.gauss.setData(xs, g)
             else:
                 self.gauss.setData([], [])
-            self.hist_plot.getPlotItem().setXRange(center - span, center + span, padding=0.02)
-            self.hist_plot.getPlotItem().setYRange(0, max(counts.max(), 1) * 1.1, padding=0)
+            common.set_range(self.hist_plot, x=(center - span, center + span),
+                             y=common.nice_range(0, max(counts.max(), 1) * 1.05, 6), padding=0.0)
         else:
             for item in (self.hist_neg, self.hist_pos):
                 item.setOpts(x=[], height=[], width=1)
@@ -189,7 +187,6 @@ class MismatchView(QtWidgets.QWidget):
             f"· extremes {draws.min():+.3g} … {draws.max():+.3g} {k.unit} · "
             f"<b style='color:{theme.IDEAL}'>- -</b> Gaussian of the knob")
         # profile along the array
-        pp = self.profile_plot.getPlotItem()
         if k.per == "row":
             x = np.arange(rows, dtype=float)
             y = values[:, 0]
@@ -206,8 +203,8 @@ class MismatchView(QtWidgets.QWidget):
         self.prof_pos.setOpts(x=x[up], y0=center, height=(y - center)[up], width=0.8)
         self.prof_zero.setValue(center)
         lim = max(float(np.abs(y - center).max()) * 1.1, 1e-9)
-        pp.setXRange(-0.5, x.size - 0.5, padding=0)
-        pp.setYRange(center - lim, center + lim, padding=0)
+        common.set_range(self.profile_plot, x=(-0.5, x.size - 0.5),
+                         y=common.nice_range(center - lim, center + lim, 6))
         common.set_axis_label(self.profile_plot, "bottom", xlabel)
         mean = "mean " if k.per == "cell" else ""
         common.set_axis_label(self.profile_plot, "left", f"{mean}deviation ({k.unit})")

@@ -23,7 +23,7 @@ from core import analysis
 from core.config import ChipConfig
 from core.network import Model, save_model
 from gui import theme
-from gui.lab import style
+from gui.lab import common, style
 from gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
 
 Message = tuple
@@ -270,7 +270,8 @@ class MonteCarloView(QtWidgets.QWidget):
             cp.setXRange(first - 0.8, last + 0.8, padding=0)
             p.setYRange(0, max(counts.max(), 1) * 1.15, padding=0)
             step = max(1, int(np.ceil(counts.max() / 8)))
-            p.getAxis("left").setTicks([[(k, str(k)) for k in range(0, int(counts.max()) + 2, step)], []])
+            ticks = [(k, str(k)) for k in range(0, int(counts.max()) + 2, step)]
+            common.set_ticks(self.plot, "left", [ticks, []])
             parts = [f"<b>{s.chips}</b> chips on {self.n_images} images: mean <b>{s.mean * 100:.2f} %</b> "
                      f"(σ {s.std * 100:.2f} %), 5th–95th percentile {s.p5 * 100:.2f}–{s.p95 * 100:.2f} %, "
                      "worst "

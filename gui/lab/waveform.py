@@ -137,14 +137,14 @@ class WaveformView(QtWidgets.QWidget):
         self.diff.setPen(pg.mkPen(theme.DIFF_POS if f.v_n[j] >= f.v_p[j] else theme.DIFF_NEG, width=2))
         total = float(t[-1])
         full = cfg.max_input * cfg.dac_lsb
-        self.rows_plot.getPlotItem().setRange(xRange=(0, total), yRange=(cfg.v_precharge - full * 1.04,
-                                                                          cfg.v_precharge + full * 0.06),
-                                              padding=0)
+        common.set_range(self.rows_plot, x=(0, total),
+                         y=(cfg.v_precharge - full * 1.04, cfg.v_precharge + full * 0.06))
         pair = np.concatenate([wave.v_p, wave.v_n])
         pad = 0.08 * max(float(np.ptp(pair)), 1e-3)
-        self.pair_plot.getPlotItem().setYRange(pair.min() - pad, pair.max() + pad, padding=0)
+        common.set_range(self.pair_plot, y=common.nice_range(pair.min() - pad, pair.max() + pad, 6))
         dpad = 0.1 * max(float(np.abs(d).max()), 0.5)
-        self.diff_plot.getPlotItem().setYRange(min(d.min(), 0) - dpad, max(d.max(), 0) + dpad, padding=0)
+        d_lo, d_hi = min(d.min(), 0) - dpad, max(d.max(), 0) + dpad
+        common.set_range(self.diff_plot, y=common.nice_range(d_lo, d_hi, 6))
         for line in self.decision:
             line.setValue(wave.t_decision_ns)
         self._shade(wave)

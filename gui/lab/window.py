@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import FunctionWorker
 
 from core import analysis
 from core.config import ChipConfig
@@ -19,7 +21,7 @@ from gui.lab import common, style
 from gui.lab.compare import CompareView
 from gui.lab.errors import ErrorsView
 from gui.lab.events import TITLES, EventSearch
-from gui.lab.knobs import KnobPanel
+from gui.lab.knobs import THROTTLE_MS, KnobPanel
 from gui.lab.mismatch import MismatchView
 from gui.lab.montecarlo import MonteCarloView
 from gui.lab.waveform import WaveformView
@@ -30,11 +32,23 @@ TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
               "errors": "Where the error comes from", "waveform": "Inside one invocation",
               "montecarlo": "Monte Carlo"}
 PLAYING_EVERY_MS = 150
+AFTER_DASHBOARD_MS = 5
+# slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
+# one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
+THROTTLE_FACTOR = 1.5
+MAX_THROTTLE_MS = 400
 DESIGN_SIZE = (1920, 1080)
 # main-window actions that also work from the lab (keys with a modifier or F-keys: plain keys belong to
 # the lab's sliders and boxes)
 SHARED_KEYS = ("ideal", "new_chip", "chip_lab", "next_saturation", "next_code_error", "next_misclassified",
                "goto_image", "quit", "shortcuts", "fullscreen")
+
+
+def _simulate(session: Any, image: int, generation: int) -> tuple:
+    """Worker thread: simulate `image` on the session's (new) chip, filling its cache."""
+    t0 = time.perf_counter()
+    session.run_image(image)
+    return session, generation, (time.perf_counter() - t0) * 1e3
 
 
 class LabWindow(QtWidgets.QMainWindow):
@@ -51,8 +65,12 @@ class LabWindow(QtWidgets.QMainWindow):
         self.data = common.LabData()
         self._scale = 1.0
         self.update_ms: list[float] = []
+        self.knob_cycle_ms: list[float] = []  # knob change to both windows painted
         self._chip_key: tuple | None = None
         self._last_update = 0.0
+        self._knob_t0: float | None = None  # when the knob change being shown was applied
+        self._from_knobs: ChipConfig | None = None  # the last config the sliders themselves asked for
+        self._sims: set[FunctionWorker] = set()  # image simulations running for knob changes
         with style.scaled(1.0):
             self._build()
         self._timer = QtCore.QTimer(self)
@@ -144,7 +162,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self.search.message.connect(self._on_search_message)
         self.search.finished.connect(self._on_search_finished)
         k = self.knobs
-        k.configEdited.connect(self.apply_config)
+        k.configEdited.connect(self._apply_from_knobs)
         k.seedEdited.connect(lambda seed: self.apply_chip(seed=seed))
         k.newChip.connect(lambda: self.main.do("new_chip"))
         k.presetChosen.connect(lambda name: self.apply_config(preset(name)))
@@ -213,13 +231,14 @@ class LabWindow(QtWidgets.QMainWindow):
     def _on_rendered(self) -> None:
         if not self.isVisible():
             return
+        # never in the same event-loop turn as the dashboard: its repaint goes first, then this view
+        # updates and repaints (shorter stalls instead of one long one); the short delay puts this
+        # update behind any timer already due, so the event loop breathes in between
+        wait = float(AFTER_DASHBOARD_MS)
         if self.main.player.playing:
-            wait = PLAYING_EVERY_MS - (time.perf_counter() - self._last_update) * 1e3
-            if wait > 0:
-                if not self._timer.isActive():
-                    self._timer.start(int(wait))
-                return
-        self.refresh()
+            wait = max(wait, PLAYING_EVERY_MS - (time.perf_counter() - self._last_update) * 1e3)
+        if not self._timer.isActive():
+            self._timer.start(int(wait))
 
     def refresh(self) -> None:
         """Update the knobs (if the chip changed) and the visible view to the main window's frame."""
@@ -232,24 +251,44 @@ class LabWindow(QtWidgets.QMainWindow):
             key = (id(s), s.generation)
             if key != self._chip_key:
                 self._chip_key = key
-                self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config))
+                self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config),
+                                    sliders=s.config != self._from_knobs)
                 self.views["montecarlo"].note_chip(s.config, s.seed)  # type: ignore[attr-defined]
             view = self.current_view()
             if view != "montecarlo":
                 self.views[view].show_frame(s, f, self.data)  # type: ignore[attr-defined]
-        self.update_ms.append((time.perf_counter() - t0) * 1e3)
+        t1 = time.perf_counter()
+        self.update_ms.append((t1 - t0) * 1e3)
         del self.update_ms[:-500]
+        if self._knob_t0 is not None:
+            QtCore.QTimer.singleShot(0, self._knob_cycle_done)  # after this view has painted
         self.updated.emit()
+
+    def _knob_cycle_done(self) -> None:
+        """A knob change went all the way (simulated, both windows updated and painted): throttle the
+        sliders to that cost, so a drag leaves the event loop free part of the time."""
+        if self._knob_t0 is None:
+            return
+        cost = (time.perf_counter() - self._knob_t0) * 1e3
+        self._knob_t0 = None
+        self.knob_cycle_ms.append(cost)
+        del self.knob_cycle_ms[:-200]
+        self.knobs.set_throttle(int(np.clip(THROTTLE_FACTOR * cost, THROTTLE_MS, MAX_THROTTLE_MS)))
 
     # --- changing the chip ------------------------------------------------------------------------------
     def apply_config(self, config: ChipConfig) -> None:
         self.apply_chip(config=config)
 
-    def apply_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> bool:
+    def _apply_from_knobs(self, config: ChipConfig) -> None:
+        self.apply_chip(config=config, from_knobs=True)
+
+    def apply_chip(self, config: ChipConfig | None = None, seed: int | None = None,
+                   from_knobs: bool = False) -> bool:
         """Knobs and/or seed to the session (re-simulates the current image); False if refused."""
         s = self.main.session
         if s is None:
             return False
+        self._from_knobs = config if from_knobs else None
         if config is not None:
             try:
                 analysis.check_fits(s.model.layers, config)
@@ -259,8 +298,35 @@ class LabWindow(QtWidgets.QMainWindow):
                 return False
         if (config is None or config == s.config) and (seed is None or seed == s.seed):
             return True
-        self.main.set_chip(config, seed)
+        t0 = time.perf_counter()
+        if not self.main.set_chip(config, seed, redraw=False):
+            return False
+        self._knob_t0 = t0
+        # the knobs show the new chip at once (a preset, a file, a seed), but a slider that made the
+        # change is left where the user's hand is
+        self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config),
+                            sliders=s.config != self._from_knobs)
+        # the current image is simulated in a worker; the windows redraw when it is ready (a newer knob
+        # change meanwhile makes this one's result moot: the session drops it)
+        worker = FunctionWorker(_simulate, s, s.image, s.generation)
+        worker.returned.connect(self._on_simulated)
+        worker.errored.connect(self._on_simulate_failed)
+        self._sims.add(worker)
+        worker.finished.connect(lambda w=worker: self._sims.discard(w))
+        worker.start()
         return True
+
+    @QtCore.Slot(object)
+    def _on_simulated(self, result: tuple) -> None:
+        session, generation, ms = result
+        s = self.main.session
+        if s is not session or s.generation != generation:
+            return
+        self.main.chip_changed()
+
+    @QtCore.Slot(object)
+    def _on_simulate_failed(self, exc: object) -> None:
+        self.main.chip_changed()  # simulate on this thread instead; a real error shows there
 
     # --- files --------------------------------------------------------------------------------------------
     def load_config_dialog(self) -> None:
