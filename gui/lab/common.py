@@ -74,11 +74,11 @@ def value_plot(x: str, y: str) -> pg.PlotWidget:
 # --- kernel picture -------------------------------------------------------------------------------
 
 
-def kernel_rgb(weights: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int]:
+def kernel_rgb(weights: np.ndarray, mask: np.ndarray, aspect: float = 2.0) -> tuple[np.ndarray, int]:
     """(H, W, C) +/-1 weights -> an RGB mosaic: +1 blue (steers to P), -1 red (to N); the rows outside
     the column's tile dimmed; gaps in the panel colour. Returns (rgb, mosaic columns)."""
     h, w, c = weights.shape
-    cols = grid_columns(c, 2.0 * h / w)
+    cols = grid_columns(c, aspect * h / w)
     wm = mosaic(weights, cols, fill=0.0)
     mm = mosaic(mask.astype(float), cols, fill=0.0) > 0.5
     rgb = np.zeros((*wm.shape, 3))

@@ -17,7 +17,6 @@ from core.session import Frame, Session
 from gui import theme
 from gui.lab import common
 from gui.views import colormaps
-from gui.views.layer_stats import layer_ranges
 from gui.views.mosaic import GAP, grid_columns, mosaic
 from gui.views.plotting import Panel, Segments, bars, make_image_plot, make_plot, marker, spacing
 
@@ -162,10 +161,10 @@ class CompareView(QtWidgets.QWidget):
         self.vn.setData(x=g, y=c.v_n)
         self.ivp.setData(x=g, y=c.ideal_v_p)
         self.ivn.setData(x=g, y=c.ideal_v_n)
-        ranges = layer_ranges(s, frame.image, frame.place.layer)  # steady axes over the layer
+        # axes fit this invocation (chip and ideal side by side), in round steps so they rarely move
         allv = np.concatenate([c.v_p, c.v_n, c.ideal_v_p, c.ideal_v_n])
         mid = 0.5 * (allv.min() + allv.max())
-        half = max(ranges.v_half, 0.6 * np.ptp(allv))
+        half = max(0.6 * np.ptp(allv), 1e-3)
         common.set_range(self.lines_plot, y=common.nice_range(mid - half, mid + half, 6))
         _groups_axis(self.lines_plot, groups)
         # difference
@@ -174,7 +173,7 @@ class CompareView(QtWidgets.QWidget):
         self.d_pos.setOpts(x=g[up] - PAIR, height=d[up], width=WIDTH)
         self.d_neg.setOpts(x=g[~up] - PAIR, height=d[~up], width=WIDTH)
         self.d_ideal.setOpts(x=g + PAIR, height=di, width=WIDTH)
-        top = max(ranges.diff_mv, float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3)
+        top = max(float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3)
         common.set_range(self.diff_plot, y=common.nice_range(-top * 1.1, top * 1.1, 6))
         _groups_axis(self.diff_plot, groups)
         # codes
@@ -184,11 +183,12 @@ class CompareView(QtWidgets.QWidget):
         self.c_ideal.setOpts(x=g + PAIR, height=c.ideal_codes.astype(float), width=WIDTH)
         loc = c.local_ideal_codes.astype(float)
         self.c_local.set_segments(g - PAIR - WIDTH / 2, loc, g - PAIR + WIDTH / 2, loc)
-        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2, ranges.code_lo, ranges.code_hi]]).astype(float)
-        common.set_range(self.codes_plot, y=common.nice_range(min(codes.min(), 0), codes.max() * 1.08, 6))
+        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2]]).astype(float)
+        lo_code, hi_code = min(codes.min(), 0) * 1.08, codes.max() * 1.08
+        common.set_range(self.codes_plot, y=common.nice_range(lo_code, hi_code, 6))
         _groups_axis(self.codes_plot, groups)
         n_diff = int((~same).sum())
-        self.codes_panel.set_note(f"{n_diff} of {same.size} differ from the ideal chip",
+        self.codes_panel.set_note(f"{n_diff} of {same.size} differ",
                                   theme.CODE_BAD if n_diff else theme.CODE_OK)
         inputs = len(frame.x)
         self.lines_panel.set_note(

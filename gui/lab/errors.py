@@ -30,8 +30,8 @@ class ErrorsView(QtWidgets.QWidget):
         super().__init__(parent)
         lay = QtWidgets.QVBoxLayout(self)
         spacing(lay, 6, (6, 6, 6, 6))
-        self.deviation = QtWidgets.QCheckBox("plot the deviation from ideal (this chip − ideal) against the "
-                                             "ideal value, instead of this chip's value against it")
+        self.deviation = QtWidgets.QCheckBox("plot the deviation from ideal (this chip − ideal), not this "
+                                             "chip's value")
         self.deviation.setChecked(True)
         self.deviation.setToolTip("Errors are a fraction of the signal: against a y = x line they hide in "
                                   "the "
@@ -42,7 +42,7 @@ class ErrorsView(QtWidgets.QWidget):
         spacing(top, 6)
 
         # --- pre-ADC difference, ideal vs actual -----------------------------------------------
-        self.pre_panel = Panel("Pre-ADC difference: ideal vs this chip", "", subtitle_lines=2)
+        self.pre_panel = Panel("Pre-ADC difference", "", subtitle_lines=2)
         self.pre_plot = make_plot("ideal V_N − V_P (mV)", "this chip V_N − V_P (mV)")
         self.pre_img = pg.ImageItem(axisOrder="row-major")
         dash = QtCore.Qt.PenStyle.DashLine
@@ -58,7 +58,7 @@ class ErrorsView(QtWidgets.QWidget):
         top.addWidget(self.pre_panel, 1)
 
         # --- codes, ideal vs actual ---------------------------------------------------------------
-        self.code_panel = Panel("ADC codes: ideal vs this chip", "", subtitle_lines=2)
+        self.code_panel = Panel("ADC codes", "", subtitle_lines=2)
         self.code_plot = make_plot("ideal code (LSB)", "this chip's code (LSB)")
         self.code_img = pg.ImageItem(axisOrder="row-major")
         self.code_now = marker("o", 9, theme.DAC)
@@ -66,9 +66,9 @@ class ErrorsView(QtWidgets.QWidget):
             self.code_plot.getPlotItem().addItem(item)
         self.code_panel.add(self.code_plot)
         self.code_panel.set_subtitle(
-            f"<span style='color:{theme.CODE_OK}'>■</span> code equals ideal &nbsp;"
-            f"<span style='color:{theme.CODE_BAD}'>■</span> differs (off the diagonal) · brightness = "
-            f"conversions (log) · <span style='color:{theme.DAC}'>●</span> now")
+            f"ideal vs this chip: <span style='color:{theme.CODE_OK}'>■</span> code equals ideal &nbsp;"
+            f"<span style='color:{theme.CODE_BAD}'>■</span> differs · brightness = conversions (log) · "
+            f"<span style='color:{theme.DAC}'>●</span> now")
         top.addWidget(self.code_panel, 1)
 
         # --- per column -----------------------------------------------------------------------------
@@ -198,7 +198,7 @@ class ErrorsView(QtWidgets.QWidget):
             self.pre_diag.setData([lo, hi], [lo, hi])
             common.set_axis_label(self.pre_plot, "left", "this chip V_N − V_P (mV)")
         self.pre_panel.set_subtitle(
-            "every conversion of the layer in this image · brighter = more conversions (log) · "
+            "ideal vs this chip, every conversion of the layer in this image · brighter = more (log) · "
             f"<b style='color:{theme.IDEAL}'>- -</b> {'no error' if dev else 'equal'} · "
             f"<span style='color:{theme.DAC}'>●</span> now")
         self.pre_img.setImage(common.log_index(h), levels=(0, 1), autoLevels=False)
@@ -408,7 +408,8 @@ class ColumnDetail(Panel):
         # kernel
         layer, tile, filt = (int(v) for v in s.amap.owner()[column])
         w, mask, _ = analysis.kernel_picture(s.model, s.shapes, layer, filt, tile)
-        rgb, _cols = common.kernel_rgb(w, mask)
+        aspect = self.kernel_plot.width() / max(self.kernel_plot.height(), 1)
+        rgb, _cols = common.kernel_rgb(w, mask, float(np.clip(aspect, 0.3, 4.0)))
         self.kernel_img.setImage(rgb, levels=(0, 255), autoLevels=False)
         self.kernel_plot.getPlotItem().setRange(xRange=(0, rgb.shape[1]), yRange=(0, rgb.shape[0]),
                                                 padding=0.02)

@@ -263,8 +263,9 @@ class MonteCarloView(QtWidgets.QWidget):
             lo = min(acc.min(), self.ideal_accuracy if self.ideal_accuracy is not None else acc.min())
             hi = max(acc.max(), self.ideal_accuracy if self.ideal_accuracy is not None else acc.max())
             pad = max(0.6 * (hi - lo), 3 * width)
-            p.setXRange((lo - pad) * 100, min(hi + pad, 1.0 + width) * 100, padding=0)
-            cp.setYRange((lo - pad) * 100, min(hi + pad, 1.0 + width) * 100, padding=0)
+            top = min(hi + pad, 1.0 + 0.6 * width) * 100  # nothing beyond 100 %
+            p.setXRange((lo - pad) * 100, top, padding=0)
+            cp.setYRange((lo - pad) * 100, top, padding=0)
             first = float(seeds.min())
             last = max(float(seeds.max()), first + self.progress.maximum() - 1)
             cp.setXRange(first - 0.8, last + 0.8, padding=0)

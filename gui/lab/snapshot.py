@@ -13,8 +13,8 @@ from pathlib import Path
 from gui.app import Position, _application, _in_pytest, _quiet_platform_notices, place_session
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
-MC_CHIPS = 16
-MC_IMAGES = 300
+MC_CHIPS = 20
+MC_IMAGES = 500
 MC_TIMEOUT_S = 300.0
 
 

@@ -138,7 +138,7 @@ class WaveformView(QtWidgets.QWidget):
         total = float(t[-1])
         full = cfg.max_input * cfg.dac_lsb
         common.set_range(self.rows_plot, x=(0, total),
-                         y=(cfg.v_precharge - full * 1.04, cfg.v_precharge + full * 0.06))
+                         y=(cfg.v_precharge - full * 1.04, cfg.v_precharge + full * 0.16))  # room for labels
         pair = np.concatenate([wave.v_p, wave.v_n])
         pad = 0.08 * max(float(np.ptp(pair)), 1e-3)
         common.set_range(self.pair_plot, y=common.nice_range(pair.min() - pad, pair.max() + pad, 6))

@@ -156,6 +156,13 @@ class LabWindow(QtWidgets.QMainWindow):
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        for label in central.findChildren(QtWidgets.QLabel):
+            # texts change with every frame: they must never set the window's minimum size (a re-layout
+            # of the whole window, and the knob dock squeezed)
+            if getattr(label, "_size_spec", None) is None:
+                label.setMinimumWidth(1)
+        for view in self.views.values():
+            view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
 
         self.search = EventSearch(self)
         self.search.found.connect(self._on_found)
