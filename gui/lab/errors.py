@@ -204,7 +204,7 @@ class ErrorsView(QtWidgets.QWidget):
         self.pre_img.setImage(common.log_index(h), levels=(0, 1), autoLevels=False)
         self.pre_img.setRect(QtCore.QRectF(lo, ylo, hi - lo, yhi - ylo))
         common.set_range(self.pre_plot, x=(lo, hi), y=(ylo, yhi))
-        self.pre_panel.set_note(f"<span style='color:{color}'>{spec.name}</span> · {len(sig):,} conversions",
+        self.pre_panel.set_note(f"<span style='color:{color}'>{spec.name}</span> · {len(sig):,}",
                                 theme.TEXT)
         self.pre_panel.setToolTip(
             f"{spec.name}, image {frame.image}: V_N − V_P of every conversion on this chip against the ideal "
