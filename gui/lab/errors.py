@@ -20,6 +20,7 @@ from gui.lab import common, style
 from gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing
 
 WORST = 5
+SPLIT_MS = 10
 
 
 class ErrorsView(QtWidgets.QWidget):
@@ -112,6 +113,8 @@ class ErrorsView(QtWidgets.QWidget):
         self._analysis: common.LayerAnalysis | None = None
         self._order = np.zeros(0, int)  # stats index of each bar, left to right (by array column)
         self.selected: int | None = None  # array column in the detail
+        self.split = False  # draw the column detail one event-loop turn later (while playing, dragging)
+        self._detail_pending = False
 
     # --- per frame --------------------------------------------------------------------------------
     def show_frame(self, session: Session, frame: Frame, data: common.LabData) -> None:
@@ -125,9 +128,21 @@ class ErrorsView(QtWidgets.QWidget):
             stats = self._analysis.stats
             if self.selected is None or self.selected not in stats.column:
                 self.selected = int(stats.column[stats.worst[0]])
-            self._draw_selection(session)
+            if self.split:
+                # the column detail in a later event-loop turn: two repaints of half the view each
+                self._detail_pending = True
+                QtCore.QTimer.singleShot(SPLIT_MS, self._finish_detail)
+            else:
+                self._draw_selection(session)
         self._frame = frame
         self._draw_now(frame)
+
+    @QtCore.Slot()
+    def _finish_detail(self) -> None:
+        if self._detail_pending and self._session is not None and self._frame is not None:
+            self._detail_pending = False
+            self._draw_selection(self._session)
+            self.detail.show_now(self._frame)
 
     def _draw_now(self, frame: Frame) -> None:
         a = self._analysis

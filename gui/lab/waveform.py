@@ -82,6 +82,10 @@ class WaveformView(QtWidgets.QWidget):
         self.preferred: int | None = None  # the column to show when it is evaluated
         self.wave: Waveform | None = None
         self.column: int | None = None
+        self._data = common.LabData()
+
+    def _extent(self, s: Session, f: Frame) -> dict[str, float]:
+        return self._data.extent(s, f.image, f.place.layer)
 
     def prefer(self, column: int) -> None:
         self.preferred = int(column)
@@ -90,6 +94,8 @@ class WaveformView(QtWidgets.QWidget):
 
     def show_frame(self, s: Session, frame: Frame, data: common.LabData | None) -> None:
         self._session, self._frame = s, frame
+        if data is not None:
+            self._data = data
         cols = frame.place.columns
         if not np.array_equal(cols, self._columns):
             self._columns = cols.copy()
@@ -127,8 +133,13 @@ class WaveformView(QtWidgets.QWidget):
         self.wave = wave
         t = wave.t_ns
         n = wave.v_rows.shape[0]
-        xs = np.concatenate([np.append(t, np.nan)] * n)
-        ys = np.concatenate([np.append(r, np.nan) for r in wave.v_rows])
+        # the row lines move only in the DAC phase: there every 5th sample, then straight to the end
+        # (64 lines of 1,500 samples each would take ten times longer to paint than all the rest)
+        keep = np.flatnonzero(t <= phase_ns("dac") + 1e-9)[::5]
+        keep = np.append(keep, t.size - 1)
+        tk = np.append(t[keep], np.nan)
+        xs = np.tile(tk, n)
+        ys = np.concatenate([wave.v_rows[:, keep], np.full((n, 1), np.nan)], axis=1).ravel()
         self.rows_curve.setData(xs, ys, connect="finite")
         self.vp.setData(t, wave.v_p)
         self.vn.setData(t, wave.v_n)
@@ -139,12 +150,13 @@ class WaveformView(QtWidgets.QWidget):
         full = cfg.max_input * cfg.dac_lsb
         common.set_range(self.rows_plot, x=(0, total),
                          y=(cfg.v_precharge - full * 1.04, cfg.v_precharge + full * 0.16))  # room for labels
-        pair = np.concatenate([wave.v_p, wave.v_n])
-        pad = 0.08 * max(float(np.ptp(pair)), 1e-3)
-        common.set_range(self.pair_plot, y=common.nice_range(pair.min() - pad, pair.max() + pad, 6))
-        dpad = 0.1 * max(float(np.abs(d).max()), 0.5)
-        d_lo, d_hi = min(d.min(), 0) - dpad, max(d.max(), 0) + dpad
-        common.set_range(self.diff_plot, y=common.nice_range(d_lo, d_hi, 6))
+        # steady axes over the layer (an axis that changes is re-rendered: 10 ms on these plots)
+        ext = self._extent(s, f)
+        lo_v = min(ext["v_lo"], float(np.concatenate([wave.v_p, wave.v_n]).min()))
+        pad = 0.08 * max(cfg.v_precharge - lo_v, 1e-3)
+        common.set_range(self.pair_plot, y=common.nice_range(lo_v - pad, cfg.v_precharge + pad, 6))
+        top = max(ext["diff_mv"], float(np.abs(d).max()), 0.5) * 1.1
+        common.set_range(self.diff_plot, y=common.nice_range(-top, top, 6))
         for line in self.decision:
             line.setValue(wave.t_decision_ns)
         self._shade(wave)

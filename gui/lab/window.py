@@ -31,7 +31,9 @@ VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
               "errors": "Where the error comes from", "waveform": "Inside one invocation",
               "montecarlo": "Monte Carlo"}
-PLAYING_EVERY_MS = 150
+# while playing, a view updates at most this often: the per-invocation views often, the per-layer
+# analyses (a redraw of every axis when the layer changes) seldom
+PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000}
 AFTER_DASHBOARD_MS = 5
 # slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
 # one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
@@ -243,7 +245,8 @@ class LabWindow(QtWidgets.QMainWindow):
         # update behind any timer already due, so the event loop breathes in between
         wait = float(AFTER_DASHBOARD_MS)
         if self.main.player.playing:
-            wait = max(wait, PLAYING_EVERY_MS - (time.perf_counter() - self._last_update) * 1e3)
+            every = PLAYING_EVERY_MS[self.current_view()]
+            wait = max(wait, every - (time.perf_counter() - self._last_update) * 1e3)
         if not self._timer.isActive():
             self._timer.start(int(wait))
 
@@ -262,6 +265,7 @@ class LabWindow(QtWidgets.QMainWindow):
                                     sliders=s.config != self._from_knobs)
                 self.views["montecarlo"].note_chip(s.config, s.seed)  # type: ignore[attr-defined]
             view = self.current_view()
+            self.views["errors"].split = self.main.player.playing or self._knob_t0 is not None  # type: ignore
             if view != "montecarlo":
                 self.views[view].show_frame(s, f, self.data)  # type: ignore[attr-defined]
         t1 = time.perf_counter()
