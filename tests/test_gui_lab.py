@@ -167,6 +167,24 @@ def test_ideal_mode_reproduces_the_ideal_codes(window, lab, qtbot):
     assert view.maps.differ == 0
 
 
+def test_the_ideal_toggle_flips_to_the_ideal_chip_and_back_to_the_knobs(window, lab, qtbot):
+    lab.knobs.set_value("adc_gain_sigma", 0.03)
+    wait_config(qtbot, window, adc_gain_sigma=0.03)
+    mine = window.session.config
+    go(window, 1, 70)
+    before = window.frame.codes.copy()
+    qtbot.mouseClick(lab.knobs.ideal_toggle, QtCore.Qt.MouseButton.LeftButton)
+    window.refresh()
+    f = window.frame
+    assert window.session.config.is_ideal() and lab.knobs.ideal_toggle.isChecked()
+    assert f.index == 70 + window.session.current.layer_start[1]
+    np.testing.assert_array_equal(f.codes, f.ideal_codes)
+    qtbot.mouseClick(lab.knobs.ideal_toggle, QtCore.Qt.MouseButton.LeftButton)
+    window.refresh()
+    assert window.session.config == mine and not lab.knobs.ideal_toggle.isChecked()
+    np.testing.assert_array_equal(window.frame.codes, before)  # the same chip, the same noise
+
+
 def test_compare_shows_the_ideal_chip_on_the_same_frame(window, lab, qtbot):
     go(window, 2, 6)
     lab.select("compare")

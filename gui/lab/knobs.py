@@ -75,6 +75,7 @@ class KnobPanel(QtWidgets.QWidget):
     seedEdited = QtCore.Signal(int)
     newChip = QtCore.Signal()
     presetChosen = QtCore.Signal(str)  # "ideal", "nominal", "harsh"
+    idealToggled = QtCore.Signal(bool)
     loadRequested = QtCore.Signal()
     saveRequested = QtCore.Signal()
 
@@ -122,6 +123,13 @@ class KnobPanel(QtWidgets.QWidget):
             presets.addWidget(b)
             self.preset_buttons[name] = b
         lay.addLayout(presets)
+        self.ideal_toggle = QtWidgets.QPushButton("Ideal chip ⇄ this chip")
+        self.ideal_toggle.setCheckable(True)
+        self.ideal_toggle.setToolTip("Flip the whole app between this chip and the ideal chip (every "
+                                     "non-ideality off) on the same frame; the knob settings come back when "
+                                     "you flip again. (Ctrl+I and the Ideal preset reset them to nominal.)")
+        self.ideal_toggle.toggled.connect(self.idealToggled.emit)
+        lay.addWidget(self.ideal_toggle)
         self.preset_label = QtWidgets.QLabel("")
         self.preset_label.setObjectName("hint")
         lay.addWidget(self.preset_label)
@@ -187,6 +195,8 @@ class KnobPanel(QtWidgets.QWidget):
         from them, and a slider being dragged must not be moved back under the mouse)."""
         self.config = config
         self.preset_label.setText(f"this chip: seed {seed}, {preset} settings")
+        with signals_blocked(self.ideal_toggle):
+            self.ideal_toggle.setChecked(config.is_ideal() and self.ideal_toggle.isChecked())
         with signals_blocked(self.seed):
             self.seed.setValue(int(seed))
         if not sliders:

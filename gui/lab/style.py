@@ -54,6 +54,7 @@ QListWidget {{ background: {theme.PANEL}; border: 1px solid {theme.PANEL_EDGE}; 
     font-size: {px(theme.TICK_PX)}px; }}
 QListWidget::item:selected {{ background: #24406a; }}
 QToolButton#event {{ padding: {px(3)}px {px(8)}px; }}
+QPushButton:checked {{ background: #1d4d7a; border-color: {theme.ACCENT}; font-weight: bold; }}
 QScrollArea#knobscroll {{ background: {theme.PANEL}; border: none; }}
 QWidget#knobpanel {{ background: {theme.PANEL}; }}
 QWidget#knobpanel QLabel {{ color: {theme.TEXT}; }}

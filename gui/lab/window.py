@@ -72,6 +72,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self._last_update = 0.0
         self._knob_t0: float | None = None  # when the knob change being shown was applied
         self._from_knobs: ChipConfig | None = None  # the last config the sliders themselves asked for
+        self._before_ideal: ChipConfig | None = None  # the knobs to come back to from the ideal chip
         self._sims: set[FunctionWorker] = set()  # image simulations running for knob changes
         with style.scaled(1.0):
             self._build()
@@ -175,6 +176,7 @@ class LabWindow(QtWidgets.QMainWindow):
         k.seedEdited.connect(lambda seed: self.apply_chip(seed=seed))
         k.newChip.connect(lambda: self.main.do("new_chip"))
         k.presetChosen.connect(lambda name: self.apply_config(preset(name)))
+        k.idealToggled.connect(self.toggle_ideal)
         k.loadRequested.connect(self.load_config_dialog)
         k.saveRequested.connect(self.save_config_dialog)
         errors: ErrorsView = self.views["errors"]  # type: ignore[assignment]
@@ -289,6 +291,18 @@ class LabWindow(QtWidgets.QMainWindow):
     # --- changing the chip ------------------------------------------------------------------------------
     def apply_config(self, config: ChipConfig) -> None:
         self.apply_chip(config=config)
+
+    def toggle_ideal(self, on: bool) -> None:
+        """The ideal chip on the same frame, and back to this chip's knob settings."""
+        s = self.main.session
+        if s is None:
+            return
+        if on:
+            if not s.config.is_ideal():
+                self._before_ideal = s.config
+            self.apply_chip(config=analysis.ideal_config(s.config))
+        else:
+            self.apply_chip(config=self._before_ideal or ChipConfig())
 
     def _apply_from_knobs(self, config: ChipConfig) -> None:
         self.apply_chip(config=config, from_knobs=True)
