@@ -4,7 +4,7 @@ difference, the codes), layer output by layer output (feature maps side by side 
 difference), and in the answer (class scores).
 
 The ideal chip sees its own inputs: after the first layer they can differ from this chip's (errors
-propagate), which the panels say. Ctrl+I turns the whole window into the ideal chip instead."""
+propagate), which the panels say. The knob panel's ideal toggle flips the whole app instead."""
 
 from __future__ import annotations
 
@@ -275,4 +275,5 @@ class CompareView(QtWidgets.QWidget):
             f"This invocation: {int((c.codes != c.ideal_codes).sum())} of {c.codes.size} codes differ, "
             f"{c.inputs_differ} of {len(frame.x)} inputs differ.<br>"
             f"Answer: this chip {run.prediction}, ideal chip {irun.prediction} ({label}): {verdict}.<br>"
-            f"<span style='color:{theme.TEXT_DIM}'>Ctrl+I turns the whole window into the ideal chip.</span>")
+            f"<span style='color:{theme.TEXT_DIM}'>“Ideal chip ⇄ this chip” (under the presets) flips the "
+            "whole app to the ideal chip.</span>")
