@@ -366,10 +366,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self._session_changed()
         return True
 
-    def chip_changed(self) -> None:
-        """Redraw for the session's new chip (after set_chip(..., redraw=False))."""
-        if self.session is not None:
-            self._session_changed()
+    def chip_changed(self, spread_axes: bool = False) -> None:
+        """Redraw for the session's new chip (after set_chip(..., redraw=False)). spread_axes: the axis
+        range changes the new chip brings are applied one per display tick, as during playback (a knob
+        being dragged: the redraw then never stalls the event loop for long)."""
+        if self.session is None:
+            return
+        if spread_axes:
+            self.ranges.immediate = False
+        self._session_changed()
 
     def command(self, name: str, *args: object) -> None:
         """A session command; a bad argument shows in the status bar instead of raising."""
@@ -398,6 +403,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.refresh()
         elif len(self.ranges):
             self.ranges.run(RANGES_PER_TICK)
+            if not len(self.ranges):  # spread axis changes (chip_changed) done: paused means immediate
+                self.ranges.immediate = not self.player.playing
         if self.player.waiting:
             set_text(self.status_play, "waiting for the next image to be simulated…")
 
@@ -445,7 +452,7 @@ class MainWindow(QtWidgets.QMainWindow):
             n = len(s.data)
             self.prefetcher.request([(f.image + 1) % n, (f.image + 2) % n, (f.image - 1) % n])
         self._update_play_status()
-        if self.player.playing:
+        if self.player.playing or not self.ranges.immediate:
             self.ranges.run(RANGES_PER_TICK)
         else:
             self.ranges.flush()

@@ -129,6 +129,8 @@ def test_dragging_a_slider_is_throttled_and_ends_on_the_last_value(window, lab, 
     assert 1 <= rebuilt < 10
     assert window.session.config.cap_mismatch_sigma == 0.08
     assert window.frame is not None and window.frame.image == window.session.image
+    # the dashboard's axis changes were spread over display ticks; they all land, then paused is immediate
+    qtbot.waitUntil(lambda: len(window.ranges) == 0 and window.ranges.immediate, timeout=3000)
 
 
 def test_the_same_seed_restores_the_same_chip(window, lab, qtbot):

@@ -19,7 +19,7 @@ from core.config import ChipConfig, field_doc, field_info
 from gui import theme
 from gui.views.plotting import set_font, set_size, spacing
 
-THROTTLE_MS = 80  # at most one re-simulation per this while a slider moves
+THROTTLE_MS = 100  # at most one re-simulation per this while a slider moves (adapted upwards)
 
 
 @dataclass(frozen=True)

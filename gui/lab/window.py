@@ -71,6 +71,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self._chip_key: tuple | None = None
         self._last_update = 0.0
         self._knob_t0: float | None = None  # when the knob change being shown was applied
+        self._knob_redrawn = False  # the dashboard has drawn it
         self._from_knobs: ChipConfig | None = None  # the last config the sliders themselves asked for
         self._before_ideal: ChipConfig | None = None  # the knobs to come back to from the ideal chip
         self._sims: set[FunctionWorker] = set()  # image simulations running for knob changes
@@ -273,7 +274,7 @@ class LabWindow(QtWidgets.QMainWindow):
         t1 = time.perf_counter()
         self.update_ms.append((t1 - t0) * 1e3)
         del self.update_ms[:-500]
-        if self._knob_t0 is not None:
+        if self._knob_t0 is not None and self._knob_redrawn:
             QtCore.QTimer.singleShot(0, self._knob_cycle_done)  # after this view has painted
         self.updated.emit()
 
@@ -286,7 +287,8 @@ class LabWindow(QtWidgets.QMainWindow):
         self._knob_t0 = None
         self.knob_cycle_ms.append(cost)
         del self.knob_cycle_ms[:-200]
-        self.knobs.set_throttle(int(np.clip(THROTTLE_FACTOR * cost, THROTTLE_MS, MAX_THROTTLE_MS)))
+        recent = max(self.knob_cycle_ms[-3:])
+        self.knobs.set_throttle(int(np.clip(THROTTLE_FACTOR * recent, THROTTLE_MS, MAX_THROTTLE_MS)))
 
     # --- changing the chip ------------------------------------------------------------------------------
     def apply_config(self, config: ChipConfig) -> None:
@@ -326,7 +328,7 @@ class LabWindow(QtWidgets.QMainWindow):
         t0 = time.perf_counter()
         if not self.main.set_chip(config, seed, redraw=False):
             return False
-        self._knob_t0 = t0
+        self._knob_t0, self._knob_redrawn = t0, False
         # the knobs show the new chip at once (a preset, a file, a seed), but a slider that made the
         # change is left where the user's hand is
         self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config),
@@ -336,8 +338,9 @@ class LabWindow(QtWidgets.QMainWindow):
         worker = FunctionWorker(_simulate, s, s.image, s.generation)
         worker.returned.connect(self._on_simulated)
         worker.errored.connect(self._on_simulate_failed)
+        # keep the workers referenced until they are done (pruned here, on the GUI thread)
+        self._sims = {w for w in self._sims if w.is_running}
         self._sims.add(worker)
-        worker.finished.connect(lambda w=worker: self._sims.discard(w))
         worker.start()
         return True
 
@@ -347,7 +350,8 @@ class LabWindow(QtWidgets.QMainWindow):
         s = self.main.session
         if s is not session or s.generation != generation:
             return
-        self.main.chip_changed()
+        self._knob_redrawn = True
+        self.main.chip_changed(spread_axes=self._from_knobs is not None)
 
     @QtCore.Slot(object)
     def _on_simulate_failed(self, exc: object) -> None:
