@@ -116,7 +116,6 @@ class LabData:
     def __init__(self) -> None:
         self.twin = analysis.IdealTwin()
         self._layers: OrderedDict[tuple, LayerAnalysis] = OrderedDict()
-        self._extents: OrderedDict[tuple, dict[str, float]] = OrderedDict()
 
     def layer(self, session: Session, image: int, layer: int) -> LayerAnalysis:
         key = (id(session), session.generation, image, layer)
@@ -131,27 +130,6 @@ class LabData:
         self._layers[key] = out
         while len(self._layers) > self.KEEP:
             self._layers.popitem(last=False)
-        return out
-
-    def extent(self, session: Session, image: int, layer: int, ideal: bool = False) -> dict[str, float]:
-        """The span of one layer's signals over an image (this chip's, and the ideal chip's too if
-        `ideal`): line voltages (V), |V_N - V_P| (mV), codes; for axes that stay put over a layer."""
-        key = ("extent", id(session), session.generation, image, layer, ideal)
-        hit = self._extents.get(key)
-        if hit is not None:
-            return hit
-        runs = [session.run_image(image)]
-        if ideal:
-            runs.append(self.ideal_session(session).run_image(image))
-        recs = [r for run in runs for (li, _, _), r in run.records.items() if li == layer]
-        v = np.concatenate([np.concatenate([r.v_p.ravel(), r.v_n.ravel()]) for r in recs])
-        d = np.concatenate([(r.v_n - r.v_p).ravel() for r in recs])
-        c = np.concatenate([np.concatenate([r.codes.ravel(), r.ideal_codes.ravel()]) for r in recs])
-        out = {"v_lo": float(v.min()), "v_hi": float(v.max()), "diff_mv": float(np.abs(d).max() * 1e3),
-               "code_lo": float(c.min()), "code_hi": float(c.max())}
-        self._extents[key] = out
-        while len(self._extents) > 4 * self.KEEP:
-            self._extents.popitem(last=False)
         return out
 
     def ideal_session(self, session: Session) -> Session:

@@ -161,9 +161,7 @@ class CompareView(QtWidgets.QWidget):
         self.vn.setData(x=g, y=c.v_n)
         self.ivp.setData(x=g, y=c.ideal_v_p)
         self.ivn.setData(x=g, y=c.ideal_v_n)
-        # line voltages: the axis fits this invocation (chip and ideal side by side), in round steps so
-        # it rarely moves; differences and codes: steady over the layer (both chips)
-        ext = data.extent(s, frame.image, frame.place.layer, ideal=True)
+        # the axes fit this invocation (chip and ideal side by side), in round steps so they move seldom
         allv = np.concatenate([c.v_p, c.v_n, c.ideal_v_p, c.ideal_v_n])
         mid = 0.5 * (allv.min() + allv.max())
         half = max(0.6 * np.ptp(allv), 1e-3)
@@ -175,7 +173,7 @@ class CompareView(QtWidgets.QWidget):
         self.d_pos.setOpts(x=g[up] - PAIR, height=d[up], width=WIDTH)
         self.d_neg.setOpts(x=g[~up] - PAIR, height=d[~up], width=WIDTH)
         self.d_ideal.setOpts(x=g + PAIR, height=di, width=WIDTH)
-        top = max(ext["diff_mv"], float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3)
+        top = max(float(np.abs(np.concatenate([d, di])).max()), 2 * frame.adc_lsb * 1e3)
         common.set_range(self.diff_plot, y=common.nice_range(-top * 1.1, top * 1.1, 6))
         _groups_axis(self.diff_plot, groups)
         # codes
@@ -185,7 +183,7 @@ class CompareView(QtWidgets.QWidget):
         self.c_ideal.setOpts(x=g + PAIR, height=c.ideal_codes.astype(float), width=WIDTH)
         loc = c.local_ideal_codes.astype(float)
         self.c_local.set_segments(g - PAIR - WIDTH / 2, loc, g - PAIR + WIDTH / 2, loc)
-        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2, ext["code_lo"], ext["code_hi"]]]).astype(float)
+        codes = np.concatenate([c.codes, c.ideal_codes, [0, 2]]).astype(float)
         lo_code, hi_code = min(codes.min(), 0) * 1.08, codes.max() * 1.08
         common.set_range(self.codes_plot, y=common.nice_range(lo_code, hi_code, 6))
         _groups_axis(self.codes_plot, groups)

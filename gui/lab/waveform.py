@@ -82,10 +82,7 @@ class WaveformView(QtWidgets.QWidget):
         self.preferred: int | None = None  # the column to show when it is evaluated
         self.wave: Waveform | None = None
         self.column: int | None = None
-        self._data = common.LabData()
 
-    def _extent(self, s: Session, f: Frame) -> dict[str, float]:
-        return self._data.extent(s, f.image, f.place.layer)
 
     def prefer(self, column: int) -> None:
         self.preferred = int(column)
@@ -94,8 +91,6 @@ class WaveformView(QtWidgets.QWidget):
 
     def show_frame(self, s: Session, frame: Frame, data: common.LabData | None) -> None:
         self._session, self._frame = s, frame
-        if data is not None:
-            self._data = data
         cols = frame.place.columns
         if not np.array_equal(cols, self._columns):
             self._columns = cols.copy()
@@ -150,13 +145,13 @@ class WaveformView(QtWidgets.QWidget):
         full = cfg.max_input * cfg.dac_lsb
         common.set_range(self.rows_plot, x=(0, total),
                          y=(cfg.v_precharge - full * 1.04, cfg.v_precharge + full * 0.16))  # room for labels
-        # steady axes over the layer (an axis that changes is re-rendered: 10 ms on these plots)
-        ext = self._extent(s, f)
-        lo_v = min(ext["v_lo"], float(np.concatenate([wave.v_p, wave.v_n]).min()))
-        pad = 0.08 * max(cfg.v_precharge - lo_v, 1e-3)
-        common.set_range(self.pair_plot, y=common.nice_range(lo_v - pad, cfg.v_precharge + pad, 6))
-        top = max(ext["diff_mv"], float(np.abs(d).max()), 0.5) * 1.1
-        common.set_range(self.diff_plot, y=common.nice_range(-top, top, 6))
+        # the axes fit this invocation (a millivolt difference must fill its plot), in round steps
+        pair = np.concatenate([wave.v_p, wave.v_n])
+        pad = 0.08 * max(float(np.ptp(pair)), 2e-4)
+        common.set_range(self.pair_plot, y=common.nice_range(pair.min() - pad, pair.max() + pad, 6))
+        dpad = 0.1 * max(float(np.abs(d).max()), 0.2)
+        d_lo, d_hi = min(d.min(), 0) - dpad, max(d.max(), 0) + dpad
+        common.set_range(self.diff_plot, y=common.nice_range(d_lo, d_hi, 6))
         for line in self.decision:
             line.setValue(wave.t_decision_ns)
         self._shade(wave)
