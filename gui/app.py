@@ -141,6 +141,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     app = _application()
     from PySide6 import QtCore
 
+    from gui.export import save_png
     from gui.main_window import MIN_SIZE, MainWindow
 
     w, h = size
@@ -156,11 +157,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
             app.processEvents()  # type: ignore[attr-defined]
         window.refresh()
         app.processEvents()  # type: ignore[attr-defined]
-        pixmap = window.grab()
-        if (pixmap.width(), pixmap.height()) != (w, h):
-            pixmap = pixmap.scaled(w, h)
-        if not pixmap.save(str(out), "PNG"):
-            raise OSError(f"could not write {out}")
+        save_png(window, out, (w, h))
     finally:
         window.close()
         window.deleteLater()

@@ -56,6 +56,16 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 # --- pictures ----------------------------------------------------------------------------------------
+def save_png(widget: QtWidgets.QWidget, path: Path | str, size: tuple[int, int]) -> Path:
+    """The widget grabbed as a PNG of exactly `size` (w, h) pixels (the snapshot commands)."""
+    pixmap = widget.grab()
+    if (pixmap.width(), pixmap.height()) != size:
+        pixmap = pixmap.scaled(*size)
+    if not pixmap.save(str(path), "PNG"):
+        raise OSError(f"could not write {path}")
+    return Path(path)
+
+
 def save_picture(widget: QtWidgets.QWidget, path: Path | str) -> Path:
     """The widget as it is on screen: PNG (pixels) or SVG (vector paint commands; images embedded)."""
     path, kind = _target(path, ("png", "svg"))

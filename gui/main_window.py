@@ -300,11 +300,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.close()
         elif name == "fullscreen":
             self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        elif name == "screenshot":
-            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convsram.png",
-                                                            "PNG (*.png)")
-            if path:
-                self.grab().save(path, "PNG")
+        elif name == "screenshot":  # File > Save screenshot: the Export menu's "window" entry
+            export.run_action(self, "save_window")
         elif name == "open_model":
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", str(self.model_path or ""),
                                                             "convsram model (*.npz)")

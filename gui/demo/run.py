@@ -71,12 +71,10 @@ def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position
         _quiet_platform_notices()
     _place(session, pos or Position())
     demo = build_demo(session, size)
+    from gui.export import save_png
+
     try:
-        pixmap = demo.grab()  # type: ignore[attr-defined]
-        if (pixmap.width(), pixmap.height()) != (w, h):
-            pixmap = pixmap.scaled(w, h)
-        if not pixmap.save(str(out), "PNG"):
-            raise OSError(f"could not write {out}")
+        save_png(demo, out, (w, h))  # type: ignore[arg-type]
     finally:
         demo.close()  # type: ignore[attr-defined]
         demo.deleteLater()  # type: ignore[attr-defined]

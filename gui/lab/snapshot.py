@@ -39,6 +39,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
     app = _application()
     from PySide6 import QtCore
 
+    from gui.export import save_png
     from gui.lab.actions import lab_for
     from gui.main_window import MIN_SIZE, MainWindow
 
@@ -68,11 +69,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
                 raise RuntimeError(f"the Monte Carlo sweep did not finish in {MC_TIMEOUT_S:.0f} s")
         lab.refresh()
         app.processEvents()  # type: ignore[attr-defined]
-        pixmap = lab.grab()
-        if (pixmap.width(), pixmap.height()) != (w, h):
-            pixmap = pixmap.scaled(w, h)
-        if not pixmap.save(str(out), "PNG"):
-            raise OSError(f"could not write {out}")
+        save_png(lab, out, (w, h))
     finally:
         lab.shutdown()
         lab.close()
