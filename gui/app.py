@@ -125,9 +125,10 @@ def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0,
     return int(app.exec())  # type: ignore[attr-defined]
 
 
-def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Position(),
-             model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
-    """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen; returns the path."""
+def offscreen_session(out: Path, pos: Position, model: Path | None, mnist: Path | None,
+                      seed: int) -> tuple[Path, Session]:
+    """For the snapshot commands: check `out` names a writable .png, select the offscreen platform
+    (unless one is set), open the session (DataError: one line saying what is missing) and place it."""
     out = Path(out)
     if out.suffix.lower() != ".png":
         raise ValueError(f"--out must name a .png file, got {out}")
@@ -136,8 +137,15 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     session = Session.open(model, mnist, seed=seed)
     if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
-        _quiet_platform_notices()  # DataError: one line saying what is missing
+        _quiet_platform_notices()
     place_session(session, pos)
+    return out, session
+
+
+def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Position(),
+             model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
+    """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen; returns the path."""
+    out, session = offscreen_session(out, pos, model, mnist, seed)
     app = _application()
     from PySide6 import QtCore
 

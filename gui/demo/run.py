@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gui.app import Position, _application, _has_display, _in_pytest, _quiet_platform_notices, open_session
+from gui.app import (
+    Position,
+    _application,
+    _has_display,
+    _in_pytest,
+    _quiet_platform_notices,
+    offscreen_session,
+    open_session,
+)
 from gui.app import place_session as _place
 
 MIN_SIZE = (960, 540)
@@ -55,21 +63,10 @@ def build_demo(session: object, size: tuple[int, int]) -> object:
 def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position | None = None,
                   model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
     """Render the demo layout at `pos` to a PNG of exactly `size` pixels, offscreen."""
-    from core.session import Session
-
-    out = Path(out)
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"--out must name a .png file, got {out}")
-    if not out.parent.exists():
-        raise ValueError(f"--out: folder {out.parent} does not exist")
     w, h = size
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         raise ValueError(f"--size {w}x{h} is smaller than the demo's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    session = Session.open(model, mnist, seed=seed)
-    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
-        _quiet_platform_notices()
-    _place(session, pos or Position())
+    out, session = offscreen_session(out, pos or Position(), model, mnist, seed)
     demo = build_demo(session, size)
     from gui.export import save_png
 

@@ -6,11 +6,10 @@ first: `chips` chips x `images` images, a few seconds on all cores)."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from gui.app import Position, _application, _in_pytest, _quiet_platform_notices, place_session
+from gui.app import Position, _application, offscreen_session
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 MC_CHIPS = 20
@@ -22,20 +21,9 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
                   model: Path | None = None, mnist: Path | None = None, seed: int = 0,
                   mc_chips: int = MC_CHIPS, mc_images: int = MC_IMAGES) -> Path:
     """Render the chip lab's `view` at `pos` to a PNG of exactly `size` pixels; returns the path."""
-    out = Path(out)
     if view not in VIEWS:
         raise ValueError(f"--view {view!r} is not a lab view; views: {', '.join(VIEWS)}")
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"--out must name a .png file, got {out}")
-    if not out.parent.exists():
-        raise ValueError(f"--out: folder {out.parent} does not exist")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from core.session import Session
-
-    session = Session.open(model, mnist, seed=seed)
-    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
-        _quiet_platform_notices()
-    place_session(session, pos or Position())
+    out, session = offscreen_session(out, pos or Position(), model, mnist, seed)
     app = _application()
     from PySide6 import QtCore
 
