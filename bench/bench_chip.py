@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from core.chip import Chip
-from core.config import ChipConfig
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
 
 
 def rate(config: ChipConfig, x: np.ndarray, cols: np.ndarray, repeats: int, with_ideal: bool,

@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from core.chip import Chip
-from core.config import ChipConfig
-from core.inference import ChipEvaluator, programmed_chip
-from core.mnist import load
-from core.network import Model, forward, im2col, input_codes, load_model, max_pool
-from core.paths import DEFAULT_MODEL
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.mnist import load
+from convsram.core.network import Model, forward, im2col, input_codes, load_model, max_pool
+from convsram.core.paths import DEFAULT_MODEL
 
 
 def float32_forward(model: Model, codes: np.ndarray, batch: int = 1000) -> np.ndarray:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from core.paths import DEFAULT_MODEL  # noqa: E402
+from convsram.core.paths import DEFAULT_MODEL  # noqa: E402
 
 
 def pick_model(arg: str | None, tmp: Path) -> Path:
@@ -105,10 +105,10 @@ LAUNCH_CHILD = textwrap.dedent("""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, {root!r})
     from pathlib import Path
-    from gui.app import _application, open_session
+    from convsram.gui.app import _application, open_session
     app = _application()
     from PySide6 import QtCore
-    from gui.main_window import MainWindow
+    from convsram.gui.main_window import MainWindow
     session, error = open_session(Path({model!r}), None, 0, 0)
     window = MainWindow(session, error, remember=False, model_path=Path({model!r}))
 
@@ -150,10 +150,10 @@ def main() -> int:
         model = pick_model(args.model, Path(tmp))
         launch_s = [bench_launch(model) for _ in range(3)]
 
-        from gui.app import _application
+        from convsram.gui.app import _application
         app = _application()
-        from core.session import Session
-        from gui.main_window import MainWindow
+        from convsram.core.session import Session
+        from convsram.gui.main_window import MainWindow
 
         window = MainWindow(Session.open(model), remember=False, model_path=model)
         window.resize(1920, 1080)

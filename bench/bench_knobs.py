@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from core.paths import DEFAULT_MODEL  # noqa: E402
+from convsram.core.paths import DEFAULT_MODEL  # noqa: E402
 
 DRAG_KNOB = "cap_mismatch_sigma"
 MOVE_MS = 16
@@ -125,13 +125,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = pick_model(args.model, Path(tmp))
-        from gui.app import _application
+        from convsram.gui.app import _application
 
         app = _application()
-        from core.session import Session
-        from gui.lab.actions import lab_for
-        from gui.lab.knobs import THROTTLE_MS
-        from gui.main_window import MainWindow
+        from convsram.core.session import Session
+        from convsram.gui.lab.actions import lab_for
+        from convsram.gui.lab.knobs import THROTTLE_MS
+        from convsram.gui.main_window import MainWindow
 
         window = MainWindow(Session.open(model), remember=False, model_path=model)
         window.resize(1920, 1080)

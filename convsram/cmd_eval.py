@@ -20,13 +20,13 @@ def _chip_args(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace):
-    from core.configfile import load_config, preset
+    from convsram.core.configfile import load_config, preset
     return load_config(args.config) if args.config else preset(args.chip)
 
 
 def _model(args: argparse.Namespace):
-    from core.network import load_model
-    from core.paths import DEFAULT_MODEL
+    from convsram.core.network import load_model
+    from convsram.core.paths import DEFAULT_MODEL
     return load_model(args.model or DEFAULT_MODEL)
 
 
@@ -65,8 +65,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
 @command("eval", "Run the MNIST test set through a chip and report accuracy, energy, time and savings.",
          _eval_args)
 def run_eval(args: argparse.Namespace) -> int:
-    from core.evaluate import evaluate, format_report
-    from core.mnist import load
+    from convsram.core.evaluate import evaluate, format_report
+    from convsram.core.mnist import load
 
     config = _config(args)
     model = _model(args)
@@ -99,12 +99,12 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 @command("sweep", "Monte Carlo: accuracy over many chip instances and a grid of non-ideality knobs.",
          _sweep_args)
 def run_sweep(args: argparse.Namespace) -> int:
-    from core.sweep import grid, parse_knob, summarise, sweep
+    from convsram.core.sweep import grid, parse_knob, summarise, sweep
 
     base = _config(args)
     knobs = dict(parse_knob(k) for k in args.knob)
     _model(args)  # fail fast, with a clear message, before starting workers
-    from core.mnist import load
+    from convsram.core.mnist import load
     load("test", args.mnist, limit=1)
     seeds = list(range(args.first_seed, args.first_seed + args.chips))
     total = len(seeds) * len(grid(knobs))
@@ -150,8 +150,8 @@ def _config_args(p: argparse.ArgumentParser) -> None:
 
 @command("config", "Write, check or explain chip configuration TOML files.", _config_args)
 def run_config(args: argparse.Namespace) -> int:
-    from core.config import ChipConfig, field_info
-    from core.configfile import dumps, load_config, preset, save_config
+    from convsram.core.config import ChipConfig, field_info
+    from convsram.core.configfile import dumps, load_config, preset, save_config
 
     if args.fields:
         for name in ChipConfig.__dataclass_fields__:

@@ -71,11 +71,11 @@ def run_app(args: argparse.Namespace) -> int:
     _check_seed(seed)
     script = getattr(args, "demo_script", None)
     if getattr(args, "demo_mode", False) or script is not None:
-        from gui.demo.run import run_demo
+        from convsram.gui.demo.run import run_demo
 
         return run_demo(script=script, model=getattr(args, "model", None), mnist=getattr(args, "mnist", None),
                         seed=seed, image=getattr(args, "image", None))
-    from gui.app import run_app as run
+    from convsram.gui.app import run_app as run
 
     return run(model=getattr(args, "model", None), mnist=getattr(args, "mnist", None), seed=seed,
                image=getattr(args, "image", None), play=not getattr(args, "paused", False))
@@ -85,7 +85,7 @@ def run_app(args: argparse.Namespace) -> int:
          _snapshot_arguments)
 def run_snapshot(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
-    from gui.app import Position, parse_size, snapshot
+    from convsram.gui.app import Position, parse_size, snapshot
 
     size = parse_size(args.size)
     if args.step is not None and args.step < 0:
@@ -93,14 +93,14 @@ def run_snapshot(args: argparse.Namespace) -> int:
     if args.view is not None:
         if args.demo:
             raise ValueError("--view and --demo exclude each other")
-        from gui.lab.snapshot import snapshot_view
+        from convsram.gui.lab.snapshot import snapshot_view
 
         out = snapshot_view(args.out, args.view, size, Position(args.image, args.layer, args.step),
                             model=args.model, mnist=args.mnist, seed=args.seed)
         print(f"wrote {out} ({size[0]}x{size[1]}, chip lab: {args.view})")
         return 0
     if args.demo:
-        from gui.demo.run import snapshot_demo as snapshot  # noqa: F811 - the demo layout instead
+        from convsram.gui.demo.run import snapshot_demo as snapshot  # noqa: F811 - the demo layout instead
     out = snapshot(args.out, size, Position(args.image, args.layer, args.step), model=args.model,
                    mnist=args.mnist, seed=args.seed)
     print(f"wrote {out} ({size[0]}x{size[1]})")
@@ -110,8 +110,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
 @command("record", "Film playback to an animated GIF or an MP4, without a screen.", _record_arguments)
 def run_record(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
-    from gui.app import Position, parse_size
-    from gui.demo.run import record
+    from convsram.gui.app import Position, parse_size
+    from convsram.gui.demo.run import record
 
     size = parse_size(args.size)
     if args.step is not None and args.step < 0:

@@ -10,7 +10,7 @@ from convsram.cli import command
 
 # --- train ------------------------------------------------------------------------------------
 def _train_arguments(p: argparse.ArgumentParser) -> None:
-    from core.paths import DEFAULT_MODEL
+    from convsram.core.paths import DEFAULT_MODEL
 
     p.add_argument("--epochs", type=int, default=15, help="passes over the training images (default 15)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
@@ -35,7 +35,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from core import mnist, network, train
+    from convsram.core import mnist, network, train
 
     if args.limit is not None and args.limit < 10:
         raise ValueError(f"--limit must be at least 10 images, got {args.limit}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.sweep import Point, summarise
+from convsram.core.sweep import Point, summarise
 
 
 def _app():
@@ -57,7 +57,7 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
             name = ", ".join(f"{o}={v}" for o, v in zip(others, combo, strict=True)) or "mean"
             plot.plot(x, mean, pen=pg.mkPen(colour, width=3), symbol="o", symbolBrush=colour,
                       name=f"{name} (band: 5th-95th percentile over chips)")
-        from core.config import field_info
+        from convsram.core.config import field_info
         if log_x:
             plot.getAxis("bottom").setTicks([[(float(np.log10(v)), f"{v:g}") for v in np.unique(values)]])
         plot.setLabel("bottom", f"{knob} [{field_info(knob)['unit']}]" + (" (log scale)" if log_x else ""))

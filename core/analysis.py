@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from core.chip import Chip
-from core.config import ChipConfig
-from core.mapping import place
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.mapping import place
 
 # --- configurations -------------------------------------------------------------------------------
 
@@ -68,7 +68,7 @@ class IdealTwin:
         self._key: tuple | None = None
 
     def session_for(self, session: Any) -> Any:
-        from core.session import Session  # the session module is not needed by the rest of analysis
+        from convsram.core.session import Session  # the session module is not needed by the rest of analysis
 
         config = ideal_config(session.config)
         key = (id(session.model), id(session.data), config)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import energy, noise
-from core.config import BOLTZMANN, ChipConfig
+from convsram.core import energy, noise
+from convsram.core.config import BOLTZMANN, ChipConfig
 
 MODES = ("relu", "signed")
 

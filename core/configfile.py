@@ -19,7 +19,7 @@ from typing import Any
 
 import tomli_w
 
-from core.config import ChipConfig
+from convsram.core.config import ChipConfig
 
 PRESETS = {"ideal": ChipConfig.ideal, "nominal": ChipConfig, "harsh": ChipConfig.harsh}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import ChipConfig
+from convsram.core.config import ChipConfig
 
 COMPONENTS = ("dac", "array", "adc", "digital", "write")
 

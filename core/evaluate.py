@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from core import energy
-from core.chip import Chip
-from core.config import ChipConfig
-from core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
-from core.network import Model, forward, input_codes, op_counts
+from convsram.core import energy
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
+from convsram.core.network import Model, forward, input_codes, op_counts
 
 ARRAY_PARTS = ("dac", "array", "adc")
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import energy
-from core.chip import Chip, Invocation
-from core.mapping import ArrayMap, place
-from core.network import Model, op_counts
+from convsram.core import energy
+from convsram.core.chip import Chip, Invocation
+from convsram.core.mapping import ArrayMap, place
+from convsram.core.network import Model, op_counts
 
 
 @dataclass

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.chip import Chip, WriteRecord
-from core.config import ChipConfig
-from core.network import LayerSpec, Model, layer_shapes
+from convsram.core.chip import Chip, WriteRecord
+from convsram.core.config import ChipConfig
+from convsram.core.network import LayerSpec, Model, layer_shapes
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.paths import MNIST_DIR
+from convsram.core.paths import MNIST_DIR
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from core.mnist import DataError
+from convsram.core.mnist import DataError
 
 FORMAT = "convsram-model"
 VERSION = 1

@@ -1,9 +1,11 @@
-"""Where the bundled assets live (the repository's assets/ folder, next to core/)."""
+"""Where the bundled assets live: the package data ``convsram.assets`` (the repository's assets/
+folder), found through importlib.resources so it works from a checkout, an editable install and a
+wheel alike."""
 
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
+ASSETS = Path(str(files("convsram.assets")))
 MNIST_DIR = ASSETS / "mnist"
 MODELS_DIR = ASSETS / "models"
 DEFAULT_MODEL = MODELS_DIR / "lenet-bw.npz"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.config import ChipConfig
-from core.configfile import PRESETS
+from convsram.core.config import ChipConfig
+from convsram.core.configfile import PRESETS
 
 PLAYER = {"speed": 1, "play": 0, "pause": 0, "wait": 1, "loop": 0}
 CHIP = {"knob": 2, "preset": 1}
@@ -50,7 +50,7 @@ def _number(text: str, where: str) -> float:
 
 def parse(text: str, source: str = "script") -> list[Step]:
     """Check and parse a demo script."""
-    from core.session import COMMANDS
+    from convsram.core.session import COMMANDS
 
     steps = []
     for i, raw in enumerate(text.splitlines(), start=1):

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from core import energy
-from core.chip import Chip, Invocation
-from core.config import ChipConfig
-from core.inference import ChipEvaluator, digital_energy_pj
-from core.mapping import ArrayMap, Place, place
-from core.mnist import Split, load
-from core.network import Model, fc_scores, forward, input_codes, layer_shapes, load_model, op_counts
-from core.paths import DEFAULT_MODEL
+from convsram.core import energy
+from convsram.core.chip import Chip, Invocation
+from convsram.core.config import ChipConfig
+from convsram.core.inference import ChipEvaluator, digital_energy_pj
+from convsram.core.mapping import ArrayMap, Place, place
+from convsram.core.mnist import Split, load
+from convsram.core.network import Model, fc_scores, forward, input_codes, layer_shapes, load_model, op_counts
+from convsram.core.paths import DEFAULT_MODEL
 
 COMPONENTS = energy.COMPONENTS
 CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from core.config import ChipConfig
-from core.evaluate import evaluate
-from core.mnist import load
-from core.network import load_model
+from convsram.core.config import ChipConfig
+from convsram.core.evaluate import evaluate
+from convsram.core.mnist import load
+from convsram.core.network import load_model
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _init(model_path: str | None, mnist_dir: str | None, images: int) -> None:
 
 
 def _default_model() -> Path:
-    from core.paths import DEFAULT_MODEL
+    from convsram.core.paths import DEFAULT_MODEL
     return DEFAULT_MODEL
 
 

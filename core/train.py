@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from core import network
-from core.network import LayerSpec, Model
+from convsram.core import network
+from convsram.core.network import LayerSpec, Model
 
 MAX = 2**network.DEFAULT_BITS - 1  # input and ADC codes, 7 b
 

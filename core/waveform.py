@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import ChipConfig
-from core.energy import t as phase_ns
+from convsram.core.config import ChipConfig
+from convsram.core.energy import t as phase_ns
 
 SETTLE = 5.0  # phase duration / time constant [assumed]
 

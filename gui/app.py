@@ -8,8 +8,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.mnist import DataError
-from core.session import Session
+from convsram.core.mnist import DataError
+from convsram.core.session import Session
+from convsram.gui.system_libs import check_platform
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _application() -> object:
 
     app = QtWidgets.QApplication.instance()
     if app is None:
+        check_platform()  # a missing system library: one line naming the packages, not Qt's abort
         app = QtWidgets.QApplication(sys.argv[:1])
         app.setApplicationName("convsram")
         app.setOrganizationName("convsram")
@@ -112,7 +114,7 @@ def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0,
         raise ValueError("no display found (DISPLAY / WAYLAND_DISPLAY unset); run on a desktop, or render "
                          "a picture with `convsram snapshot --out FILE.png`")
     app = _application()
-    from gui.main_window import MainWindow, remembered_image
+    from convsram.gui.main_window import MainWindow, remembered_image
 
     start = remembered_image(0) if image is None else image
     session, error = open_session(model, mnist, seed, start)
@@ -149,8 +151,8 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     app = _application()
     from PySide6 import QtCore
 
-    from gui.export import save_png
-    from gui.main_window import MIN_SIZE, MainWindow
+    from convsram.gui.export import save_png
+    from convsram.gui.main_window import MIN_SIZE, MainWindow
 
     w, h = size
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:

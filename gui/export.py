@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.session import NO_LABEL, Frame, Session
+from convsram.core.session import NO_LABEL, Frame, Session
 
 PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
 RECORD_FILTER = "Animated GIF (*.gif);;MP4 video (*.mp4)"
@@ -272,7 +272,7 @@ class Movie:
 
 def _theme_colours() -> list[tuple[int, int, int]]:
     """Every colour that carries a meaning on screen (theme palette, layer hues, energy colours)."""
-    from gui import theme
+    from convsram.gui import theme
 
     names = [v for v in vars(theme).values() if isinstance(v, str) and v.startswith("#") and len(v) == 7]
     names += list(theme.ENERGY_COLORS.values()) + [theme.layer_color(i) for i in range(6)]
@@ -365,7 +365,7 @@ def _ask_path(parent: QtWidgets.QWidget, title: str, name: str, filters: str) ->
 
 def views(win: Any) -> dict[str, QtWidgets.QWidget]:
     """The window's views that can be saved on their own, by title."""
-    from gui.views.plotting import Panel
+    from convsram.gui.views.plotting import Panel
 
     out: dict[str, QtWidgets.QWidget] = {}
     page = win.centralWidget()

@@ -8,8 +8,8 @@ import html
 from PySide6 import QtGui, QtWidgets
 
 from convsram import __version__
-from gui import theme
-from gui.views.plotting import set_font
+from convsram.gui import theme
+from convsram.gui.views.plotting import set_font
 
 
 def shortcut_rows(actions: dict[str, QtGui.QAction]) -> list[tuple[str, str]]:

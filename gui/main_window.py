@@ -13,26 +13,26 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.analysis import preset_name
-from core.config import ChipConfig
-from core.mnist import DataError
-from core.paths import DEFAULT_MODEL
-from core.session import Frame, Session
-from gui import export, theme
-from gui.actions import ACTIONS, fill_menus, make_actions
-from gui.help import ABOUT, ShortcutsDialog
-from gui.lab import actions as lab_actions
-from gui.player import Player
-from gui.prefetch import Prefetcher
-from gui.problem_page import ProblemPage
-from gui.settings import open_settings, read_int
-from gui.transport import LAYER_PER_FRAME, TransportBar
-from gui.views.array_view import ArrayView
-from gui.views.energy_view import EnergyView
-from gui.views.input_view import InputView
-from gui.views.layer_stats import LayerRanges, layer_ranges, warm
-from gui.views.outputs import OutputView
-from gui.views.plotting import (
+from convsram.core.analysis import preset_name
+from convsram.core.config import ChipConfig
+from convsram.core.mnist import DataError
+from convsram.core.paths import DEFAULT_MODEL
+from convsram.core.session import Frame, Session
+from convsram.gui import export, theme
+from convsram.gui.actions import ACTIONS, fill_menus, make_actions
+from convsram.gui.help import ABOUT, ShortcutsDialog
+from convsram.gui.lab import actions as lab_actions
+from convsram.gui.player import Player
+from convsram.gui.prefetch import Prefetcher
+from convsram.gui.problem_page import ProblemPage
+from convsram.gui.settings import open_settings, read_int
+from convsram.gui.transport import LAYER_PER_FRAME, TransportBar
+from convsram.gui.views.array_view import ArrayView
+from convsram.gui.views.energy_view import EnergyView
+from convsram.gui.views.input_view import InputView
+from convsram.gui.views.layer_stats import LayerRanges, layer_ranges, warm
+from convsram.gui.views.outputs import OutputView
+from convsram.gui.views.plotting import (
     Panel,
     RangeQueue,
     configure_pyqtgraph,
@@ -41,10 +41,10 @@ from gui.views.plotting import (
     set_text,
     spacing,
 )
-from gui.views.result_view import ResultView
-from gui.views.signals import CodesView, DiffView, HistogramView, LinesView
-from gui.views.tips import view_tip
-from gui.views.where_view import WhereView
+from convsram.gui.views.result_view import ResultView
+from convsram.gui.views.signals import CodesView, DiffView, HistogramView, LinesView
+from convsram.gui.views.tips import view_tip
+from convsram.gui.views.where_view import WhereView
 
 EXPORT_ACTIONS = export.ACTION_NAMES
 LAB_ACTIONS = lab_actions.ACTION_NAMES
@@ -342,7 +342,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if not path:
                 return None
             script = path
-        from gui.demo import enter_demo
+        from convsram.gui.demo import enter_demo
 
         return enter_demo(self, script, full_screen=full_screen)
 

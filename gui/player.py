@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from core.session import Session
-from gui.prefetch import Prefetcher
-from gui.transport import DEFAULT_SPEED, LAYER_PER_FRAME
+from convsram.core.session import Session
+from convsram.gui.prefetch import Prefetcher
+from convsram.gui.transport import DEFAULT_SPEED, LAYER_PER_FRAME
 
 HOLD_S = 1.5  # seconds the final frame of an image stays up during playback
 MAX_DT = 0.1  # a long stall does not turn into a big jump

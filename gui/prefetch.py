@@ -20,7 +20,8 @@ from collections.abc import Callable, Generator, Iterable
 from PySide6 import QtCore
 from superqt.utils import GeneratorWorker
 
-from core.session import Session
+from convsram.core.session import Session
+from convsram.gui.gc_guard import collect_on_gui_thread
 
 POLL_S = 0.2
 Message = tuple
@@ -57,6 +58,7 @@ class Prefetcher(QtCore.QObject):
     def __init__(self, session: Session | None = None, parent: QtCore.QObject | None = None,
                  warm: Warm | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # a worker thread must never run a collection (gc_guard)
         self._session = session
         self._queue: queue.Queue[tuple[Session, int]] = queue.Queue()
         self._pending: set[tuple[int, int]] = set()

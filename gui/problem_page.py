@@ -7,9 +7,9 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from core.paths import DEFAULT_MODEL, MNIST_DIR
-from gui import theme
-from gui.views.plotting import set_font, set_size
+from convsram.core.paths import DEFAULT_MODEL, MNIST_DIR
+from convsram.gui import theme
+from convsram.gui.views.plotting import set_font, set_size
 
 
 class ProblemPage(QtWidgets.QWidget):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gui import theme
-from gui.views.plotting import font, set_size, spacing
+from convsram.gui import theme
+from convsram.gui.views.plotting import font, set_size, spacing
 
 LAYER_PER_FRAME = float("inf")
 SPEEDS: tuple[tuple[float, str], ...] = (

@@ -1,5 +1,17 @@
 """Shared fixtures. GUI tests run offscreen; core tests need no Qt."""
 
+import gc
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_main_thread():
+    """GUI code disables automatic collection (convsram.gui.gc_guard); collect between tests, here on
+    the main thread, so nothing of one test is finalised later in a worker thread of another."""
+    yield
+    if not gc.isenabled():
+        gc.collect()

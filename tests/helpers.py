@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.network import Model, lenet_bw, save_model
+from convsram.core.network import Model, lenet_bw, save_model
 
 
 def random_model(seed: int = 0) -> Model:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import analysis as A
-from core.chip import Chip
-from core.config import ChipConfig
-from core.mnist import load
-from core.network import layer_shapes
-from core.session import Session
+from convsram.core import analysis as A
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.mnist import load
+from convsram.core.network import layer_shapes
+from convsram.core.session import Session
 from tests.helpers import random_model
 
 ONLY_OFFSET = ChipConfig.ideal(adc_offset_sigma=0.4)

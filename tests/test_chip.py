@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.chip import Chip
-from core.config import BOLTZMANN, ChipConfig
+from convsram.core.chip import Chip
+from convsram.core.config import BOLTZMANN, ChipConfig
 
 
 def programmed(config: ChipConfig, seed: int = 0, n_rows: int = 64, wseed: int = 1) -> Chip:

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from convsram.cli import main
-from core.mnist import FILES
-from core.paths import MNIST_DIR
-from core.sweep import Point
+from convsram.core.mnist import FILES
+from convsram.core.paths import MNIST_DIR
+from convsram.core.sweep import Point
 from tests.helpers import random_model_file
 
 
@@ -107,7 +107,7 @@ def test_sweep_interrupted_keeps_what_finished(model_path, tmp_path, monkeypatch
         yield Point({}, 1, 0.8, 10, 1.0)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("core.sweep.sweep", fake_sweep)
+    monkeypatch.setattr("convsram.core.sweep.sweep", fake_sweep)
     out = tmp_path / "i.csv"
     code = main(["sweep", "--model", str(model_path), "--chips", "5", "--images", "10", "--out", str(out)])
     assert code == 130

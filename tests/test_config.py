@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from core.config import ChipConfig, field_doc, field_info
+from convsram.core.config import ChipConfig, field_doc, field_info
 
 
 def test_defaults_match_paper_geometry():

@@ -1,7 +1,7 @@
 import pytest
 
-from core.config import ChipConfig
-from core.configfile import ConfigError, dumps, from_dict, load_config, save_config
+from convsram.core.config import ChipConfig
+from convsram.core.configfile import ConfigError, dumps, from_dict, load_config, save_config
 
 
 def test_round_trip(tmp_path):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from core import energy
-from core.chip import Chip
-from core.config import ChipConfig
+from convsram.core import energy
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
 
 
 def test_paper_operating_point_energy_and_time():

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from core.config import ChipConfig
-from core.events import find_next, frame_flags
-from core.mnist import load
-from core.session import Session
+from convsram.core.config import ChipConfig
+from convsram.core.events import find_next, frame_flags
+from convsram.core.mnist import load
+from convsram.core.session import Session
 from tests.helpers import random_model
 
 

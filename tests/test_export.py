@@ -13,8 +13,8 @@ import pytest
 from PySide6 import QtGui, QtWidgets
 
 from convsram.cli import main
-from gui import export
-from gui.transport import LAYER_PER_FRAME
+from convsram.gui import export
+from convsram.gui.transport import LAYER_PER_FRAME
 
 pytest_plugins = ["tests.test_gui_support"]  # fixtures: window, model_path, no_qt_warnings, settings
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
 
-from core import energy
-from gui import theme
-from gui.transport import LAYER_PER_FRAME
+from convsram.core import energy
+from convsram.gui import theme
+from convsram.gui.transport import LAYER_PER_FRAME
 from tests.test_gui_support import assert_same_state, view_state
 
 pytest_plugins = ["tests.test_gui_support"]  # fixtures: window, model_path, no_qt_warnings, settings
@@ -252,8 +252,8 @@ def test_scales_with_the_window(window):
 
 
 def test_settings_remember_geometry_and_image(qtbot, model_path, isolated_settings, no_qt_warnings):
-    from core.session import Session
-    from gui.main_window import MainWindow, remembered_image
+    from convsram.core.session import Session
+    from convsram.gui.main_window import MainWindow, remembered_image
 
     win = MainWindow(Session.open(model_path), model_path=model_path)
     qtbot.addWidget(win)
@@ -270,8 +270,8 @@ def test_settings_remember_geometry_and_image(qtbot, model_path, isolated_settin
 
 
 def test_window_explains_a_missing_model(qtbot, tmp_path, no_qt_warnings):
-    from gui.app import open_session
-    from gui.main_window import MainWindow
+    from convsram.gui.app import open_session
+    from convsram.gui.main_window import MainWindow
 
     session, error = open_session(tmp_path / "missing.npz", None, 0, 0)
     assert session is None and "not found" in error
@@ -287,7 +287,7 @@ def test_window_explains_a_missing_model(qtbot, tmp_path, no_qt_warnings):
 
 
 def test_window_recovers_when_a_model_is_opened(qtbot, tmp_path, model_path, no_qt_warnings):
-    from gui.main_window import MainWindow
+    from convsram.gui.main_window import MainWindow
 
     win = MainWindow(None, "model file x not found", model_path=tmp_path / "x.npz")
     qtbot.addWidget(win)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from convsram.cli import main
-from core.paths import DEFAULT_MODEL
+from convsram.core.paths import DEFAULT_MODEL
 
 pytest_plugins = ["tests.test_gui_support"]
 
 
 def _run_app_and_inspect(argv: list[str]) -> dict[str, object]:
     """Run `convsram ARGV` in-process; a timer inspects the window, closes it and ends the event loop."""
-    from gui.main_window import MainWindow
+    from convsram.gui.main_window import MainWindow
 
     seen: dict[str, object] = {}
 

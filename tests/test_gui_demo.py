@@ -10,10 +10,10 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 from PySide6.QtTest import QTest
 
-from core.mnist import load
-from core.paths import DEFAULT_MODEL
-from core.session import Session
-from gui.transport import LAYER_PER_FRAME
+from convsram.core.mnist import load
+from convsram.core.paths import DEFAULT_MODEL
+from convsram.core.session import Session
+from convsram.gui.transport import LAYER_PER_FRAME
 
 pytest_plugins = ["tests.test_gui_support"]  # fixtures: window, model_path, no_qt_warnings, settings
 Key = QtCore.Qt.Key
@@ -48,7 +48,7 @@ def test_demo_opens_full_screen_plays_cycles_images_and_esc_leaves(window, qtbot
     for r in s.stats.results:
         assert r.image in (start, (start + 1) % len(s.data), (start + 2) % len(s.data))
     # the demo's type is bigger than the dashboard's at the same window size
-    from gui.demo.window import ZOOM
+    from convsram.gui.demo.window import ZOOM
 
     fit = min(demo.width() / 1920, demo.height() / 1080)
     assert ZOOM > 1.2 and demo._scale == pytest.approx(max(fit * ZOOM, 0.5))
@@ -135,7 +135,7 @@ def draw(pad: QtWidgets.QWidget, img: np.ndarray) -> int:
 def shipped_demo(qtbot, no_qt_warnings):
     if not DEFAULT_MODEL.is_file():
         pytest.skip("the shipped model is not built")
-    from gui.demo import DemoWindow
+    from convsram.gui.demo import DemoWindow
 
     demo = DemoWindow(Session.open(DEFAULT_MODEL))
     qtbot.addWidget(demo)
@@ -255,8 +255,8 @@ def test_convsram_demo_script_from_the_command_line(qapp, tmp_path, no_qt_warnin
     """`convsram --demo --script FILE` in-process: the demo opens on the script; a bad line is a
     message, not a crash; Esc leaves to the normal window."""
     from convsram.cli import main
-    from gui.demo import DemoWindow
-    from gui.main_window import MainWindow
+    from convsram.gui.demo import DemoWindow
+    from convsram.gui.main_window import MainWindow
 
     script = tmp_path / "cli.txt"
     script.write_text("goto 5\nwait 0.1\ngoto 123456\n")

@@ -10,13 +10,13 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.cli import main
-from core import analysis
-from core.chip import quantise
-from core.config import ChipConfig
-from core.configfile import load_config
-from core.waveform import invocation_waveform
-from gui.lab.actions import lab_for
-from gui.lab.knobs import KNOBS
+from convsram.core import analysis
+from convsram.core.chip import quantise
+from convsram.core.config import ChipConfig
+from convsram.core.configfile import load_config
+from convsram.core.waveform import invocation_waveform
+from convsram.gui.lab.actions import lab_for
+from convsram.gui.lab.knobs import KNOBS
 
 pytest_plugins = ["tests.test_gui_support"]
 

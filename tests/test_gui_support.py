@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.network import save_model
-from core.session import Session
+from convsram.core.network import save_model
+from convsram.core.session import Session
 from tests.helpers import random_model
 
 # Notices of the offscreen test platform itself (it cannot raise windows or resize them natively);
@@ -57,7 +57,7 @@ def no_qt_warnings(qtlog: object) -> Iterator[None]:
 @pytest.fixture
 def window(qtbot: object, model_path: Path, no_qt_warnings: None) -> Iterator[object]:
     """The main window on the random model and the shipped MNIST test set, shown at 1280x720, paused."""
-    from gui.main_window import MainWindow
+    from convsram.gui.main_window import MainWindow
 
     session = Session.open(model_path)
     win = MainWindow(session, model_path=model_path)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from core.chip import Chip
-from core.config import ChipConfig
-from core.inference import ChipEvaluator, programmed_chip
-from core.mapping import place
-from core.mnist import load
-from core.network import forward, input_codes
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.mapping import place
+from convsram.core.mnist import load
+from convsram.core.network import forward, input_codes
 from tests.helpers import random_model
 
 

@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from core import mnist
-from core.paths import MNIST_DIR
+from convsram.core import mnist
+from convsram.core.paths import MNIST_DIR
 
 
 def test_bundled_test_set_reads_completely():

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import network
-from core.mnist import DataError
-from core.network import LayerSpec, Model
-from core.paths import DEFAULT_MODEL
+from convsram.core import network
+from convsram.core.mnist import DataError
+from convsram.core.network import LayerSpec, Model
+from convsram.core.paths import DEFAULT_MODEL
 
 
 # --- tiles and architecture --------------------------------------------------------------------

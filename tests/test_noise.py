@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from core.noise import standard_normal
+from convsram.core.noise import standard_normal
 
 
 def test_moments_match_standard_normal():

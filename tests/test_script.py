@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.mnist import load
-from core.script import ScriptError, apply, parse
-from core.session import Session
+from convsram.core.mnist import load
+from convsram.core.script import ScriptError, apply, parse
+from convsram.core.session import Session
 from tests.helpers import random_model
 
 DEMO = """

@@ -7,11 +7,11 @@ import threading
 import numpy as np
 import pytest
 
-from core import energy
-from core.config import ChipConfig
-from core.mnist import DataError, Split
-from core.network import Model, forward, input_codes, lenet_bw, save_model
-from core.session import COMMANDS, Frame, Session
+from convsram.core import energy
+from convsram.core.config import ChipConfig
+from convsram.core.mnist import DataError, Split
+from convsram.core.network import Model, forward, input_codes, lenet_bw, save_model
+from convsram.core.session import COMMANDS, Frame, Session
 
 COMPONENTS = energy.COMPONENTS
 

@@ -4,8 +4,8 @@ its answer leaves a result (label, prediction, energy)."""
 import numpy as np
 import pytest
 
-from core.mnist import load
-from core.session import NO_LABEL, Session
+from convsram.core.mnist import load
+from convsram.core.session import NO_LABEL, Session
 from tests.helpers import random_model
 
 

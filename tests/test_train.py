@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from convsram.cli import main
-from core import mnist, network, train
-from core.paths import DEFAULT_MODEL
+from convsram.core import mnist, network, train
+from convsram.core.paths import DEFAULT_MODEL
 
 
 @pytest.fixture(scope="module")

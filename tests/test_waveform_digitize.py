@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from core.chip import Chip
-from core.config import ChipConfig
-from core.digitize import to_mnist
-from core.mnist import load
-from core.waveform import invocation_waveform
+from convsram.core.chip import Chip
+from convsram.core.config import ChipConfig
+from convsram.core.digitize import to_mnist
+from convsram.core.mnist import load
+from convsram.core.waveform import invocation_waveform
 
 
 @pytest.mark.parametrize("mode", ["relu", "signed"])

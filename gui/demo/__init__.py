@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gui import theme
-from gui.demo.window import DemoWindow
+from convsram.gui import theme
+from convsram.gui.demo.window import DemoWindow
 
 __all__ = ["DemoWindow", "enter_demo"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gui import theme
-from gui.views.plotting import font
+from convsram.gui import theme
+from convsram.gui.views.plotting import font
 
 IDLE_MS = 900  # after the last stroke, wait this long before reading the drawing
 STROKE = 1 / 13  # stroke width as a fraction of the pad's shorter side

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gui.app import (
+from convsram.gui.app import (
     Position,
     _application,
     _has_display,
@@ -14,7 +14,7 @@ from gui.app import (
     offscreen_session,
     open_session,
 )
-from gui.app import place_session as _place
+from convsram.gui.app import place_session as _place
 
 MIN_SIZE = (960, 540)
 
@@ -28,8 +28,8 @@ def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path 
     if script is not None and not Path(script).is_file():
         raise ValueError(f"--script {script}: file not found")
     app = _application()
-    from gui.demo import enter_demo
-    from gui.main_window import MainWindow, remembered_image
+    from convsram.gui.demo import enter_demo
+    from convsram.gui.main_window import MainWindow, remembered_image
 
     session, error = open_session(model, mnist, seed, remembered_image(0) if image is None else image)
     window = MainWindow(session, error, model_path=model, mnist_dir=mnist, seed=seed)
@@ -44,7 +44,7 @@ def build_demo(session: object, size: tuple[int, int]) -> object:
     """A demo window at `size`, not on screen, showing the session's current frame (paused)."""
     from PySide6 import QtCore
 
-    from gui.demo.window import DemoWindow
+    from convsram.gui.demo.window import DemoWindow
 
     app = _application()
     demo = DemoWindow(session)  # type: ignore[arg-type]
@@ -68,7 +68,7 @@ def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position
         raise ValueError(f"--size {w}x{h} is smaller than the demo's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
     out, session = offscreen_session(out, pos or Position(), model, mnist, seed)
     demo = build_demo(session, size)
-    from gui.export import save_png
+    from convsram.gui.export import save_png
 
     try:
         save_png(demo, out, (w, h))  # type: ignore[arg-type]
@@ -82,8 +82,8 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
            demo: bool = False, model: Path | None = None, mnist: Path | None = None,
            seed: int = 0) -> tuple[Path, int, int]:
     """`convsram record`: film the window (or the demo layout) offscreen; (path, frames, every)."""
-    from core.session import Session
-    from gui.export import Movie, record_offscreen
+    from convsram.core.session import Session
+    from convsram.gui.export import Movie, record_offscreen
 
     out = Path(out)
     Movie(out, fps).path.unlink(missing_ok=True)  # a bad name or folder fails before any work
@@ -102,7 +102,7 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
     else:
         from PySide6 import QtCore
 
-        from gui.main_window import MainWindow
+        from convsram.gui.main_window import MainWindow
 
         app = _application()
         window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)

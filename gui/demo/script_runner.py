@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.script import Step, apply
-from core.session import Session
-from gui.player import Player
-from gui.transport import LAYER_PER_FRAME
+from convsram.core.script import Step, apply
+from convsram.core.session import Session
+from convsram.gui.player import Player
+from convsram.gui.transport import LAYER_PER_FRAME
 
 MAX_STEPS_PER_TICK = 32  # a script that loops without waiting cannot freeze the window
 FAST = 1e6  # `speed` at or above this: a whole layer per displayed frame

@@ -13,20 +13,20 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.digitize import to_mnist
-from core.script import ScriptError, Step
-from core.script import load as load_script
-from core.session import Frame, Session
-from gui import theme
-from gui.demo.pad import DrawingPad
-from gui.demo.script_runner import ScriptRunner
-from gui.player import Player
-from gui.prefetch import Prefetcher
-from gui.views import colormaps
-from gui.views.array_view import ArrayView
-from gui.views.layer_stats import layer_ranges, warm
-from gui.views.outputs import OutputView
-from gui.views.plotting import (
+from convsram.core.digitize import to_mnist
+from convsram.core.script import ScriptError, Step
+from convsram.core.script import load as load_script
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.demo.pad import DrawingPad
+from convsram.gui.demo.script_runner import ScriptRunner
+from convsram.gui.player import Player
+from convsram.gui.prefetch import Prefetcher
+from convsram.gui.views import colormaps
+from convsram.gui.views.array_view import ArrayView
+from convsram.gui.views.layer_stats import layer_ranges, warm
+from convsram.gui.views.outputs import OutputView
+from convsram.gui.views.plotting import (
     Panel,
     Segments,
     configure_pyqtgraph,
@@ -38,8 +38,8 @@ from gui.views.plotting import (
     spacing,
     style_axis,
 )
-from gui.views.signals import CodesView, DiffView
-from gui.views.where_view import LayerStrip
+from convsram.gui.views.signals import CodesView, DiffView
+from convsram.gui.views.where_view import LayerStrip
 
 DESIGN = (1920, 1080)
 ZOOM = 1.4  # type and fixed sizes relative to the dashboard at the same window size

@@ -15,7 +15,7 @@ def lab_for(window: Any) -> Any:
     """The main window's chip lab (made on first use, hidden until asked for)."""
     lab = getattr(window, "_chip_lab", None)
     if lab is None:
-        from gui.lab.window import LabWindow
+        from convsram.gui.lab.window import LabWindow
 
         lab = LabWindow(window)
         window._chip_lab = lab

@@ -12,12 +12,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core import analysis
-from core.session import Frame, Session
-from gui import theme
-from gui.lab import style
-from gui.views.mosaic import GAP, grid_columns, mosaic
-from gui.views.plotting import font, make_image_plot, make_plot
+from convsram.core import analysis
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.lab import style
+from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
+from convsram.gui.views.plotting import font, make_image_plot, make_plot
 
 DARK_MID = "#1a1f2a"
 

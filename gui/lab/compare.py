@@ -12,13 +12,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core import analysis
-from core.session import Frame, Session
-from gui import theme
-from gui.lab import common
-from gui.views import colormaps
-from gui.views.mosaic import GAP, grid_columns, mosaic
-from gui.views.plotting import Panel, Segments, bars, make_image_plot, make_plot, marker, spacing
+from convsram.core import analysis
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.lab import common
+from convsram.gui.views import colormaps
+from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
+from convsram.gui.views.plotting import Panel, Segments, bars, make_image_plot, make_plot, marker, spacing
 
 PAIR = 0.19  # half the offset between a chip bar and its ideal twin
 WIDTH = 0.36

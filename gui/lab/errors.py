@@ -13,11 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core import analysis
-from core.session import Frame, Session
-from gui import theme
-from gui.lab import common, style
-from gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing
+from convsram.core import analysis
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.lab import common, style
+from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing
 
 WORST = 5
 SPLIT_MS = 10

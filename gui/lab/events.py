@@ -13,7 +13,7 @@ from typing import Any
 from PySide6 import QtCore
 from superqt.utils import GeneratorWorker
 
-from core.events import EVENTS, find_next
+from convsram.core.events import EVENTS, find_next
 
 CHUNK = 6  # images per find_next call between progress reports
 MAX_IMAGES = 1000

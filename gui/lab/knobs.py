@@ -15,9 +15,9 @@ from PySide6 import QtCore, QtWidgets
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled, signals_blocked
 
-from core.config import ChipConfig, field_doc, field_info
-from gui import theme
-from gui.views.plotting import set_font, set_size, spacing
+from convsram.core.config import ChipConfig, field_doc, field_info
+from convsram.gui import theme
+from convsram.gui.views.plotting import set_font, set_size, spacing
 
 THROTTLE_MS = 100  # at most one re-simulation per this while a slider moves (adapted upwards)
 

@@ -13,11 +13,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core import analysis
-from core.session import Frame, Session
-from gui import theme
-from gui.lab import common
-from gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing, style_axis
+from convsram.core import analysis
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.lab import common
+from convsram.gui.views.plotting import (
+    Panel,
+    Segments,
+    bars,
+    make_plot,
+    marker,
+    set_size,
+    spacing,
+    style_axis,
+)
 
 STRIP = (-3.2, -1.2)  # y extent of the layer strip above the array (rows grow downwards)
 MARK_Y = -4.4

@@ -19,12 +19,12 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 from superqt.utils import GeneratorWorker
 
-from core import analysis
-from core.config import ChipConfig
-from core.network import Model, save_model
-from gui import theme
-from gui.lab import common, style
-from gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
+from convsram.core import analysis
+from convsram.core.config import ChipConfig
+from convsram.core.network import Model, save_model
+from convsram.gui import theme
+from convsram.gui.lab import common, style
+from convsram.gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
 
 Message = tuple
 
@@ -33,10 +33,10 @@ def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str,
                workers: int, cancel: threading.Event) -> Generator[Message, None, None]:
     """Runs in the worker thread: ('ideal', accuracy), then ('chip', seed, accuracy, pJ per image) per
     chip as the sweep yields them; stops (closing the sweep) once `cancel` is set."""
-    from core.evaluate import evaluate
-    from core.mnist import load
-    from core.network import load_model
-    from core.sweep import sweep
+    from convsram.core.evaluate import evaluate
+    from convsram.core.mnist import load
+    from convsram.core.network import load_model
+    from convsram.core.sweep import sweep
 
     model = load_model(model_path)
     data = load("test", mnist_dir, limit=images)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gui.app import Position, _application, offscreen_session
+from convsram.gui.app import Position, _application, offscreen_session
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 MC_CHIPS = 20
@@ -27,9 +27,9 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
     app = _application()
     from PySide6 import QtCore
 
-    from gui.export import save_png
-    from gui.lab.actions import lab_for
-    from gui.main_window import MIN_SIZE, MainWindow
+    from convsram.gui.export import save_png
+    from convsram.gui.lab.actions import lab_for
+    from convsram.gui.main_window import MIN_SIZE, MainWindow
 
     w, h = size
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:

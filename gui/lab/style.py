@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gui import theme
+from convsram.gui import theme
 
 DIVERGING_NEG = theme.DIFF_NEG  # below nominal / negative: the same violet as V_N - V_P < 0
 DIVERGING_POS = theme.DIFF_POS  # above nominal / positive: the same green as V_N - V_P > 0

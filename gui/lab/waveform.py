@@ -12,12 +12,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core.energy import t as phase_ns
-from core.session import Frame, Session
-from core.waveform import Waveform, invocation_waveform
-from gui import theme
-from gui.lab import common
-from gui.views.plotting import Panel, font, make_plot, set_size, spacing
+from convsram.core.energy import t as phase_ns
+from convsram.core.session import Frame, Session
+from convsram.core.waveform import Waveform, invocation_waveform
+from convsram.gui import theme
+from convsram.gui.lab import common
+from convsram.gui.views.plotting import Panel, font, make_plot, set_size, spacing
 
 PHASE_COLORS = {"DAC": theme.DAC, "share": theme.LINE_P, "sign": theme.CODE_OK, "ramp": theme.CODE_OK,
                 "read": theme.CODE_OK}

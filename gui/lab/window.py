@@ -13,19 +13,19 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import FunctionWorker
 
-from core import analysis
-from core.config import ChipConfig
-from core.configfile import ConfigError, load_config, preset, save_config
-from gui import theme
-from gui.lab import common, style
-from gui.lab.compare import CompareView
-from gui.lab.errors import ErrorsView
-from gui.lab.events import TITLES, EventSearch
-from gui.lab.knobs import THROTTLE_MS, KnobPanel
-from gui.lab.mismatch import MismatchView
-from gui.lab.montecarlo import MonteCarloView
-from gui.lab.waveform import WaveformView
-from gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
+from convsram.core import analysis
+from convsram.core.config import ChipConfig
+from convsram.core.configfile import ConfigError, load_config, preset, save_config
+from convsram.gui import theme
+from convsram.gui.lab import common, style
+from convsram.gui.lab.compare import CompareView
+from convsram.gui.lab.errors import ErrorsView
+from convsram.gui.lab.events import TITLES, EventSearch
+from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
+from convsram.gui.lab.mismatch import MismatchView
+from convsram.gui.lab.montecarlo import MonteCarloView
+from convsram.gui.lab.waveform import WaveformView
+from convsram.gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",

@@ -13,9 +13,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views.plotting import (
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views.plotting import (
     Panel,
     Segments,
     caption_lines,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from gui import theme
+from convsram.gui import theme
 
 NOT_YET = theme.hex_rgb("#232b38")
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from core import energy
-from core.session import Frame, Session
-from gui import theme
-from gui.views.plotting import Panel, set_font, set_text, spacing
+from convsram.core import energy
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views.plotting import Panel, set_font, set_text, spacing
 
 COLUMNS = ("invocation", "layer", "image", "session")
 COLUMN_TIPS = (

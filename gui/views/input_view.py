@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views import colormaps
-from gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
-from gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views import colormaps
+from convsram.gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
+from convsram.gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
 MOSAIC_ASPECT = 0.8  # the input panel is taller than wide
 

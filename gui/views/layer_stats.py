@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.session import Session
+from convsram.core.session import Session
 
 CACHE = 64  # (image, layer) entries kept
 

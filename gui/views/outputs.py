@@ -9,11 +9,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views import colormaps
-from gui.views.mosaic import GAP, grid_columns, mosaic
-from gui.views.plotting import Panel, Segments, bars, font, make_image_plot, make_plot, marker
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views import colormaps
+from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
+from convsram.gui.views.plotting import Panel, Segments, bars, font, make_image_plot, make_plot, marker
 
 MOSAIC_ASPECT = 2.0
 SCORE_BAR = "#8896ab"

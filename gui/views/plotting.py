@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gui import theme
+from convsram.gui import theme
 
 _configured = False
 AXIS_WIDTH = 74  # design px of a vertical axis with tick labels and a title

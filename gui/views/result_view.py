@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views.plotting import Panel, set_font, set_size, set_text, spacing
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views.plotting import Panel, set_font, set_size, set_text, spacing
 
 HISTORY = 14
 

@@ -12,10 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views.layer_stats import LayerRanges, layer_stats
-from gui.views.plotting import Panel, Segments, bars, make_plot, marker
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views.layer_stats import LayerRanges, layer_stats
+from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker
 
 BAR_W = 0.62
 TICK_HALF = 0.42

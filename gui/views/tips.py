@@ -3,7 +3,7 @@ values and each knob's documented source ([paper], [derived], [assumed])."""
 
 from __future__ import annotations
 
-from core.config import ChipConfig, field_info
+from convsram.core.config import ChipConfig, field_info
 
 KNOBS = {
     "dac": ("input_bits", "dac_lsb", "v_precharge", "dac_gain_sigma", "dac_offset_sigma", "dac_inl"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from core.session import Frame, Session
-from gui import theme
-from gui.views.plotting import font, set_font, set_size, set_text, spacing
+from convsram.core.session import Frame, Session
+from convsram.gui import theme
+from convsram.gui.views.plotting import font, set_font, set_size, set_text, spacing
 
 
 class LayerStrip(QtWidgets.QWidget):
