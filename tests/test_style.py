@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.layout import ROOT, installed_layout
 
 
 def _tool(name: str) -> str:
@@ -25,15 +25,10 @@ def test_ruff_clean():
 
 
 def test_import_contract_core_is_headless(tmp_path):
-    """import-linter reads a package from its folder, so the contract is checked on the installed
-    layout: convsram/ with core/ and gui/ inside it, as the wheel installs them."""
+    """import-linter reads a package from its folder: the contract is checked on the installed layout."""
     lint = _tool("lint-imports")
-    pkg = tmp_path / "convsram"
-    shutil.copytree(ROOT / "convsram", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("core", "gui"):
-        shutil.copytree(ROOT / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    out = subprocess.run([lint], cwd=tmp_path, capture_output=True, text=True, env=env)
+    root = installed_layout(tmp_path)
+    out = subprocess.run([lint], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)})
     assert out.returncode == 0, out.stdout[-3000:]
     assert "KEPT" in out.stdout
