@@ -24,6 +24,8 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
     app = _app()
     import pyqtgraph as pg
 
+    from convsram.gui.views.plotting import plain_ticks
+
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     w = pg.PlotWidget()
     w.resize(1100, 650)
@@ -61,7 +63,6 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
         if log_x:
             plot.getAxis("bottom").setTicks([[(float(np.log10(v)), f"{v:g}") for v in np.unique(values)]])
         plot.setLabel("bottom", f"{knob} [{field_info(knob)['unit']}]" + (" (log scale)" if log_x else ""))
-        plot.getAxis("bottom").enableAutoSIPrefix(False)
     else:
         acc = np.sort(np.array([p.accuracy for p in points])) * 100
         plot.plot(np.arange(acc.size), acc, pen=None, symbol="o", symbolBrush=colours[0],
@@ -72,6 +73,8 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
                                      labelOpts={"position": 0.2, "color": colours[1],
                                                 "fill": (255, 255, 255, 200)}))
         plot.setLabel("bottom", "chip instance (sorted by accuracy)")
+    for axis in ("left", "bottom"):
+        plain_ticks(plot.getAxis(axis))
     plot.setTitle(f"<span style='font-size:{font_px}pt'>Monte Carlo over chip instances: {title}</span>")
     w.show()
     app.processEvents()

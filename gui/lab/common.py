@@ -17,7 +17,7 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import style
 from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
-from convsram.gui.views.plotting import font, make_image_plot, make_plot
+from convsram.gui.views.plotting import font, label_axis, make_image_plot, make_plot
 
 DARK_MID = "#1a1f2a"
 
@@ -43,7 +43,7 @@ def colorbar(plot: pg.PlotWidget, image: pg.ImageItem, cmap: pg.ColorMap, label:
     axis.setStyle(tickFont=font(theme.TICK_PX))
     axis.setTextPen(pg.mkPen(theme.TEXT_DIM))
     axis.setPen(pg.mkPen(theme.AXIS))
-    axis.setLabel(label, **{"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
+    label_axis(axis, label)
     return bar
 
 
@@ -153,16 +153,12 @@ def ints(values: Any) -> list[int]:
     return [int(v) for v in np.asarray(values).ravel()]
 
 
-def label_style() -> dict[str, str]:
-    return {"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT}
-
-
 def set_axis_label(plot: pg.PlotWidget, side: str, text: str) -> None:
     """Change an axis title (and what restyle re-applies when the window rescales)."""
     axis = plot.getPlotItem().getAxis(side)
     if getattr(axis, "_label_spec", None) != text:
         axis._label_spec = text
-        axis.setLabel(text, **label_style())
+        label_axis(axis, text)
 
 
 def nice_range(lo: float, hi: float, steps: int = 8) -> tuple[float, float]:

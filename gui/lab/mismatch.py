@@ -21,6 +21,7 @@ from convsram.gui.views.plotting import (
     Panel,
     Segments,
     bars,
+    label_axis,
     make_plot,
     marker,
     set_size,
@@ -138,8 +139,7 @@ class MismatchView(QtWidgets.QWidget):
         self.image.setImage(values, autoLevels=False)
         self.image.setRect(QtCore.QRectF(0, 0, cols, rows))
         self.cbar.setLevels((center - span, center + span))
-        self.cbar.getAxis("right").setLabel(f"{k.title} ({k.unit})", **{
-            "font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
+        label_axis(self.cbar.getAxis("right"), f"{k.title} ({k.unit})")
         # layer strip: which layer owns each column
         owner = s.amap.owner()[:, 0]
         strip = np.zeros((1, cols, 3), np.ubyte)

@@ -129,13 +129,39 @@ def style_axis(axis: pg.AxisItem, label: str | None) -> None:
     # fixed axis sizes: tick labels of another width must not re-layout the plot (a full re-render)
     axis.setStyle(tickFont=font(theme.TICK_PX), tickLength=-theme.px(5), autoExpandTextSpace=False,
                   autoReduceTextSpace=False, tickTextOffset=theme.px(4))
-    axis.enableAutoSIPrefix(False)
     if axis.orientation in ("left", "right"):
         axis.setWidth(theme.px(AXIS_WIDTH if label else AXIS_WIDTH - 20))
     else:
         axis.setHeight(theme.px(AXIS_HEIGHT if label else AXIS_HEIGHT - 18))
     if label is not None:
-        axis.setLabel(label, **{"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT})
+        label_axis(axis, label)
+    else:
+        plain_ticks(axis)
+
+
+def label_style() -> dict[str, str]:
+    """Style of an axis title at the current scale."""
+    return {"font-size": f"{theme.px(theme.AXIS_LABEL_PX)}px", "color": theme.TEXT}
+
+
+def label_axis(axis: pg.AxisItem, text: str) -> None:
+    """Set an axis title (the unit is part of the text) with tick labels showing the plotted values.
+    Every axis title in the app goes through here."""
+    axis.setLabel(text, **label_style())
+    plain_ticks(axis)
+
+
+def plain_ticks(axis: pg.AxisItem) -> None:
+    """Tick labels show the plotted values as they are: no SI prefix, no hidden factor.
+
+    pyqtgraph 0.14's ``enableAutoSIPrefix(False)`` still derives a prefix scale from the current range
+    when the axis title is visible (x1000 for a range inside (0, 1)) and multiplies every tick label by
+    it, so after a rescale -3 mV read -3000. 0.13.7 keeps a stale scale the same way. Reset it."""
+    axis.enableAutoSIPrefix(False)
+    if axis.autoSIPrefixScale != 1.0 or axis.labelUnitPrefix:
+        axis.autoSIPrefixScale = 1.0
+        axis.labelUnitPrefix = ""
+        axis._updateLabel()
 
 
 def restyle(root: QtWidgets.QWidget) -> None:
