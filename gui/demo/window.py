@@ -97,8 +97,7 @@ class DigitView(Panel):
             self.image.setImage(colormaps.to_index(codes, session.config.max_input), levels=(0, 255),
                                 autoLevels=False)
             p = self.plot.getPlotItem()
-            p.setXRange(-0.3, 28.3, padding=0)
-            p.setYRange(-0.3, 28.3, padding=0)
+            p.setRange(xRange=(-0.3, 28.3), yRange=(-0.3, 28.3), padding=0)
             if session.is_drawing(frame.image):
                 self.title.setText(f"<span style='color:{theme.PREDICTED}'>Your digit</span>")
                 self.set_subtitle("centred and scaled like MNIST: 28×28 pixels, 7-bit codes")

@@ -69,8 +69,7 @@ class InputView(Panel):
                                 autoLevels=False)
             h, w = codes.shape
             p = self.digit_plot.getPlotItem()
-            p.setXRange(-0.3, w + 0.3, padding=0)
-            p.setYRange(-0.3, h + 0.3, padding=0)
+            p.setRange(xRange=(-0.3, w + 0.3), yRange=(-0.3, h + 0.3), padding=0)
         y0, y1, x0, x1 = session.receptive_field(frame)
         self.field_rect = (y0, y1, x0, x1)
         self.field.set_rects(np.array([x0]), np.array([y0]), x1 - x0, y1 - y0)
@@ -92,8 +91,7 @@ class InputView(Panel):
         if key != self._maps_key:
             self._maps_key = key
             p = self.maps_plot.getPlotItem()
-            p.setXRange(-0.3, k + 0.3, padding=0)
-            p.setYRange(-0.3, k + 0.3, padding=0)
+            p.setRange(xRange=(-0.3, k + 0.3), yRange=(-0.3, k + 0.3), padding=0)
             self.maps.setLookupTable(colormaps.grey_lut())
             self.window_box.clear_segments()
             self.active.set_rects(np.array([0.0]), np.array([0.0]), float(k), float(k))
@@ -123,8 +121,7 @@ class InputView(Panel):
             img = colormaps.to_index(mosaic(layer_in.astype(float), self._cols), session.config.max_input)
             self.maps.setImage(img, levels=(0, 255), autoLevels=False)
             p = self.maps_plot.getPlotItem()
-            p.setXRange(-0.3, self._cols * (w + GAP), padding=0)
-            p.setYRange(-0.3, rows * (h + GAP), padding=0)
+            p.setRange(xRange=(-0.3, self._cols * (w + GAP)), yRange=(-0.3, rows * (h + GAP)), padding=0)
         mask = session.active_inputs(frame)
         xs, ys = cell_rects(mask, self._cols)
         self.active.set_rects(xs, ys, 1.0, 1.0)

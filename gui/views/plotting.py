@@ -57,10 +57,10 @@ class RangeQueue:
 
 
 def _apply_range(plot: pg.PlotItem, x: tuple | None, y: tuple | None) -> None:
-    if x is not None:
-        plot.setXRange(*x, padding=0)
-    if y is not None:
-        plot.setYRange(*y, padding=0)
+    """One setRange call for both axes: on an aspect-locked plot (an image), setXRange then setYRange
+    keeps the y range and crops x to the aspect, until the next resize re-fits it (stale framing)."""
+    if x is not None or y is not None:
+        plot.setRange(xRange=x, yRange=y, padding=0)
 
 
 IMMEDIATE = RangeQueue(immediate=True)

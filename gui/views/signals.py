@@ -19,6 +19,7 @@ from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker
 
 BAR_W = 0.62
 TICK_HALF = 0.42
+CENTRE_STEP = 0.35  # the line window's centre moves on a grid of this many half-heights
 
 
 def _group_axis(plot: pg.PlotWidget, groups: int) -> None:
@@ -80,12 +81,13 @@ class LinesView(Panel):
         if self._range != (session.config.adc_groups, self.plot.width()):
             self._range = (session.config.adc_groups, self.plot.width())
             _group_axis(self.plot, session.config.adc_groups)
-        # the window follows the lines in steps (hysteresis), so the axis is redrawn only now and then
-        mid = float(np.concatenate([frame.v_p, frame.v_n]).mean())
-        moved = self._centre is None or abs(mid - self._centre) > 0.35 * ranges.v_half
-        if moved or self._half != ranges.v_half:
-            self._centre, self._half = mid, ranges.v_half
-            self.ranges.set(self.plot.getPlotItem(), y=(mid - ranges.v_half, mid + ranges.v_half))
+        # the window follows the lines in steps on a fixed grid, so the axis is redrawn only now and then
+        # and the picture depends on the frame alone (not on the frames shown before it)
+        step = CENTRE_STEP * ranges.v_half
+        centre = round(float(np.concatenate([frame.v_p, frame.v_n]).mean()) / step) * step
+        if centre != self._centre or self._half != ranges.v_half:
+            self._centre, self._half = centre, ranges.v_half
+            self.ranges.set(self.plot.getPlotItem(), y=(centre - ranges.v_half, centre + ranges.v_half))
 
 
 class DiffView(Panel):
