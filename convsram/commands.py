@@ -36,7 +36,9 @@ def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from convsram.core import mnist, network, train
+    from convsram.core.files import check_output
 
+    check_output(args.out, ("npz",), "--out")  # before the training, not after it
     if args.limit is not None and args.limit < 10:
         raise ValueError(f"--limit must be at least 10 images, got {args.limit}")
     settings = train.TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,

@@ -10,8 +10,11 @@ modelling choice.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
+
+import numpy as np
 
 BOLTZMANN = 1.380649e-23  # J/K, exact SI value (2019 redefinition)
 
@@ -84,17 +87,20 @@ class ChipConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             lo, hi = f.metadata["min"], f.metadata["max"]
+            # each field by its declared type: nothing is coerced (64.0 rows, 1 for true, 'maybe')
+            shown = _short(value)
             if f.type in ("bool", bool):
-                if not isinstance(value, bool | int) or value not in (0, 1):
-                    raise ValueError(f"{f.name} must be true or false, got {value!r}")
+                if not isinstance(value, bool | np.bool_):
+                    raise ValueError(f"{f.name} must be true or false, got {shown}")
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
                 raise ValueError(f"{f.name} must be a number in [{lo}, {hi}] {f.metadata['unit']}, "
-                                 f"got {value!r}")
-            if f.type in ("int", int) and int(value) != value:
-                raise ValueError(f"{f.name} must be an integer in [{lo}, {hi}], got {value!r}")
-            if math.isnan(value) or not lo <= value <= hi:
-                raise ValueError(f"{f.name} must be in [{lo}, {hi}] {f.metadata['unit']}, got {value!r}")
+                                 f"got {shown}")
+            if f.type in ("int", int) and not isinstance(value, numbers.Integral):
+                raise ValueError(f"{f.name} must be an integer in [{lo}, {hi}] (no decimal point), "
+                                 f"got {shown}")
+            if not (isinstance(value, numbers.Integral) or math.isfinite(value)) or not lo <= value <= hi:
+                raise ValueError(f"{f.name} must be in [{lo}, {hi}] {f.metadata['unit']}, got {shown}")
         if self.columns % self.adc_groups:
             raise ValueError(f"columns ({self.columns}) must be a multiple of adc_groups ({self.adc_groups})")
         if self.v_precharge > self.vdd:
@@ -147,6 +153,11 @@ class ChipConfig:
 
     def is_ideal(self) -> bool:
         return all(not getattr(self, n) for n in self.NONIDEALITIES)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def field_info(name: str) -> dict[str, Any]:

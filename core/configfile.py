@@ -12,6 +12,7 @@ Unknown keys and bad values raise :class:`ConfigError` naming the file and the k
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import tomli_w
 
 from convsram.core.config import ChipConfig
+from convsram.core.files import check_nesting, check_output, read_text_bounded, short, write_text
 
 PRESETS = {"ideal": ChipConfig.ideal, "nominal": ChipConfig, "harsh": ChipConfig.harsh}
 
@@ -30,22 +32,57 @@ class ConfigError(ValueError):
 
 def preset(name: str) -> ChipConfig:
     if name not in PRESETS:
-        raise ConfigError(f"unknown chip preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown chip preset {short(name)}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()
 
 
-def from_dict(data: dict[str, Any], source: str = "config") -> ChipConfig:
-    """A ChipConfig from a mapping of field values (plus optional 'preset')."""
-    data = dict(data)
+def parse_value(name: str, text: str, where: str = "") -> Any:
+    """The text of one field's value (command line, demo script) parsed by the field's declared type:
+    bool fields take true/false/on/off/1/0, int fields an integer without a decimal point, float
+    fields a finite number. ConfigError (one line) otherwise, or for an unknown field."""
+    prefix = f"{where}: " if where else ""
+    types = {f.name: f.type for f in fields(ChipConfig)}
+    if name not in types:
+        raise ConfigError(f"{prefix}unknown ChipConfig field {short(name)}")
+    kind = types[name]
+    word = text.strip().lower()
+    if kind in ("bool", bool):
+        if word in ("true", "on", "1", "yes"):
+            return True
+        if word in ("false", "off", "0", "no"):
+            return False
+        raise ConfigError(f"{prefix}{name} takes true or false (on/off, 1/0), got {short(text)}")
+    if kind in ("int", int):
+        try:
+            return int(word)
+        except ValueError:
+            raise ConfigError(f"{prefix}{name} takes an integer, got {short(text)}") from None
     try:
-        base = preset(str(data.pop("preset", "nominal")))
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        value = float(word)
+    except ValueError:
+        raise ConfigError(f"{prefix}{name} takes a number, got {short(text)}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{prefix}{name} takes a finite number, got {short(text)}")
+    return value
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> ChipConfig:
+    """A ChipConfig from a mapping of field values (plus optional 'preset'); every value is checked
+    against its field's declared type (no coercion)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a table of fields, got {type(data).__name__}")
+    data = dict(data)
+    name = data.pop("preset", "nominal")
+    if not isinstance(name, str):
+        raise ConfigError(f"{source}: preset must be a string, one of {', '.join(PRESETS)}")
+    if name not in PRESETS:
+        raise ConfigError(f"{source}: unknown chip preset {short(name)}; choose one of {', '.join(PRESETS)}")
+    base = PRESETS[name]()
     names = {f.name for f in fields(ChipConfig)}
     for key in data:
         if key not in names:
-            valid = ", ".join(sorted(names))
-            raise ConfigError(f"{source}: unknown key {key!r}; valid keys: preset, {valid}")
+            raise ConfigError(f"{source}: unknown key {short(key)}; valid keys: preset, "
+                              f"{', '.join(sorted(names))}")
     try:
         return base.with_(**data)
     except ValueError as exc:
@@ -53,18 +90,25 @@ def from_dict(data: dict[str, Any], source: str = "config") -> ChipConfig:
 
 
 def load_config(path: Path | str) -> ChipConfig:
-    """Read a chip configuration TOML file."""
+    """Read a chip configuration TOML file (at most 4 MB, nesting bounded)."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        text = read_text_bounded(path, what="chip config")
+        check_nesting(text, f"chip config {path}")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"chip config {path} not found; write one with `convsram config --out {path}`") \
             from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"chip config {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"chip config {path} is not valid TOML: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise ConfigError(f"chip config {path}: nested too deeply; not a file this program writes") from None
+    except IsADirectoryError:
+        raise ConfigError(f"chip config {path} is a folder, not a TOML file") from None
     except OSError as exc:
-        raise ConfigError(f"chip config {path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"chip config {path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return from_dict(data, str(path))
 
 
@@ -75,6 +119,5 @@ def dumps(config: ChipConfig) -> str:
 
 
 def save_config(config: ChipConfig, path: Path | str) -> Path:
-    path = Path(path)
-    path.write_text(dumps(config))
-    return path
+    """Write `config` as TOML, atomically (the old file stays whole until the new one is complete)."""
+    return write_text(check_output(path, ("toml",)), dumps(config))

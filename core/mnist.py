@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,35 +40,54 @@ def _find(directory: Path, stem: str) -> Path:
                     f"MNIST files (gzipped or raw)")
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read ({exc}); the file is truncated or not gzip, "
-                        f"replace it with the original MNIST file") from None
+MAX_ITEMS = 1_000_000  # images (or labels) a header may promise; MNIST has 70,000
+CHUNK = 1 << 20
+
+
+def _unreadable(path: Path, exc: BaseException) -> DataError:
+    return DataError(f"{path}: cannot read ({type(exc).__name__}: {str(exc)[:120]}); the file is corrupt, "
+                     f"truncated or not gzip, replace it with the original MNIST file")
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """One IDX file as uint8, its header checked against `magic` and its length against the header."""
-    data = _read_bytes(path)
+    """One IDX file as uint8, its header checked against `magic` and its length against the header.
+
+    Decompresses (gzip) in bounded chunks: never more than the header promises plus one chunk, so a
+    gzip bomb or a lying header costs no more memory than a real file."""
     dims = 3 if magic == IMAGE_MAGIC else 1
     header = 4 * (1 + dims)
-    if len(data) < header:
-        raise DataError(f"{path}: {len(data)} bytes is shorter than the IDX header; file is truncated")
-    found, *shape = struct.unpack(f">{1 + dims}i", data[:header])
-    if found != magic:
-        kind = "image" if magic == IMAGE_MAGIC else "label"
-        raise DataError(f"{path}: bad magic number {found}, expected {magic} for an IDX {kind} file")
-    if any(s <= 0 for s in shape) or (dims == 3 and shape[1:] != [28, 28]):
-        raise DataError(f"{path}: header says shape {shape}; expected (n, 28, 28) MNIST images")
-    expected = int(np.prod(shape))
-    if len(data) - header != expected:
-        raise DataError(f"{path}: {len(data) - header} data bytes but the header promises {expected}; "
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            head = f.read(header)
+            if len(head) < header:
+                raise DataError(f"{path}: {len(head)} bytes is shorter than the IDX header; "
+                                "file is truncated")
+            found, *shape = struct.unpack(f">{1 + dims}i", head)
+            if found != magic:
+                kind = "image" if magic == IMAGE_MAGIC else "label"
+                raise DataError(f"{path}: bad magic number {found}, expected {magic} for an IDX {kind} file")
+            if any(s <= 0 for s in shape) or (dims == 3 and shape[1:] != [28, 28]):
+                raise DataError(f"{path}: header says shape {shape}; expected (n, 28, 28) MNIST images")
+            if shape[0] > MAX_ITEMS:
+                raise DataError(f"{path}: header promises {shape[0]} items, more than the {MAX_ITEMS} "
+                                f"this reader accepts (MNIST has 70,000)")
+            expected = int(np.prod(shape))
+            data = bytearray()
+            while len(data) < expected:
+                chunk = f.read(min(CHUNK, expected - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+            extra = f.read(1)
+    except DataError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise _unreadable(path, exc) from None
+    if len(data) != expected or extra:
+        got = f"{len(data)}" if not extra else f"more than {expected}"
+        raise DataError(f"{path}: {got} data bytes but the header promises {expected}; "
                         f"the file is truncated or padded")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
 def load(split: str = "test", directory: Path | str | None = None, limit: int | None = None) -> Split:

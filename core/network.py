@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -223,10 +224,17 @@ class Model:
 
 
 # --- the model file ----------------------------------------------------------------------------
+MAX_LAYERS = 32
+MAX_MEMBER_BYTES = 64 << 20  # no member of a real model comes near this (LeNet: 30 KB)
+MAX_JSON_CHARS = 1 << 20
+
+
 def save_model(model: Model, path: Path | str) -> Path:
-    """Write `model` as a versioned compressed .npz (int8 weights); returns the path."""
+    """Write `model` as a versioned compressed .npz (int8 weights), atomically; returns the path."""
+    from convsram.core.files import atomic_open, check_output
+
     model.validate()
-    path = Path(path)
+    path = check_output(path, ("npz",))
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT), "version": np.array(VERSION),
         "architecture": np.array(json.dumps([s.to_dict() for s in model.layers])),
@@ -238,54 +246,156 @@ def save_model(model: Model, path: Path | str) -> Path:
         arrays[f"{spec.name}.alpha"] = a.astype(np.float32)
         arrays[f"{spec.name}.beta"] = b.astype(np.float32)
         arrays[f"{spec.name}.adc_step"] = np.array(s, dtype=np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         np.savez_compressed(f, **arrays)
     return path
 
 
+class _Members:
+    """The .npz as a zip, read one defined member at a time: each member's .npy header (shape, dtype)
+    is checked against what the format allows before a byte of its data is read."""
+
+    def __init__(self, zf: zipfile.ZipFile, path: Path) -> None:
+        self.zf, self.path = zf, path
+        self.names = set(zf.namelist())
+
+    def get(self, key: str, kinds: str, shape: tuple[int, ...] | None = None,
+            max_bytes: int = MAX_MEMBER_BYTES) -> np.ndarray:
+        """Member `key` as an array of dtype kind in `kinds` and (if given) exactly `shape`."""
+        where = f"model file {self.path}: {key}"
+        if key + ".npy" not in self.names:
+            raise DataError(f"model file {self.path}: missing key {key!r}; not a complete convsram model")
+        with self.zf.open(key + ".npy") as f:
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise DataError(f"{where}: unknown .npy version {version}")
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            found, fortran, dtype = read_header(f, max_header_size=10_000)
+            if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype:
+                raise DataError(f"{where}: stored as {dtype}, expected {self._kinds(kinds)}")
+            if shape is not None and tuple(found) != shape:
+                raise DataError(f"{where}: shape {tuple(found)}, the architecture needs {shape}")
+            count = math.prod(found)
+            if count * dtype.itemsize > max_bytes:
+                raise DataError(f"{where}: declares {count * dtype.itemsize} bytes (shape {tuple(found)}), "
+                                f"more than the {max_bytes} a model member may hold")
+            data = f.read(count * dtype.itemsize)
+            if len(data) != count * dtype.itemsize:
+                raise DataError(f"{where}: truncated ({len(data)} of {count * dtype.itemsize} bytes)")
+        return np.frombuffer(data, dtype=dtype).reshape(found, order="F" if fortran else "C")
+
+    @staticmethod
+    def _kinds(kinds: str) -> str:
+        names = {"U": "text", "i": "integers", "u": "integers", "f": "floats"}
+        return " or ".join(dict.fromkeys(names[k] for k in kinds))
+
+    def text(self, key: str, limit: int = MAX_JSON_CHARS) -> str:
+        return str(self.get(key, "U", (), max_bytes=4 * limit))
+
+
+def _json(text: str, path: Path, key: str) -> Any:
+    from convsram.core.files import check_nesting
+
+    try:
+        check_nesting(text, f"model file {path}: {key} JSON")
+        return json.loads(text)
+    except RecursionError:
+        raise DataError(f"model file {path}: {key} JSON nested too deeply") from None
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise DataError(f"model file {path}: bad {key} JSON ({str(exc)[:160]})") from None
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _layer(d: Any, i: int, path: Path) -> LayerSpec:
+    """One architecture entry, every field checked by its type (kernel 5.0 is an error, not 5)."""
+    where = f"model file {path}: architecture layer {i}"
+    if not isinstance(d, dict):
+        raise DataError(f"{where} is not an object")
+    names = {f.name for f in LayerSpec.__dataclass_fields__.values()}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise DataError(f"{where}: unknown field {str(unknown[0])[:40]!r}")
+    missing = sorted(n for n in names - set(d) if n != "pool")
+    if missing:
+        raise DataError(f"{where}: missing field {missing[0]!r}")
+    for key in ("name", "kind", "mode"):
+        if not isinstance(d[key], str) or not 0 < len(d[key]) <= 64:
+            raise DataError(f"{where}: {key} must be a short string")
+    for key in ("kernel", "in_channels", "out_channels", "pool"):
+        if key in d and not (_is_int(d[key]) and 0 <= d[key] <= 1 << 20):
+            raise DataError(f"{where}: {key} must be an integer, got {str(d[key])[:40]}")
+    tiles = d["tiles"]
+    if not (isinstance(tiles, list) and 0 < len(tiles) <= 4096
+            and all(isinstance(t, list) and len(t) == 2 and all(_is_int(v) for v in t) for t in tiles)):
+        raise DataError(f"{where}: tiles must be a list of [start, stop] integer pairs")
+    return LayerSpec(**{**d, "tiles": tuple((a, b) for a, b in tiles)})
+
+
 def load_model(path: Path | str) -> Model:
-    """Read a model file; raise DataError (one line naming the file) if it is missing or malformed."""
+    """Read a model file; raise DataError (one line naming the file) if it is missing or malformed.
+
+    Only the members the format defines are read, each after its declared shape and dtype are checked
+    (an unused or oversized member costs nothing); no pickles."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"model file {path} not found; train one with `convsram train --out {path}`")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"model file {path} is corrupt or not a .npz ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
+        with zipfile.ZipFile(path) as zf:
+            return _read_model(_Members(zf, path), path)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, NotImplementedError,
+            zlib.error, RuntimeError) as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else "unreadable"
+        raise DataError(f"model file {path} is corrupt or not a .npz ({type(exc).__name__}: {first})") \
+            from None
 
-    def need(key: str) -> np.ndarray:
-        if key not in data:
-            raise DataError(f"model file {path}: missing key {key!r}; not a complete convsram model")
-        return data[key]
 
-    if str(need("format")) != FORMAT:
-        raise DataError(f"model file {path}: format {str(data['format'])!r}, expected {FORMAT!r}")
+def _read_model(z: _Members, path: Path) -> Model:
+    if z.text("format", 64) != FORMAT:
+        raise DataError(f"model file {path}: format {z.text('format', 64)[:40]!r}, expected {FORMAT!r}")
+    version = z.get("version", "iu", ())
+    if int(version) != VERSION:
+        raise DataError(f"model file {path}: format version {int(version)}, this program reads version "
+                        f"{VERSION}")
+    arch = _json(z.text("architecture"), path, "architecture")
+    if not isinstance(arch, list) or not 0 < len(arch) <= MAX_LAYERS:
+        raise DataError(f"model file {path}: architecture must be a list of 1..{MAX_LAYERS} layers")
+    layers = [_layer(d, i, path) for i, d in enumerate(arch)]
+    if len({s.name for s in layers}) != len(layers):
+        raise DataError(f"model file {path}: two layers share a name")
+    training = _json(z.text("training"), path, "training")
+    if not isinstance(training, dict):
+        raise DataError(f"model file {path}: training metadata must be a JSON object")
     try:
-        version = int(need("version"))
-    except (TypeError, ValueError):
-        raise DataError(f"model file {path}: version is not an integer") from None
-    if version != VERSION:
-        raise DataError(f"model file {path}: format version {version}, this program reads version {VERSION}")
-    try:
-        layers = [LayerSpec.from_dict(d) for d in json.loads(str(need("architecture")))]
-        training = json.loads(str(need("training")))
-    except (json.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
-        raise DataError(f"model file {path}: bad architecture or training JSON ({exc})") from None
+        check_architecture(layers)
+    except ValueError as exc:
+        raise DataError(f"model file {path}: {exc}") from None
     try:
         model = Model(layers=layers,
-                      weights=[_exact_int8(need(f"{s.name}.weights"), path, s.name) for s in layers],
-                      alpha=[need(f"{s.name}.alpha") for s in layers],
-                      beta=[need(f"{s.name}.beta") for s in layers],
-                      adc_step=[int(need(f"{s.name}.adc_step")) for s in layers], training=training)
+                      weights=[_exact_int8(z.get(f"{s.name}.weights", "iuf", (s.rows, s.out_channels)),
+                                           path, s.name) for s in layers],
+                      alpha=[z.get(f"{s.name}.alpha", "f", (s.out_channels,)) for s in layers],
+                      beta=[z.get(f"{s.name}.beta", "f", (s.out_channels,)) for s in layers],
+                      adc_step=[_step(z.get(f"{s.name}.adc_step", "iu", ()), path, s.name) for s in layers],
+                      training=training)
         model.validate()
     except DataError:
         raise
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise DataError(f"model file {path}: {exc}") from None
     return model
+
+
+def _step(v: np.ndarray, path: Path, name: str) -> int:
+    step = int(v)
+    if not 1 <= step <= 1 << 30:
+        raise DataError(f"model file {path}: {name}: ADC step must be an odd positive integer, got {step}")
+    return step
 
 
 def _exact_int8(w: np.ndarray, path: Path, name: str) -> np.ndarray:

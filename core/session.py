@@ -9,8 +9,10 @@ frames.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,20 @@ CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)
 NO_LABEL = -1  # the label of a drawn digit
 MAX_DRAWINGS = 1000  # drawings kept (a booth runs all day); older ones are forgotten
 LOG_LENGTH = 100_000  # commands kept in Session.log
+_UIDS = itertools.count(1)  # Session.uid: never reused in a process (unlike id())
+
+
+@dataclass(frozen=True)
+class Change:
+    """A session event: the session moved (position, statistics) and, if `chip`, its chip changed too
+    (the views' static parts redraw). `version` counts the session's changes."""
+
+    uid: int
+    version: int
+    chip: bool
+
+
+Listener = Callable[[Change], None]
 
 
 @dataclass
@@ -188,12 +204,49 @@ class Session:
         self._runs: OrderedDict[int, ImageRun] = OrderedDict()
         # the cache may be filled from a worker thread (prefetch); the lock guards it and the chip swap
         self._lock = threading.RLock()
-        self.generation = 0  # bumped whenever the chip changes, so stale prefetches are dropped
+        self.uid = next(_UIDS)  # what caches outside the session key on (with the generation)
+        self.version = 0  # bumped on every change (see subscribe)
+        self._listeners: list[Listener] = []
+        self._shown: tuple[tuple[int, ...], Frame] | None = None
+        self._generation = 0
         self.digital = digital_energy_pj(model)
         self.shapes = layer_shapes(model.layers)
         self._build_chip()
         self.image = int(np.clip(image, 0, len(data) - 1))
         self.frame = 0
+
+    # --- change events -------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """Bumped whenever the chip changes, so stale prefetches and caches are dropped; a bump is a
+        chip change event."""
+        return self._generation
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation = value
+        self._notify(chip=True)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(Change)` after every change (a command, a chip change); returns the function
+        that unsubscribes it. Listeners run on the thread that made the change and should only take
+        note (a display coalesces the changes and renders once per tick)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, chip: bool = False) -> None:
+        self.version += 1
+        change = Change(self.uid, self.version, chip)
+        for listener in list(self._listeners):
+            listener(change)
+
+    def current_frame(self) -> Frame:
+        """The Frame at the session's position: the one source of "now" for every view (cached until
+        the session changes)."""
+        key = (self.image, self.frame, self.generation, len(self.stats.results))
+        if self._shown is None or self._shown[0] != key:
+            self._shown = (key, self.frame_at())
+        return self._shown[1]
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
@@ -205,13 +258,19 @@ class Session:
         session.model_path = path
         return session
 
-    def _build_chip(self, keep_stats: bool = False) -> None:
-        """A fresh chip from (config, seed), programmed; swapped in atomically (a prefetch running in
-        another thread keeps using the old chip and its result is discarded by the generation check)."""
-        chip = Chip(self.config, self.seed)
-        amap: ArrayMap = place(self.model.layers, self.config)
+    def _build_chip(self, keep_stats: bool = False, config: ChipConfig | None = None,
+                    seed: int | None = None) -> None:
+        """A fresh chip from (config, seed) (default: the session's), programmed; swapped in atomically
+        together with the config and seed, which change only if the build succeeds (a prefetch running
+        in another thread keeps using the old chip and its result is discarded by the generation
+        check)."""
+        config = self.config if config is None else config
+        seed = self.seed if seed is None else seed
+        chip = Chip(config, seed)
+        amap: ArrayMap = place(self.model.layers, config)
         writes = amap.program(chip, self.model)
         with self._lock:
+            self.config, self.seed = config, seed
             self.chip, self.amap = chip, amap
             self.write_pj = float(sum(w.energy_pj for w in writes))
             self.write_bits = int(sum(w.bits for w in writes))
@@ -230,11 +289,9 @@ class Session:
         config = config or self.config
         if seed is not None and seed != self.seed or any(
                 getattr(config, g) != getattr(self.config, g) for g in ("rows", "columns", "adc_groups")):
-            self.config, self.seed = config, self.seed if seed is None else seed
-            self._build_chip()
+            self._build_chip(config=config, seed=self.seed if seed is None else seed)
         else:
-            self.config = config
-            self._build_chip(keep_stats=True)
+            self._build_chip(keep_stats=True, config=config)
 
     # --- simulation ---------------------------------------------------------------------------
     def run_image(self, image: int) -> ImageRun:
@@ -443,8 +500,13 @@ class Session:
         if name not in COMMANDS:
             raise ValueError(f"unknown command {name!r}; commands: {', '.join(sorted(COMMANDS))}")
         self.log.append((name, args))
-        COMMANDS[name](self, *args)
-        return self.frame_at()
+        generation = self.generation
+        try:
+            COMMANDS[name](self, *args)
+        finally:
+            if self.generation == generation:  # (a chip change has been announced already)
+                self._notify()
+        return self.current_frame()
 
     def _finish_image_if_final(self) -> None:
         run = self.current

@@ -36,24 +36,30 @@ def grid(knobs: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*knobs.values())]
 
 
-def parse_knob(text: str) -> tuple[str, list[Any]]:
-    """'cap_mismatch_sigma=0,0.02,0.05' -> ('cap_mismatch_sigma', [0.0, 0.02, 0.05]) (validated)."""
+def parse_knob(text: str, base: ChipConfig | None = None) -> tuple[str, list[Any]]:
+    """'cap_mismatch_sigma=0,0.02,0.05' -> ('cap_mismatch_sigma', [0.0, 0.02, 0.05]): each value parsed
+    by the field's declared type (rows=32,64 gives integers) and checked on `base` (default nominal)."""
+    from convsram.core.configfile import ConfigError, parse_value
+    from convsram.core.files import short
+
     if "=" not in text:
-        raise ValueError(f"--knob {text!r}: write NAME=V1,V2,... e.g. cap_mismatch_sigma=0,0.02,0.05")
+        raise ValueError(f"--knob {short(text)}: write NAME=V1,V2,... e.g. cap_mismatch_sigma=0,0.02,0.05")
     name, _, values = text.partition("=")
     name = name.strip()
     if name not in ChipConfig.__dataclass_fields__:
-        raise ValueError(f"--knob: unknown ChipConfig field {name!r}")
+        raise ValueError(f"--knob: unknown ChipConfig field {short(name)}")
+    base = base or ChipConfig()
     out: list[Any] = []
     for v in values.split(","):
-        v = v.strip()
         try:
-            out.append(v.lower() in ("1", "true", "on") if name == "ktc_noise" else float(v))
-        except ValueError:
-            raise ValueError(f"--knob {name}: {v!r} is not a number") from None
-    ChipConfig().with_(**{name: out[0]})  # validate early: raises ValueError naming the field
-    for value in out[1:]:
-        ChipConfig().with_(**{name: value})
+            value = parse_value(name, v)
+            base.with_(**{name: value})
+        except ConfigError as exc:
+            raise ValueError(f"--knob {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"--knob {name}: {exc}") from None
+        if value not in out:
+            out.append(value)
     return name, out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from convsram.core import files
 from convsram.core.session import NO_LABEL, Frame, Session
 
 PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
@@ -37,19 +38,37 @@ class ExportError(OSError):
 
 
 def _target(path: Path | str, suffixes: Iterable[str]) -> tuple[Path, str]:
+    """The path and its kind, if a file of one of `suffixes` can be written there (checked before any
+    work); ExportError otherwise."""
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
     allowed = tuple(suffixes)
     if kind not in allowed:
         raise ExportError(f"{path.name}: choose a file ending in {' or '.join('.' + s for s in allowed)}")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: folder {path.parent} does not exist")
+    try:
+        files.check_output(path, allowed, "")
+    except OSError as exc:
+        raise ExportError(str(exc).strip()) from None
     return path, kind
 
 
 def _write_text(path: Path, text: str) -> Path:
+    """Write atomically: the old file stays whole until the new one is complete."""
     try:
-        path.write_text(text, encoding="utf-8")
+        files.write_text(path, text)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return path
+
+
+def _save_image(image: QtGui.QPixmap | QtGui.QImage, path: Path) -> Path:
+    """A pixmap or image as a PNG, atomically."""
+    try:
+        with files.atomic_path(path) as tmp:
+            if not image.save(str(tmp), "PNG"):
+                raise ExportError(f"{path}: cannot write (no permission, or the disk is full?)")
+    except ExportError:
+        raise
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path
@@ -58,21 +77,18 @@ def _write_text(path: Path, text: str) -> Path:
 # --- pictures ----------------------------------------------------------------------------------------
 def save_png(widget: QtWidgets.QWidget, path: Path | str, size: tuple[int, int]) -> Path:
     """The widget grabbed as a PNG of exactly `size` (w, h) pixels (the snapshot commands)."""
+    path, _ = _target(path, ("png",))
     pixmap = widget.grab()
     if (pixmap.width(), pixmap.height()) != size:
         pixmap = pixmap.scaled(*size)
-    if not pixmap.save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
-    return Path(path)
+    return _save_image(pixmap, path)
 
 
 def save_picture(widget: QtWidgets.QWidget, path: Path | str) -> Path:
     """The widget as it is on screen: PNG (pixels) or SVG (vector paint commands; images embedded)."""
     path, kind = _target(path, ("png", "svg"))
     if kind == "png":
-        if not widget.grab().save(str(path), "PNG"):
-            raise ExportError(f"{path}: cannot write (no permission, or the disk is full?)")
-        return path
+        return _save_image(widget.grab(), path)
     try:
         from PySide6.QtSvg import QSvgGenerator
     except ImportError:  # pragma: no cover - PySide6-Essentials ships QtSvg
@@ -93,7 +109,7 @@ def save_picture(widget: QtWidgets.QWidget, path: Path | str) -> Path:
         painter.end()
     buffer.close()
     try:
-        path.write_bytes(bytes(buffer.data()))
+        files.write_bytes(path, bytes(buffer.data()))
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path
@@ -210,7 +226,9 @@ MP4_MISSING = ("MP4 needs the imageio-ffmpeg package (it brings its own ffmpeg):
 
 class Movie:
     """Frames in, a GIF or an MP4 out. MP4 frames stream to ffmpeg as they come; GIF frames are kept
-    (palette images, 1 byte a pixel) until :meth:`close` writes the file."""
+    (palette images, 1 byte a pixel) until :meth:`close` writes the file. Both are written to a
+    temporary file next to the target that replaces it only in :meth:`close`; :meth:`abort` (or an
+    exception) leaves an existing file untouched."""
 
     def __init__(self, path: Path | str, fps: float = RECORD_FPS) -> None:
         self.path, self.kind = _target(path, ("gif", "mp4"))
@@ -220,12 +238,33 @@ class Movie:
         self._palette: Any = None
         self._writer: Any = None
         self._size: tuple[int, int] | None = None
+        self._atomic: Any = None  # the temporary file's context (files.atomic_path), once opened
+        self._tmp: Path | None = None
         if self.kind == "mp4" and not mp4_available():
             raise ExportError(MP4_MISSING)
-        try:  # fail now, not after a minute of recording, if the file cannot be written
-            self.path.touch()
-        except OSError as exc:
-            raise ExportError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+
+    def _temporary(self) -> Path:
+        if self._tmp is None:
+            try:
+                self._atomic = files.atomic_path(self.path)
+                self._tmp = self._atomic.__enter__()
+            except OSError as exc:
+                raise ExportError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
+        return self._tmp
+
+    def abort(self) -> None:
+        """Drop what was recorded; an existing file at the path stays as it was."""
+        self._gif = []
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        except (OSError, RuntimeError):
+            pass
+        finally:
+            self._writer = None
+            if self._atomic is not None:
+                self._atomic.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+                self._atomic = self._tmp = None
 
     def add(self, rgb: np.ndarray) -> None:
         h, w = rgb.shape[:2]
@@ -245,7 +284,7 @@ class Movie:
                 import imageio_ffmpeg
 
                 self._writer = imageio_ffmpeg.write_frames(
-                    str(self.path), self._size, fps=self.fps, codec="libx264", quality=7,
+                    str(self._temporary()), self._size, fps=self.fps, codec="libx264", quality=7,
                     macro_block_size=2, pix_fmt_out="yuv420p", ffmpeg_log_level="error")
                 self._writer.send(None)
             self._writer.send(np.ascontiguousarray(rgb))
@@ -253,20 +292,25 @@ class Movie:
 
     def close(self) -> Path:
         """Write the file (GIF) or finish the stream (MP4); ExportError if nothing was recorded."""
+        if self.frames == 0:
+            self.abort()
+            raise ExportError(f"{self.path}: nothing was recorded")
         try:
             if self.kind == "mp4":
                 if self._writer is not None:
                     self._writer.close()
+                    self._writer = None
             elif self._gif:
-                self._gif[0].save(self.path, save_all=True, append_images=self._gif[1:], loop=0,
-                                  duration=round(1000 / self.fps), optimize=False, disposal=1)
-        except (OSError, RuntimeError) as exc:
-            raise ExportError(f"{self.path}: cannot write ({exc})") from None
-        finally:
+                self._gif[0].save(self._temporary(), format="GIF", save_all=True, append_images=self._gif[1:],
+                                  loop=0, duration=round(1000 / self.fps), optimize=False, disposal=1)
             self._gif = []
-        if self.frames == 0:
-            self.path.unlink(missing_ok=True)
-            raise ExportError(f"{self.path}: nothing was recorded")
+            atomic, self._atomic, self._tmp = self._atomic, None, None
+            atomic.__exit__(None, None, None)  # the complete file replaces the target
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError | RuntimeError):
+                raise ExportError(f"{self.path}: cannot write ({exc})") from None
+            raise
         return self.path
 
 
@@ -475,6 +519,7 @@ def record_offscreen(window: Any, session: Session, out: Path | str, frames: int
             movie.add(qimage_rgb(window.grab().toImage(), width=None))
             if progress is not None:
                 progress(k + 1)
-    finally:
-        path = movie.close()
-    return path, every
+    except BaseException:
+        movie.abort()  # Ctrl-C or an error: the previous file stays whole
+        raise
+    return movie.close(), every

@@ -49,4 +49,4 @@ def test_replay_drives_the_session():
     assert s.image == 2
     assert s.config.is_ideal()
     assert s.frame == s.current.layer_start[1] + 10
-    assert s.log[0] == ("goto", ("2",))
+    assert s.log[0] == ("goto", (2,))  # arguments are parsed (and checked) when the script is read

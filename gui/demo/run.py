@@ -17,6 +17,8 @@ from convsram.gui.app import (
 from convsram.gui.app import place_session as _place
 
 MIN_SIZE = (960, 540)
+MAX_FRAMES = 10_000  # frames `convsram record` will attempt
+MAX_GIF_PIXELS = 2_000_000_000  # a GIF's frames are kept until the end, 1 byte a pixel
 
 
 def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path | None = None,
@@ -86,12 +88,18 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
     from convsram.gui.export import Movie, record_offscreen
 
     out = Path(out)
-    Movie(out, fps).path.unlink(missing_ok=True)  # a bad name or folder fails before any work
+    Movie(out, fps)  # a bad name, folder or missing MP4 support fails here, before any work
     w, h = size
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
-    if frames < 1:
-        raise ValueError(f"--frames must be at least 1, got {frames}")
+    if not 1 <= frames <= MAX_FRAMES:
+        raise ValueError(f"--frames must be 1..{MAX_FRAMES}, got {frames}")
+    if out.suffix.lower() == ".gif" and frames * w * h > MAX_GIF_PIXELS:
+        raise ValueError(f"{frames} frames of {w}x{h} is more than a GIF recording holds in memory "
+                         f"({MAX_GIF_PIXELS // 10**6} million pixels in all); record fewer frames, a smaller "
+                         f"--size, or an MP4")
+    if every is not None and every < 1:
+        raise ValueError(f"--every must be at least 1 invocation, got {every}")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     session = Session.open(model, mnist, seed=seed)
     if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
