@@ -9,6 +9,7 @@ from PySide6 import QtGui, QtWidgets
 
 from convsram import __version__
 from convsram.gui import theme
+from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.views.plotting import set_font
 
 
@@ -44,6 +45,7 @@ class ShortcutsDialog(QtWidgets.QDialog):
         close.clicked.connect(self.accept)
         lay.addWidget(close)
         self.resize(theme.px(720), theme.px(760))
+        fit_to_screen(self)
 
 
 ABOUT = (f"<h2>convsram {__version__}</h2>"

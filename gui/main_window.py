@@ -25,6 +25,7 @@ from convsram.gui.lab import actions as lab_actions
 from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.problem_page import ProblemPage
+from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.settings import open_settings, read_int
 from convsram.gui.transport import LAYER_PER_FRAME, TransportBar
 from convsram.gui.views.array_view import ArrayView
@@ -126,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     self.transport.set_speed(float(speed))
                 except (TypeError, ValueError):
                     pass
+        fit_to_screen(self)  # a fresh 1600x950 or a remembered geometry may not fit this screen
         self.player.set_speed(self.transport.speed_value())
         for label in self.findChildren(QtWidgets.QLabel):
             # a label's text changes every frame; its width must never become the window's minimum

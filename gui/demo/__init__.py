@@ -8,6 +8,7 @@ from typing import Any
 
 from convsram.gui import theme
 from convsram.gui.demo.window import DemoWindow
+from convsram.gui.screen_fit import fit_to_screen
 
 __all__ = ["DemoWindow", "enter_demo"]
 
@@ -38,6 +39,7 @@ def enter_demo(main: Any, script: Path | str | None = None, full_screen: bool = 
         demo.showFullScreen()
     else:
         demo.resize(main.size())
+        fit_to_screen(demo)
         demo.show()
     demo.start()
     return demo

@@ -25,6 +25,7 @@ from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
 from convsram.gui.lab.mismatch import MismatchView
 from convsram.gui.lab.montecarlo import MonteCarloView
 from convsram.gui.lab.waveform import WaveformView
+from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
@@ -91,6 +92,7 @@ class LabWindow(QtWidgets.QMainWindow):
             if action is not None:
                 self.addAction(action)
         self.resize(1600, 950)
+        fit_to_screen(self)
 
     # --- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
