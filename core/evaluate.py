@@ -13,6 +13,7 @@ from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
 from convsram.core.network import Model, forward, input_codes, op_counts
+from convsram.core.noise import KeyedNoise
 
 ARRAY_PARTS = ("dac", "array", "adc")
 
@@ -20,17 +21,21 @@ ARRAY_PARTS = ("dac", "array", "adc")
 def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipConfig | None = None,
              seed: int = 0, batch_size: int = 500,
              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Run `images` through chip (config, seed) and report; `progress(n)` is told of each n done."""
+    """Run `images` through chip (config, seed) and report; `progress(n)` is told of each n done.
+    Every random draw comes from `seed`; the result is the same for any `batch_size`."""
     config = config or ChipConfig()
     n = len(images)
     if n == 0:
         raise ValueError("no images to evaluate; --images must be at least 1")
     chip = Chip(config, seed)
     amap, writes = programmed_chip(model, chip)
-    ev = ChipEvaluator(chip, model, amap)
+    # per-operation noise keyed on (seed, image index): the result does not depend on batch_size
+    keyed = KeyedNoise(seed)
+    ev = ChipEvaluator(chip, model, amap, rng=keyed)
     preds = []
     for start in range(0, n, batch_size):
         codes = input_codes(images[start:start + batch_size], config.input_bits)
+        keyed.begin(start, len(codes))
         preds.append(forward(model, codes, ev, config=config, batch_size=batch_size).argmax(axis=1))
         if progress:
             progress(len(codes))

@@ -15,6 +15,7 @@ from convsram.core import energy
 from convsram.core.chip import Chip, Invocation
 from convsram.core.mapping import ArrayMap, place
 from convsram.core.network import Model, op_counts
+from convsram.core.noise import KeyedNoise
 
 
 @dataclass
@@ -37,14 +38,17 @@ class ChipEvaluator:
 
     detail=True keeps every Invocation (line voltages, ideal codes, per-invocation energy) in
     ``records[(layer, tile, chunk)]`` for the frame-by-frame view; detail=False is the fast bulk path.
-    rng: the per-operation noise stream (default: the chip's own).
+    rng: the per-operation noise stream (default: the chip's own), or a :class:`core.noise.KeyedNoise`
+    for noise keyed on each image (results independent of the batching).
     """
 
     def __init__(self, chip: Chip, model: Model, amap: ArrayMap | None = None,
-                 rng: np.random.Generator | None = None, detail: bool = False) -> None:
+                 rng: np.random.Generator | KeyedNoise | None = None, detail: bool = False) -> None:
         self.chip, self.model = chip, model
         self.amap = amap or place(model.layers, chip.config)
         self.rng, self.detail = rng, detail
+        if isinstance(rng, KeyedNoise):
+            rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
         self.ledger = [LayerLedger() for _ in model.layers]
         self.records: dict[tuple[int, int, int], Invocation] = {}
 

@@ -10,6 +10,7 @@ Gaussian); tests/test_noise.py checks the moments. All draws come from the calle
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from statistics import NormalDist
 
@@ -29,10 +30,60 @@ def _table32() -> np.ndarray:
     return _table().astype(np.float32)
 
 
-def standard_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: type = np.float64
+def standard_normal(rng: np.random.Generator | KeyedNoise, shape: tuple[int, ...], dtype: type = np.float64
                     ) -> np.ndarray:
     """Standard-normal array of `shape` from `rng` (table sampler, see the module doc)."""
+    if isinstance(rng, KeyedNoise):
+        return np.take(_table() if dtype == np.float64 else _table32(), rng.indices(shape))
     n = int(np.prod(shape))
     words = -(-n // 4)  # four 16-bit indices per 64-bit word
     idx = rng.bit_generator.random_raw(words).view(np.uint16)[:n]
     return np.take(_table() if dtype == np.float64 else _table32(), idx).reshape(shape)
+
+
+class KeyedNoise:
+    """A noise source whose draws are keyed on (seed, image index, draw number): each image gets the
+    same noise however the images are batched (``convsram eval --batch-size`` does not change the
+    result). Pass it as the ``rng`` of :class:`core.inference.ChipEvaluator`; call :meth:`begin` before
+    each batch. Draws are 16-bit indices from a SplitMix64 hash (a bijective mix of a counter, so the
+    streams of different images never overlap). The chip asks for arrays with one axis over the
+    batch's rows (images x output positions, image-major): ``rows_first`` says which axis."""
+
+    def __init__(self, seed: int, stream: int = 2) -> None:
+        state = np.random.SeedSequence([int(seed), stream]).generate_state(1, np.uint64)
+        self.key = np.uint64(state[0])
+        self.rows_first = False
+        self.begin(0, 1)
+
+    def begin(self, first: int, count: int) -> None:
+        """The next draws are for images first .. first + count - 1 (each from its first draw)."""
+        self.images = np.arange(first, first + count, dtype=np.uint64)
+        self.used = 0  # 64-bit words drawn so far by each image of the batch
+
+    def indices(self, shape: tuple[int, ...]) -> np.ndarray:
+        """uint16 table indices of `shape`, each image's share drawn from its own keyed stream."""
+        count = self.images.size
+        rows = shape[0] if self.rows_first else shape[-1]
+        total = math.prod(shape)
+        if rows % count or total % count:
+            raise ValueError(f"{rows} rows do not split over {count} images")
+        per_image = total // count
+        words = -(-per_image // 4)
+        if self.used + words >= 1 << 40:
+            raise ValueError("too many draws for one image")
+        x = (self.images[:, None] << np.uint64(40)) | (np.uint64(self.used)
+                                                        + np.arange(words, dtype=np.uint64))[None, :]
+        self.used += words
+        x += self.key
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+        idx = x.view(np.uint16)[:, :per_image]  # (images, per-image draws)
+        if self.rows_first:  # (rows, k): image-major rows, each image's draws row by row
+            return idx.reshape(shape)
+        # (k, rows): column c of image i's position p is draw c * positions + p of image i (whole
+        # runs of positions stay contiguous: a cheap block copy, not a strided gather)
+        k = total // rows
+        return idx.reshape(count, k, rows // count).transpose(1, 0, 2).reshape(k, rows)
