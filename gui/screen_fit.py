@@ -1,5 +1,6 @@
 """Keep a window on its screen: every top-level window (main, lab, demo, help) is fitted to the screen's
-available area when it is created and when its geometry is restored from the settings."""
+available area when it is created and when its geometry is restored from the settings; full screen
+covers the screen even where no window manager acts on the request (kiosk sessions)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,12 @@ def fit_to_screen(window: QtWidgets.QWidget) -> QtCore.QRect:
     elif rect.size() != window.size():
         window.resize(rect.size())  # never placed: the window manager places what now fits
     return rect
+
+
+def show_full_screen(window: QtWidgets.QWidget, screen: QtGui.QScreen | None = None) -> None:
+    """Show `window` full screen on `screen` (default: its own). Without a window manager nobody acts
+    on the full-screen request and the window keeps its size in the corner, so it is first placed over
+    the whole screen explicitly."""
+    screen = screen or screen_of(window)
+    window.setGeometry(screen.geometry())
+    window.showFullScreen()

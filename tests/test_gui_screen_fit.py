@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from PySide6 import QtCore
 
 from convsram.gui.screen_fit import fitted
@@ -93,3 +96,44 @@ def test_fresh_launch_and_restored_geometry_fit_a_small_screen(tmp_path, model_p
     # (Qt 6.11 declines a geometry saved on a screen of another size; the fit holds either way)
     assert inside(again["main"], 1366, 768), again["main"]
     assert all(0 <= int(v) < limit for v, limit in zip(again["transport"], (1366, 768), strict=True))
+
+
+DEMO_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+from convsram.core.session import Session
+from convsram.gui.app import _application
+from convsram.gui.demo import enter_demo
+from convsram.gui.main_window import MainWindow
+
+app = _application()
+win = MainWindow(Session.open(Path(sys.argv[1])), model_path=Path(sys.argv[1]))
+demo = enter_demo(win)
+end = time.monotonic() + 1.5
+while time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.02)
+g = demo.frameGeometry()
+print(g.x(), g.y(), g.width(), g.height())
+"""
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (and the xcb libraries)")
+def test_demo_covers_the_screen_without_a_window_manager(tmp_path, model_path):
+    """A kiosk session: an X server and no window manager to act on the full-screen request."""
+    display = ":87"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env.update(DISPLAY=display, CONVSRAM_SETTINGS=str(tmp_path / "settings.ini"))
+        out = subprocess.run([sys.executable, "-c", DEMO_SCRIPT, str(model_path)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        server.terminate()
+        server.wait(10)
+    if out.returncode != 0 and "xcb" in out.stderr:
+        pytest.skip(f"the xcb platform does not load here: {out.stderr.strip().splitlines()[-1]}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "0", "1366", "768"]  # before: 1059x431 in the corner

@@ -8,7 +8,7 @@ from typing import Any
 
 from convsram.gui import theme
 from convsram.gui.demo.window import DemoWindow
-from convsram.gui.screen_fit import fit_to_screen
+from convsram.gui.screen_fit import fit_to_screen, show_full_screen
 
 __all__ = ["DemoWindow", "enter_demo"]
 
@@ -20,23 +20,21 @@ def enter_demo(main: Any, script: Path | str | None = None, full_screen: bool = 
     if session is None:
         return None
     main.player.set_playing(False)
-    main.timer.stop()
     scale = theme.SCALE
-    demo = DemoWindow(session, prefetcher=main.prefetcher, script=script)
+    demo = DemoWindow(session, prefetcher=main.prefetcher, script=script, pacer=main.pacer)
     main.demo = demo
 
     def back() -> None:
         main.demo = None
         theme.set_scale(scale)  # the main window's widgets were styled at its own scale
         main.set_session(session)
-        main.timer.start()
         main.show()
         main.activateWindow()
 
     demo.left.connect(back)
     main.hide()
     if full_screen:
-        demo.showFullScreen()
+        show_full_screen(demo, main.screen())
     else:
         demo.resize(main.size())
         fit_to_screen(demo)
