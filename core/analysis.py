@@ -33,8 +33,7 @@ from convsram.core.mapping import place
 
 def ideal_config(config: ChipConfig) -> ChipConfig:
     """`config` with every non-ideality off (same geometry and operating point)."""
-    off = {name: (False if name == "ktc_noise" else 0.0) for name in ChipConfig.NONIDEALITIES}
-    return config.with_(**off)
+    return config.idealised()
 
 
 def preset_name(config: ChipConfig) -> str:

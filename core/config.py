@@ -114,9 +114,15 @@ class ChipConfig:
     @classmethod
     def ideal(cls, **overrides: Any) -> ChipConfig:
         """A config with every non-ideality off: reproduces integer arithmetic exactly."""
-        off = {name: (False if name == "ktc_noise" else 0.0) for name in cls.NONIDEALITIES}
-        off.update(overrides)
-        return cls(**off)
+        return cls(**{**cls._all_off(), **overrides})
+
+    def idealised(self) -> ChipConfig:
+        """This config with every non-ideality off: the same geometry and operating point."""
+        return self.with_(**self._all_off())
+
+    @classmethod
+    def _all_off(cls) -> dict[str, Any]:
+        return {name: (False if name == "ktc_noise" else 0.0) for name in cls.NONIDEALITIES}
 
     @classmethod
     def harsh(cls, **overrides: Any) -> ChipConfig:

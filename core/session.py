@@ -197,6 +197,7 @@ class Session:
         self.resume_image = 0  # the test image to go on with after a drawing
         self.model_path: Path | None = None  # the file the model came from, if any (Session.open)
         self.config = config or ChipConfig()
+        self.before_ideal: ChipConfig | None = None  # what ideal mode replaced (see set_ideal)
         self.seed = seed
         self.stats = SessionStats()
         # recent commands, oldest first (bounded: a booth demo plays for hours)
@@ -292,6 +293,24 @@ class Session:
             self._build_chip(config=config, seed=self.seed if seed is None else seed)
         else:
             self._build_chip(keep_stats=True, config=config)
+        if self.before_ideal is not None and not self.config.is_ideal():
+            self.before_ideal = None  # the knobs left the ideal chip: what they set is now this chip
+
+    def set_ideal(self, on: bool) -> None:
+        """Ideal mode (Ctrl+I, the lab's "Ideal chip / this chip"): this chip's operating point with
+        every non-ideality off; off again brings back exactly the configuration it replaced (after an
+        ideal preset with nothing to go back to: nominal non-idealities at this operating point)."""
+        if on:
+            if not self.config.is_ideal():
+                self.before_ideal = self.config
+            self.set_chip(self.config.idealised())
+            return
+        back = self.before_ideal
+        if back is None:
+            nominal = ChipConfig()
+            back = self.config.with_(**{n: getattr(nominal, n) for n in ChipConfig.NONIDEALITIES})
+        self.before_ideal = None
+        self.set_chip(back)
 
     # --- simulation ---------------------------------------------------------------------------
     def run_image(self, image: int) -> ImageRun:
@@ -586,7 +605,7 @@ COMMANDS = {
     "first": lambda s: s._goto(s.image, 0),
     "last": lambda s: s._goto(s.image, -1),
     "seed": lambda s, seed: s.set_chip(seed=int(seed)),
-    "ideal": lambda s, on=True: s.set_chip(ChipConfig.ideal() if _truthy(on) else ChipConfig()),
+    "ideal": lambda s, on=True: s.set_ideal(_truthy(on)),
 }
 
 

@@ -149,6 +149,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.where = WhereView()
         self.where.strip.layerClicked.connect(self._go_to_layer)
         outer.addWidget(self.where, 0)
+        self.ideal_badge = QtWidgets.QLabel()  # ideal mode, impossible to miss (see _session_changed)
+        self.ideal_badge.setObjectName("idealBadge")
+        self.ideal_badge.setVisible(False)
+        outer.addWidget(self.ideal_badge, 0)
 
         self.input_view = InputView()
         self.array_view = ArrayView()
@@ -225,13 +229,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.where.set_session(s)
         self._set_tips(s.config)
         self.named_actions["ideal"].setChecked(s.config.is_ideal())
+        self.ideal_badge.setVisible(s.config.is_ideal())
+        back = "this chip" if s.before_ideal is not None else "nominal non-idealities"
+        set_text(self.ideal_badge, f"IDEAL CHIP · every non-ideality off, same operating point · "
+                                   f"Ctrl+I: back to {back}")
         path = self.model_path or s.model_path
         name = Path(path).name if path else "(built in memory)"
         if path is not None and Path(path).resolve() == DEFAULT_MODEL.resolve():
             name += " (shipped)"
         set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
         chip = {"ideal": "ideal", "nominal": "nominal non-idealities", "harsh": "harsh corner"}.get(
-            preset_name(s.config), "custom knobs")
+            "ideal" if s.config.is_ideal() else preset_name(s.config), "custom knobs")
         set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
         self._image_shown = None
         self._ranges = None

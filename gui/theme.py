@@ -106,6 +106,8 @@ QComboBox QAbstractItemView {{ background: {PANEL}; color: {TEXT}; selection-bac
 QDialog, QMessageBox {{ background: {PANEL}; font-size: {px(BASE_PX)}px; }}
 QLabel#transport {{ font-size: {px(BASE_PX)}px; }}
 QTextBrowser {{ background: {PANEL}; border: none; }}
+QLabel#idealBadge {{ background: {IDEAL}; color: {BG}; font-weight: bold; font-size: {px(BASE_PX + 1)}px;
+    border-radius: {px(5)}px; padding: {px(3)}px {px(12)}px; }}
 """
 
 

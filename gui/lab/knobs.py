@@ -126,8 +126,9 @@ class KnobPanel(QtWidgets.QWidget):
         self.ideal_toggle = QtWidgets.QPushButton("Ideal chip ⇄ this chip")
         self.ideal_toggle.setCheckable(True)
         self.ideal_toggle.setToolTip("Flip the whole app between this chip and the ideal chip (every "
-                                     "non-ideality off) on the same frame; the knob settings come back when "
-                                     "you flip again. (Ctrl+I and the Ideal preset reset them to nominal.)")
+                                     "non-ideality off, the same operating point) on the same frame; the "
+                                     "knob settings come back when you flip again. Ctrl+I does the same; "
+                                     "the Ideal preset is the ideal chip at the default operating point.")
         self.ideal_toggle.toggled.connect(self.idealToggled.emit)
         lay.addWidget(self.ideal_toggle)
         self.preset_label = QtWidgets.QLabel("")
@@ -196,7 +197,7 @@ class KnobPanel(QtWidgets.QWidget):
         self.config = config
         self.preset_label.setText(f"this chip: seed {seed}, {preset} settings")
         with signals_blocked(self.ideal_toggle):
-            self.ideal_toggle.setChecked(config.is_ideal() and self.ideal_toggle.isChecked())
+            self.ideal_toggle.setChecked(config.is_ideal())
         with signals_blocked(self.seed):
             self.seed.setValue(int(seed))
         if not sliders:

@@ -74,7 +74,6 @@ class LabWindow(QtWidgets.QMainWindow):
         self._knob_t0: float | None = None  # when the knob change being shown was applied
         self._knob_redrawn = False  # the dashboard has drawn it
         self._from_knobs: ChipConfig | None = None  # the last config the sliders themselves asked for
-        self._before_ideal: ChipConfig | None = None  # the knobs to come back to from the ideal chip
         self._sims: set[FunctionWorker] = set()  # image simulations running for knob changes
         with style.scaled(1.0):
             self._build()
@@ -301,12 +300,7 @@ class LabWindow(QtWidgets.QMainWindow):
         s = self.main.session
         if s is None:
             return
-        if on:
-            if not s.config.is_ideal():
-                self._before_ideal = s.config
-            self.apply_chip(config=analysis.ideal_config(s.config))
-        else:
-            self.apply_chip(config=self._before_ideal or ChipConfig())
+        self.main.command("ideal", on)  # the session's ideal mode: the same as Ctrl+I
 
     def _apply_from_knobs(self, config: ChipConfig) -> None:
         self.apply_chip(config=config, from_knobs=True)
