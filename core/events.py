@@ -10,13 +10,24 @@ import numpy as np
 EVENTS = ("saturation", "code_error", "misclassified")
 
 
+def saturating(codes: np.ndarray, max_code: int) -> np.ndarray:
+    """Which ADC outputs saturate: they sit at an end of the ADC's range (|code| = max_code)."""
+    return np.abs(codes) >= max_code
+
+
+def layer_saturation(run: Any, layer: int, max_code: int) -> tuple[int, int]:
+    """(saturating conversions, conversions) of `layer` in an ImageRun."""
+    recs = [rec.codes for (li, _, _), rec in run.records.items() if li == layer]
+    return (int(sum(saturating(c, max_code).sum() for c in recs)), int(sum(c.size for c in recs)))
+
+
 def frame_flags(run: Any, max_code: int, min_error: int = 1) -> dict[str, np.ndarray]:
     """Per frame of an ImageRun: does any evaluated column saturate its ADC, and the largest
     |code - ideal code| (LSB)."""
     n = len(run.places)
     saturated = np.zeros(n, dtype=bool)
     worst = np.zeros(n, dtype=np.int64)
-    per_record = {key: (np.abs(rec.codes) >= max_code,
+    per_record = {key: (saturating(rec.codes, max_code),
                         np.abs(rec.codes.astype(np.int64) - rec.ideal_codes))
                   for key, rec in run.records.items()}
     for k, p in enumerate(run.places):

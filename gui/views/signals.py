@@ -12,10 +12,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from convsram.core.events import layer_saturation, saturating
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views.layer_stats import LayerRanges, layer_stats
-from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker
+from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_text
 
 BAR_W = 0.62
 TICK_HALF = 0.42
@@ -146,16 +147,19 @@ class CodesView(Panel):
         self.ok = bars(theme.CODE_OK)
         self.bad = bars(theme.CODE_BAD)
         self.ideal = Segments(theme.IDEAL, width=2.5)
+        self.clipped = Segments(theme.SATURATED, width=3)  # outlines the bars of saturating columns
         self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(theme.AXIS, width=1))
-        for item in (self.zero, self.ok, self.bad, self.ideal):
+        for item in (self.zero, self.ok, self.bad, self.ideal, self.clipped):
             p.addItem(item)
         self.add(self.plot)
         self.set_subtitle(f"<span style='color:{theme.CODE_OK}'>■</span> equals ideal &nbsp; "
                           f"<span style='color:{theme.CODE_BAD}'>■</span> differs from ideal &nbsp; "
-                          f"<b style='color:{theme.IDEAL}'>—</b> ideal chip's code")
+                          f"<b style='color:{theme.IDEAL}'>—</b> ideal chip's code &nbsp; "
+                          f"<span style='color:{theme.SATURATED}'>□</span> saturates (largest code)")
         self._range: LayerRanges | None = None
         self._width: tuple | None = None
         self.mismatches = 0
+        self.saturating = np.zeros(0, int)  # ADC groups (x) of the columns at the largest code
 
     def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
         c = frame.codes.astype(float)
@@ -166,7 +170,18 @@ class CodesView(Panel):
         _ticks(self.ideal, j, frame.ideal_codes.astype(float))
         self.mismatches = int((~same).sum())
         color = theme.CODE_BAD if self.mismatches else theme.CODE_OK
-        self.set_note(f"{self.mismatches} of {len(c)} differ from ideal", color)
+        sat = saturating(frame.codes, session.config.max_code)
+        self.saturating = j[sat].astype(int)
+        if sat.any():
+            edge = BAR_W / 2 + 0.08
+            self.clipped.set_rects(j[sat] - edge, np.minimum(c[sat], 0), 2 * edge, np.abs(c[sat]))
+        else:
+            self.clipped.clear_segments()
+        text = f"<span style='color:{color}'>{self.mismatches} of {len(c)} differ"
+        text += "</span>" if sat.any() else " from ideal</span>"  # room for the saturation count
+        if sat.any():
+            text += f" · <span style='color:{theme.SATURATED}'>{int(sat.sum())} saturate</span>"
+        set_text(self.note, text)
         if self._width != (session.config.adc_groups, self.plot.width()):
             self._width = (session.config.adc_groups, self.plot.width())
             _group_axis(self.plot, session.config.adc_groups)
@@ -203,6 +218,7 @@ class HistogramView(Panel):
         self.levels = np.zeros(0)
         self.counts = np.zeros(0)
         self.saturated = 0.0  # fraction of conversions beyond the ADC's range
+        self.saturating = 0  # conversions of the layer at the largest code (this image)
         self.rectified = 0.0  # ReLU mode: fraction below zero (read as 0)
         self._top = 1.0
 
@@ -243,8 +259,10 @@ class HistogramView(Panel):
                             "largest code saturate (clip), which with range use explains most accuracy "
                             "loss." + (f" {self.rectified * 100:.0f} % are negative and read 0: that is "
                                        "the ReLU, by design." if relu else ""))
-            color = theme.SATURATED if self.saturated > 0.001 else theme.CODE_OK
-            self.set_note(f"{self.saturated * 100:.1f} % saturate", color)
+            # counts, not a percentage: 3 of 9,216 is what F6 jumps to, and reads 0.0 %
+            n_sat, n_conv = layer_saturation(session.run_image(frame.image), layer, session.config.max_code)
+            self.saturating = n_sat
+            self.set_note(f"{n_sat:,} of {n_conv:,} saturate", theme.SATURATED if n_sat else theme.CODE_OK)
         now = frame.diff / frame.adc_lsb
         span = self._top - LOG_FLOOR
         base = np.full(now.size, LOG_FLOOR)
