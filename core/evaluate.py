@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from convsram.core import energy
+from convsram.core.analysis import preset_name
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
@@ -65,7 +66,8 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
         "images": n,
         "accuracy": correct / n,
         "correct": correct,
-        "chip": {"seed": seed, "ideal": config.is_ideal(), "config": config.to_dict()},
+        "chip": {"seed": seed, "ideal": config.is_ideal(), "preset": preset_name(config),
+                 "config": config.to_dict()},
         "energy_per_image_pj": per_image,
         "energy_breakdown_pj": breakdown,
         "energy_by_layer_pj": by_layer,
@@ -87,7 +89,7 @@ def format_report(r: dict[str, Any]) -> str:
     lines = [
         f"images            {r['images']}",
         f"accuracy          {100 * r['accuracy']:.2f} %  ({r['correct']} correct)",
-        f"chip              {'ideal' if r['chip']['ideal'] else 'configured'}, seed {r['chip']['seed']}",
+        f"chip              {r['chip']['preset']}, seed {r['chip']['seed']}",
         f"energy per image  {r['energy_per_image_pj'] / 1e3:.2f} nJ   "
         + "  ".join(f"{k} {v / 1e3:.2f}" for k, v in b.items()) + "  (nJ)",
         "by layer (nJ)     " + "   ".join(

@@ -32,7 +32,7 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "goto_image": ("&Playback", "Go to image…", ("Ctrl+G",)),
     "faster": ("&Playback", "Faster", ("+", "=")),
     "slower": ("&Playback", "Slower", ("-",)),
-    "ideal": ("&Chip", "Ideal chip (all non-idealities off)", ("Ctrl+I",)),
+    "ideal": ("&Chip", "Ideal chip: non-idealities off, same operating point (again: back)", ("Ctrl+I",)),
     "new_chip": ("&Chip", "Another chip (next seed)", ("Ctrl+N",)),
     "chip_lab": ("&Chip", "Chip lab: knobs, ideal vs chip, mismatch, waveforms, Monte Carlo…", ("Ctrl+L",)),
     "next_saturation": ("&Chip", "Next ADC saturation", ("F6",)),

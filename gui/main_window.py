@@ -1,9 +1,10 @@
 """The main window: the dashboard of views around one :class:`core.session.Session`, its actions
 (menus, buttons and keys all trigger the same QAction), playback and the status bar.
 
-Data flow: every user action is a session command; the display timer (``TICK_MS``) lets the player
-move the session on, then renders the latest frame once if anything changed. Views are built once
-and only update their items.
+Data flow: every user action is a session command; the session announces the change and the display
+pacer (gui.pacer, shared with the demo and the chip lab) lets the player move the session on at each
+tick, then renders the session's current frame once if anything changed. Views are built once, only
+update their items, and are listed in one place (``views``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from convsram.gui import export, theme
 from convsram.gui.actions import ACTIONS, fill_menus, make_actions
 from convsram.gui.help import ABOUT, ShortcutsDialog
 from convsram.gui.lab import actions as lab_actions
+from convsram.gui.pacer import Pacer, show_views
 from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.problem_page import ProblemPage
@@ -29,9 +31,10 @@ from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.settings import open_settings, read_int
 from convsram.gui.transport import LAYER_PER_FRAME, TransportBar
 from convsram.gui.views.array_view import ArrayView
+from convsram.gui.views.context import Context, FrameView
 from convsram.gui.views.energy_view import EnergyView
 from convsram.gui.views.input_view import InputView
-from convsram.gui.views.layer_stats import LayerRanges, layer_ranges, warm
+from convsram.gui.views.layer_stats import warm
 from convsram.gui.views.outputs import OutputView
 from convsram.gui.views.plotting import (
     Panel,
@@ -49,9 +52,7 @@ from convsram.gui.views.where_view import WhereView
 
 EXPORT_ACTIONS = export.ACTION_NAMES
 LAB_ACTIONS = lab_actions.ACTION_NAMES
-TICK_MS = 16
 RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
-ENERGY_EVERY_S = 0.1  # energy ledger refresh interval during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen",
@@ -75,20 +76,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.remember = remember
         self.model_path, self.mnist_dir, self.seed = model_path, mnist_dir, seed
         self.session: Session | None = None
-        self.frame: Frame | None = None
         self.render_ms: list[float] = []  # recent render times (the benchmark reads them)
-        self._dirty = True
-        self._rendered_key: tuple | None = None
-        self._ranges: tuple[tuple, LayerRanges] | None = None
         self._image_shown: tuple | None = None
         self.help_dialog: ShortcutsDialog | None = None
-        self._energy_shown = 0.0
+        self._throttled: dict[int, float] = {}  # id(view) -> when it last showed a frame
+        self.demo: QtWidgets.QWidget | None = None  # demo mode's window while it is open
+        self.recorder: QtCore.QObject | None = None  # File > Record's recorder while recording
+        self.chip_lab: QtWidgets.QMainWindow | None = None  # the chip lab, once opened
 
         self.named_actions = make_actions(self, self.do)
         fill_menus(self.menuBar(), self.named_actions)
         self.prefetcher = Prefetcher(None, self, warm=warm)
         self.player = Player(self.prefetcher, self)
         self.player.playingChanged.connect(self._on_playing)
+        self.pacer = Pacer(self.player, self)  # the display loop, shared with the demo and the lab
+        self.pacer.subscribe(self, idle=self._idle)
         self.prefetcher.ready.connect(self._on_prefetched)
         self.prefetcher.failed.connect(self._on_prefetch_failed)
 
@@ -108,11 +110,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._scale_timer.setSingleShot(True)
         self._scale_timer.setInterval(120)
         self._scale_timer.timeout.connect(self.apply_scale)
-
-        self.timer = QtCore.QTimer(self)
-        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._tick)
 
         self.restored_geometry = False
         self.resize(1600, 950)
@@ -138,7 +135,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.set_session(session)
         else:
             self.show_problem(error or "no model or data loaded")
-        self.timer.start()
+        self.pacer.timer.start()
 
     # --- construction ---------------------------------------------------------------------------------
     def _make_dashboard(self) -> QtWidgets.QWidget:
@@ -190,6 +187,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ranges = RangeQueue(immediate=True)
         for panel in self.dashboard_panels():
             panel.ranges = self.ranges
+        # every view of the dashboard, in render order: a new view is built above and listed here
+        self.views: list[FrameView] = [self.where, self.input_view, self.array_view, self.lines_view,
+                                       self.diff_view, self.codes_view, self.hist_view, self.output_view,
+                                       self.result_view, self.energy_view]
 
         self.transport = TransportBar(self.named_actions)
         self.transport.speedChanged.connect(self._on_speed)
@@ -216,6 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = session
         self.prefetcher.set_session(session)
         self.player.set_session(session)
+        self.pacer.set_session(session)
         self.stack.setCurrentWidget(self.dashboard)
         self._session_changed()
         for name in ACTIONS:
@@ -242,8 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "ideal" if s.config.is_ideal() else preset_name(s.config), "custom knobs")
         set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
         self._image_shown = None
-        self._ranges = None
-        self._dirty = True
+        self.pacer.invalidate(self)
         self.refresh()
 
     def _set_tips(self, config: ChipConfig) -> None:
@@ -267,6 +268,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = None
         self.prefetcher.set_session(None)
         self.player.set_session(None)
+        self.pacer.set_session(None)
         self.player.set_playing(False)
         self.problem.set_problem(message)
         self.stack.setCurrentWidget(self.problem)
@@ -398,17 +400,23 @@ class MainWindow(QtWidgets.QMainWindow):
             self.player.set_session(s)  # a jump restarts playback timing (no hold carried over)
         if s.generation != generation:
             self._session_changed()
-        self._dirty = True
 
     # --- display ------------------------------------------------------------------------------------------
-    @QtCore.Slot()
-    def _tick(self) -> None:
-        if self.session is None:
+    @property
+    def frame(self) -> Frame | None:
+        """The session's current frame (the session is the one holder of "now")."""
+        return None if self.session is None else self.session.current_frame()
+
+    @property
+    def timer(self) -> QtCore.QTimer:
+        """The display loop's timer (the pacer's)."""
+        return self.pacer.timer
+
+    def _idle(self, now: float) -> None:
+        """A display tick with no new frame: spread axis changes; say why playback waits."""
+        if self.session is None or not self.isVisible():
             return
-        moved = self.player.advance(time.perf_counter())
-        if moved or self._dirty:
-            self.refresh()
-        elif len(self.ranges):
+        if len(self.ranges):
             self.ranges.run(RANGES_PER_TICK)
             if not len(self.ranges):  # spread axis changes (chip_changed) done: paused means immediate
                 self.ranges.immediate = not self.player.playing
@@ -417,47 +425,23 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def refresh(self) -> None:
         """Render the session's current frame now (no-op if it is already on screen)."""
-        s = self.session
-        if s is None:
-            return
-        self._dirty = False
-        key = (s.image, s.frame, s.generation, len(s.stats.images))
-        if key == self._rendered_key:
-            return
+        self.pacer.render(self)
+
+    def render_frame(self, frame: Frame, context: Context) -> None:
+        """Show `frame` in every view (the pacer calls this once per new frame)."""
+        s = context.session
         t0 = time.perf_counter()
-        f = s.frame_at()
-        self.frame = f
-        self._rendered_key = key
-        rkey = (f.image, f.place.layer, s.generation)
-        if self._ranges is None or self._ranges[0] != rkey:
-            self._ranges = (rkey, layer_ranges(s, f.image, f.place.layer))
-        ranges = self._ranges[1]
-        self.where.show_frame(f, s)
-        self.input_view.show_frame(f, s)
-        self.array_view.show_frame(f)
-        self.lines_view.show_frame(f, ranges, s)
-        self.diff_view.show_frame(f, ranges, s)
-        self.codes_view.show_frame(f, ranges, s)
-        self.hist_view.show_frame(f, s)
-        self.output_view.show_frame(f, s)
-        self.result_view.show_frame(f, s)
-        # the ledger's two dozen figures change every frame: while playing, ten times a second is as
-        # fast as anyone reads them (and saves a third of the text painting); paused, every frame
-        now = time.perf_counter()
-        if (not self.player.playing or f.final or f.place.layer_step == 0
-                or now - self._energy_shown >= ENERGY_EVERY_S):
-            self._energy_shown = now
-            self.energy_view.show_frame(f, s)
-        self.transport.scrubber.set_value(f.index)
-        self.transport.set_image(f.image, len(s.data))
-        image_key = (f.image, s.generation)
+        show_views(self.views, frame, context, self._throttled)
+        self.transport.scrubber.set_value(frame.index)
+        self.transport.set_image(frame.image, len(s.data))
+        image_key = (frame.image, s.generation)
         if image_key != self._image_shown:
             self._image_shown = image_key
             run = s.current
             names = [sp.name for sp in s.model.layers]
             self.transport.scrubber.set_layers(run.layer_start, run.n_frames, names)
             n = len(s.data)
-            self.prefetcher.request([(f.image + 1) % n, (f.image + 2) % n, (f.image - 1) % n])
+            self.prefetcher.request([(frame.image + 1) % n, (frame.image + 2) % n, (frame.image - 1) % n])
         self._update_play_status()
         if self.player.playing or not self.ranges.immediate:
             self.ranges.run(RANGES_PER_TICK)
@@ -483,8 +467,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ranges.immediate = not playing
         if not playing:
             self.ranges.flush()
-            self._rendered_key = None  # paused: every view shows this very frame (no throttling)
-            self._dirty = True
+            self.pacer.invalidate()  # paused: every view shows this very frame (no throttling)
         self.transport.set_playing(playing)
         self._update_play_status()
 
@@ -525,12 +508,11 @@ class MainWindow(QtWidgets.QMainWindow):
         theme.set_scale(scale)
         self.setStyleSheet(theme.stylesheet())
         restyle(self)
-        self._rendered_key = None
-        self._dirty = True
+        self.pacer.invalidate(self)
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        self.timer.stop()
+        self.pacer.timer.stop()
         self.player.set_playing(False)
         if self.remember:
             settings = open_settings()

@@ -106,6 +106,13 @@ QComboBox QAbstractItemView {{ background: {PANEL}; color: {TEXT}; selection-bac
 QDialog, QMessageBox {{ background: {PANEL}; font-size: {px(BASE_PX)}px; }}
 QLabel#transport {{ font-size: {px(BASE_PX)}px; }}
 QTextBrowser {{ background: {PANEL}; border: none; }}
+QScrollBar:vertical {{ background: {PANEL}; width: {px(12)}px; margin: 0; border: none; }}
+QScrollBar:horizontal {{ background: {PANEL}; height: {px(12)}px; margin: 0; border: none; }}
+QScrollBar::handle {{ background: {PANEL_EDGE}; border-radius: {px(5)}px; min-height: {px(28)}px;
+    min-width: {px(28)}px; }}
+QScrollBar::handle:hover {{ background: #3a4760; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QLabel#idealBadge {{ background: {IDEAL}; color: {BG}; font-weight: bold; font-size: {px(BASE_PX + 1)}px;
     border-radius: {px(5)}px; padding: {px(3)}px {px(12)}px; }}
 """

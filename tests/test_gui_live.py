@@ -60,20 +60,11 @@ class Clock:
 
     def __init__(self, win) -> None:
         self.win, self.now = win, 100.0
-        (win.pacer.timer if hasattr(win, "pacer") else win.timer).stop()  # no real-time ticks
+        win.pacer.timer.stop()  # no real-time ticks: this clock drives the loop
 
     def tick(self) -> None:
         self.now += TICK_S
-        if hasattr(self.win, "pacer"):
-            self.win.pacer.tick(self.now)
-        else:  # TEMP: the old loop
-            w = self.win
-            if w.player.advance(self.now) or w._dirty:
-                w.refresh()
-            elif len(w.ranges):
-                w.ranges.run(1)
-                if not len(w.ranges):
-                    w.ranges.immediate = not w.player.playing
+        self.win.pacer.tick(self.now)
         QtWidgets.QApplication.instance().processEvents()
 
     def play_until(self, done, max_ticks: int = 5000) -> None:

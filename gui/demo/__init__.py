@@ -20,16 +20,14 @@ def enter_demo(main: Any, script: Path | str | None = None, full_screen: bool = 
     if session is None:
         return None
     main.player.set_playing(False)
-    main.timer.stop()
     scale = theme.SCALE
-    demo = DemoWindow(session, prefetcher=main.prefetcher, script=script)
+    demo = DemoWindow(session, prefetcher=main.prefetcher, script=script, pacer=main.pacer)
     main.demo = demo
 
     def back() -> None:
         main.demo = None
         theme.set_scale(scale)  # the main window's widgets were styled at its own scale
         main.set_session(session)
-        main.timer.start()
         main.show()
         main.activateWindow()
 

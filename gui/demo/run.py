@@ -56,7 +56,7 @@ def build_demo(session: object, size: tuple[int, int]) -> object:
     demo.show()
     for _ in range(3):
         app.processEvents()  # type: ignore[attr-defined]
-    demo._key = None
+    demo.pacer.invalidate(demo)
     demo.refresh()
     app.processEvents()  # type: ignore[attr-defined]
     return demo

@@ -20,11 +20,13 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.demo.pad import DrawingPad
 from convsram.gui.demo.script_runner import ScriptRunner
+from convsram.gui.pacer import Pacer, show_views
 from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.views import colormaps
 from convsram.gui.views.array_view import ArrayView
-from convsram.gui.views.layer_stats import layer_ranges, warm
+from convsram.gui.views.context import Context, FrameView
+from convsram.gui.views.layer_stats import warm
 from convsram.gui.views.outputs import OutputView
 from convsram.gui.views.plotting import (
     Panel,
@@ -47,7 +49,6 @@ SPEED = 200  # invocations per second while cycling images: about 6 s per image
 HOLD_S = 4.0  # each answer stays up this long
 DRAWING_SPEED = 400  # a visitor's digit plays faster (they are waiting for the answer)
 DRAWING_HOLD_S = 9.0
-TICK_MS = 16
 MESSAGE_S = 15.0  # a script error stays on screen this long
 
 BLACK = "#000000"
@@ -89,7 +90,8 @@ class DigitView(Panel):
         self.add(self.plot, 1)
         self._key: tuple | None = None
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         key = (frame.image, session.generation)
         if key != self._key:
             self._key = key
@@ -148,7 +150,7 @@ class Header(QtWidgets.QFrame):
         self.strip.boxes = [*boxes, ("answer", "the largest", None)]
         self.strip.update()
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
         p = frame.place
         self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
         pct = 100 * (frame.index + 1) / frame.n_frames
@@ -195,7 +197,8 @@ class AnswerView(QtWidgets.QFrame):
         self.setStyleSheet(f"QFrame#answer {{ background: {fill}; border: {max(2, theme.px(5))}px solid "
                            f"{color}; border-radius: {theme.px(10)}px; }}")
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         drawn = session.is_drawing(frame.image)
         if frame.final:
             pred = frame.prediction
@@ -258,6 +261,7 @@ class EnergyView(Panel):
     """The energy counter: this digit so far, big; one array operation; the breakdown."""
 
     PARTS = ("dac", "array", "adc", "digital")
+    playing_every_s = 0.1  # ten times a second is as fast as anyone reads a number
 
     def __init__(self) -> None:
         super().__init__("Energy for this digit", "", subtitle_lines=0)
@@ -274,13 +278,8 @@ class EnergyView(Panel):
                                                 f"{theme.ENERGY_NAMES[c]}" for c in self.PARTS))
         set_font(self.legend, theme.BASE_PX)
         self.add(self.legend, 0)
-        self._shown = 0.0
 
-    def show_frame(self, frame: Frame, session: Session, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not (force or frame.final or now - self._shown >= 0.1):
-            return  # ten times a second is as fast as anyone reads a number
-        self._shown = now
+    def show_frame(self, frame: Frame, context: Context) -> None:
         image = sum(frame.energy_image[c] for c in self.PARTS)
         one = sum(frame.energy[c] for c in ("dac", "array", "adc"))
         set_text(self.total, theme.fmt_energy(image))
@@ -296,7 +295,7 @@ class DemoWindow(QtWidgets.QWidget):
     rendered = QtCore.Signal()
 
     def __init__(self, session: Session, prefetcher: Prefetcher | None = None,
-                 script: Path | str | list[Step] | None = None) -> None:
+                 script: Path | str | list[Step] | None = None, pacer: Pacer | None = None) -> None:
         super().__init__()
         configure_pyqtgraph()
         self.setObjectName("demo")
@@ -313,18 +312,23 @@ class DemoWindow(QtWidgets.QWidget):
         self.player.hold_s = HOLD_S
         self.messages: list[str] = []  # every message shown on the banner (tests read them)
         self._build()
-        self._key: tuple | None = None
+        self._throttled: dict[int, float] = {}
         self._drawing: int | None = None  # the visitor's digit being shown
         self._message_until = 0.0
         self._has_left = False
         self.runner: ScriptRunner | None = None
         if script is not None:
             self.load_script(script)
-        self.timer = QtCore.QTimer(self)
-        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
+        # the display loop: the main window's (its player steps aside while the demo is open), or its own
+        self._own_pacer = pacer is None
+        self.pacer = pacer or Pacer(self.player, self)
+        self._outer_player = self.pacer.player
+        self.pacer.player = self.player
+        if self._own_pacer:
+            self.pacer.set_session(session)
+        self.pacer.subscribe(self)
+        self.pacer.add_hook(self._before_tick)
+        self.pacer.timer.start()
         self.refresh()
 
     # --- construction ---------------------------------------------------------------------------------
@@ -389,6 +393,9 @@ class DemoWindow(QtWidgets.QWidget):
         centre = box(v, (self.array_view, 52), (box(h, (self.diff_view, 1), (self.codes_view, 1)), 48))
         right = box(v, (self.output_view, 1), (self.answer, 0), (self.energy_view, 0))
         outer.addWidget(box(h, (left, 22), (centre, 46), (right, 32)), 1)
+        # every view of the demo, in render order: a new view is built above and listed here
+        self.views: list[FrameView] = [self.header, self.digit_view, self.array_view, self.diff_view,
+                                       self.codes_view, self.output_view, self.answer, self.energy_view]
         self.setStyleSheet(stylesheet())
         for plot in self.findChildren(QtWidgets.QGraphicsView):
             if hasattr(plot, "setBackground"):
@@ -415,7 +422,7 @@ class DemoWindow(QtWidgets.QWidget):
             restyle(self)
             self.answer._set_state(self.answer.state + "!")  # re-apply the highlight at the new scale
             self.answer._set_state(self.answer.state.rstrip("!"))
-            self._key = None
+            self.pacer.invalidate(self)
             self.refresh()
 
     # --- scripts and messages ----------------------------------------------------------------------------
@@ -443,11 +450,20 @@ class DemoWindow(QtWidgets.QWidget):
         """Play on its own (unless a script says otherwise: its first steps run now)."""
         if self.runner is None:
             self.player.set_playing(True)
-        self._tick()
+        self.pacer.tick(time.perf_counter())
 
-    @QtCore.Slot()
-    def _tick(self) -> None:
-        now = time.perf_counter()
+    @property
+    def frame(self) -> Frame:
+        """The session's current frame (the session is the one holder of "now")."""
+        return self.session.current_frame()
+
+    @property
+    def timer(self) -> QtCore.QTimer:
+        return self.pacer.timer
+
+    def _before_tick(self, now: float) -> None:
+        """Each display tick, before the player moves: the script's steps due, the drawing's end, the
+        banner's timeout."""
         s = self.session
         generation, image = s.generation, s.image
         if self.runner is not None and self.runner.advance(now):
@@ -455,8 +471,6 @@ class DemoWindow(QtWidgets.QWidget):
                 self.array_view.set_session(s)
             if s.image != image:
                 self.player.set_session(s)
-            self._key = None
-        moved = self.player.advance(now)
         if self._drawing is not None and s.image != self._drawing:
             self._drawing = None  # the visitor's answer has been shown: back to cycling
             self.player.set_speed(SPEED)
@@ -464,26 +478,15 @@ class DemoWindow(QtWidgets.QWidget):
             self.pad.clear()
         if self.banner.isVisible() and now > self._message_until:
             self.banner.hide()
-        if moved or self._key is None:
-            self.refresh()
 
     def refresh(self) -> None:
-        s = self.session
-        key = (s.image, s.frame, s.generation, len(s.stats.results))
-        if key == self._key:
-            return
-        self._key = key
-        f = s.frame_at()
-        self.frame = f
-        ranges = layer_ranges(s, f.image, f.place.layer)
-        self.header.show_frame(f, s)
-        self.digit_view.show_frame(f, s)
-        self.array_view.show_frame(f)
-        self.diff_view.show_frame(f, ranges, s)
-        self.codes_view.show_frame(f, ranges, s)
-        self.output_view.show_frame(f, s)
-        self.answer.show_frame(f, s)
-        self.energy_view.show_frame(f, s, force=not self.player.playing)
+        """Render the session's current frame now (no-op if it is already on screen)."""
+        self.pacer.render(self)
+
+    def render_frame(self, f: Frame, context: Context) -> None:
+        """Show `f` in every view (the pacer calls this once per new frame)."""
+        s = context.session
+        show_views(self.views, f, context, self._throttled)
         if f.index == 0:
             n = len(s.data)
             nxt = s.resume_image if s.is_drawing(f.image) else f.image
@@ -507,19 +510,16 @@ class DemoWindow(QtWidgets.QWidget):
         self.player.set_speed(DRAWING_SPEED)
         self.player.hold_s = DRAWING_HOLD_S
         self.player.set_playing(True)
-        self._key = None
         self.refresh()
         return index
 
     def _next_image(self) -> None:
         self.session.run("next_image")
         self.player.set_session(self.session)
-        self._key = None
 
     @QtCore.Slot(int)
     def _go_to_layer(self, layer: int) -> None:
         self.session.run("frame", self.session.current.layer_start[layer])
-        self._key = None
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 (Qt API)
         """Esc leaves, Space pauses, Right skips to the next image (keys reach the window whatever has
@@ -537,13 +537,17 @@ class DemoWindow(QtWidgets.QWidget):
     # --- leaving ---------------------------------------------------------------------------------------
     def leave(self) -> None:
         """Esc: stop playing and close; whoever opened the demo gets `left`."""
-        self.timer.stop()
         self.player.set_playing(False)
         self.close()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        self.timer.stop()
         self.player.set_playing(False)
+        self.pacer.unsubscribe(self)
+        self.pacer.remove_hook(self._before_tick)
+        if self.pacer.player is self.player:
+            self.pacer.player = self._outer_player  # the main window's player drives again
+        if self._own_pacer:
+            self.pacer.timer.stop()
         if self._own_prefetcher:
             self.prefetcher.stop()
         super().closeEvent(event)

@@ -13,12 +13,12 @@ EVENT_OF = {"next_saturation": "saturation", "next_code_error": "code_error",
 
 def lab_for(window: Any) -> Any:
     """The main window's chip lab (made on first use, hidden until asked for)."""
-    lab = getattr(window, "_chip_lab", None)
+    lab = window.chip_lab
     if lab is None:
         from convsram.gui.lab.window import LabWindow
 
         lab = LabWindow(window)
-        window._chip_lab = lab
+        window.chip_lab = lab
     return lab
 
 

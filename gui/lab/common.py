@@ -118,7 +118,7 @@ class LabData:
         self._layers: OrderedDict[tuple, LayerAnalysis] = OrderedDict()
 
     def layer(self, session: Session, image: int, layer: int) -> LayerAnalysis:
-        key = (id(session), session.generation, image, layer)
+        key = (session.uid, session.generation, image, layer)
         hit = self._layers.get(key)
         if hit is not None:
             self._layers.move_to_end(key)

@@ -17,6 +17,7 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common
 from convsram.gui.views import colormaps
+from convsram.gui.views.context import Context
 from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
 from convsram.gui.views.plotting import Panel, Segments, bars, make_image_plot, make_plot, marker, spacing
 
@@ -32,6 +33,8 @@ def _groups_axis(plot: pg.PlotWidget, groups: int) -> None:
 
 
 class CompareView(QtWidgets.QWidget):
+    data: common.LabData  # the lab's shared analysis cache (the lab window sets it)
+
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QtWidgets.QVBoxLayout(self)
@@ -148,7 +151,8 @@ class CompareView(QtWidgets.QWidget):
         self.maps: analysis.MapComparison | None = None
         self.ideal_frame: Frame | None = None
 
-    def show_frame(self, s: Session, frame: Frame, data: common.LabData) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        s, data = context.session, self.data
         ideal_s = data.ideal_session(s)
         fi = data.ideal_frame(s, frame)
         self.ideal_frame = fi
@@ -230,7 +234,7 @@ class CompareView(QtWidgets.QWidget):
                                  theme.CODE_BAD if m.differ else theme.CODE_OK)
 
     def _show_scores(self, s: Session, ideal_s: Session, frame: Frame) -> None:
-        key = (id(s), s.generation, frame.image)
+        key = (s.uid, s.generation, frame.image)
         if key == self._key_image:
             return
         self._key_image = key

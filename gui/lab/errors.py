@@ -17,6 +17,7 @@ from convsram.core import analysis
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common, style
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing
 
 WORST = 5
@@ -26,6 +27,7 @@ SPLIT_MS = 10
 class ErrorsView(QtWidgets.QWidget):
     frameRequested = QtCore.Signal(int)  # a frame of the current image to go to
     columnSelected = QtCore.Signal(int)
+    data: common.LabData  # the lab's shared analysis cache (the lab window sets it)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,10 +119,11 @@ class ErrorsView(QtWidgets.QWidget):
         self._detail_pending = False
 
     # --- per frame --------------------------------------------------------------------------------
-    def show_frame(self, session: Session, frame: Frame, data: common.LabData) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session, data = context.session, self.data
         self._session = session
         layer = frame.place.layer
-        key = (id(session), session.generation, frame.image, layer)
+        key = (session.uid, session.generation, frame.image, layer)
         if key != self._key:
             self._key = key
             self._analysis = data.layer(session, frame.image, layer)

@@ -17,6 +17,7 @@ from convsram.core import analysis
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import (
     Panel,
     Segments,
@@ -107,8 +108,9 @@ class MismatchView(QtWidgets.QWidget):
     def set_kind(self, kind: str) -> None:
         self.kind.setCurrentIndex(list(analysis.MAPS).index(kind))
 
-    def show_frame(self, session: Session, frame: Frame | None, data: common.LabData) -> None:
-        key = (id(session), session.generation, self.current_kind())
+    def show_frame(self, frame: Frame | None, context: Context) -> None:
+        session = context.session
+        key = (session.uid, session.generation, self.current_kind())
         self._session = session
         if key != self._key:
             self._key = key
@@ -121,7 +123,7 @@ class MismatchView(QtWidgets.QWidget):
     def _redraw(self) -> None:
         s = self._session
         if s is not None:
-            self._key = (id(s), s.generation, self.current_kind())
+            self._key = (s.uid, s.generation, self.current_kind())
             self._draw(s)
 
     def _draw(self, s: Session) -> None:

@@ -17,6 +17,7 @@ from convsram.core.session import Frame, Session
 from convsram.core.waveform import Waveform, invocation_waveform
 from convsram.gui import theme
 from convsram.gui.lab import common
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, font, make_plot, set_size, spacing
 
 PHASE_COLORS = {"DAC": theme.DAC, "share": theme.LINE_P, "sign": theme.CODE_OK, "ramp": theme.CODE_OK,
@@ -78,6 +79,7 @@ class WaveformView(QtWidgets.QWidget):
 
         self._columns: np.ndarray = np.zeros(0, int)
         self._frame: Frame | None = None
+        self._context: Context | None = None
         self._session: Session | None = None
         self.preferred: int | None = None  # the column to show when it is evaluated
         self.wave: Waveform | None = None
@@ -86,11 +88,12 @@ class WaveformView(QtWidgets.QWidget):
 
     def prefer(self, column: int) -> None:
         self.preferred = int(column)
-        if self._session is not None and self._frame is not None and column in self._columns:
-            self.show_frame(self._session, self._frame, None)
+        if self._context is not None and self._frame is not None and column in self._columns:
+            self.show_frame(self._frame, self._context)
 
-    def show_frame(self, s: Session, frame: Frame, data: common.LabData | None) -> None:
-        self._session, self._frame = s, frame
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        s = context.session
+        self._session, self._frame, self._context = s, frame, context
         cols = frame.place.columns
         if not np.array_equal(cols, self._columns):
             self._columns = cols.copy()

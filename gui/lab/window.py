@@ -1,7 +1,8 @@
 """The chip lab window: the knobs (a dock), event jumps, and the designer's views as tabs, all on the
-main window's session and frame. It follows the dashboard: whenever the main window renders a frame,
-the visible tab updates (at most ~7 times a second while playing); a knob change re-simulates the
-current image at once (sliders throttled), and the main window and the lab both show the new chip."""
+main window's session. It is a display of the main window's pacer: when the session moves, the visible
+tab updates to the session's current frame (at most ~7 times a second while playing); a knob change
+re-simulates the current image at once (sliders throttled), and the main window and the lab both show
+the new chip."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self._scale_timer.setSingleShot(True)
         self._scale_timer.setInterval(120)
         self._scale_timer.timeout.connect(self.apply_scale)
-        main.rendered.connect(self._on_rendered)
+        main.pacer.subscribe(self)
         main.installEventFilter(self)
         for name in SHARED_KEYS:
             action = main.named_actions.get(name)
@@ -153,9 +154,12 @@ class LabWindow(QtWidgets.QMainWindow):
         lay.addLayout(bar)
 
         self.tabs = QtWidgets.QTabWidget()
+        # every view of the lab, by tab: a new view is one file and one entry here (and in VIEWS)
         self.views: dict[str, QtWidgets.QWidget] = {
             "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
             "waveform": WaveformView(), "montecarlo": MonteCarloView()}
+        for view in self.views.values():
+            view.data = self.data  # type: ignore[attr-defined]
         for name in VIEWS:
             self.tabs.addTab(self.views[name], TAB_TITLES[name])
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
@@ -218,6 +222,7 @@ class LabWindow(QtWidgets.QMainWindow):
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
         self._chip_key = None
+        self.main.pacer.invalidate(self)
         QtCore.QTimer.singleShot(0, self.refresh)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
@@ -239,9 +244,10 @@ class LabWindow(QtWidgets.QMainWindow):
             self.resizeDocks([self.dock], [theme.px(370)], QtCore.Qt.Orientation.Horizontal)
         self.refresh()
 
-    # --- following the main window -----------------------------------------------------------------
-    @QtCore.Slot()
-    def _on_rendered(self) -> None:
+    # --- following the session ----------------------------------------------------------------------
+    def render_frame(self, frame: object, context: object) -> None:
+        """The pacer's call: the session moved. The update itself comes a moment later (see below) and
+        shows the session's frame at that time."""
         if not self.isVisible():
             return
         # never in the same event-loop turn as the dashboard: its repaint goes first, then this view
@@ -255,14 +261,16 @@ class LabWindow(QtWidgets.QMainWindow):
             self._timer.start(int(wait))
 
     def refresh(self) -> None:
-        """Update the knobs (if the chip changed) and the visible view to the main window's frame."""
-        s, f = self.main.session, self.main.frame
-        if s is None or f is None or not self.isVisible():
+        """Update the knobs (if the chip changed) and the visible view to the session's current frame."""
+        s = self.main.session
+        if s is None or not self.isVisible():
             return
+        f = s.current_frame()
+        context = self.main.pacer.context(f)
         t0 = time.perf_counter()
         self._last_update = t0
         with style.scaled(self._scale):
-            key = (id(s), s.generation)
+            key = (s.uid, s.generation)
             if key != self._chip_key:
                 self._chip_key = key
                 self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config),
@@ -271,7 +279,7 @@ class LabWindow(QtWidgets.QMainWindow):
             view = self.current_view()
             self.views["errors"].split = self.main.player.playing or self._knob_t0 is not None  # type: ignore
             if view != "montecarlo":
-                self.views[view].show_frame(s, f, self.data)  # type: ignore[attr-defined]
+                self.views[view].show_frame(f, context)  # type: ignore[attr-defined]
         t1 = time.perf_counter()
         self.update_ms.append((t1 - t0) * 1e3)
         del self.update_ms[:-500]

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import (
     Panel,
     Segments,
@@ -146,7 +147,7 @@ class ArrayView(Panel):
         self._key = None
 
     # --- per frame ---------------------------------------------------------------------------------
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Frame, context: Context | None = None) -> None:
         s = self._session
         if s is None:
             return

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtWidgets
 from convsram.core import energy
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, set_font, set_text, spacing
 
 COLUMNS = ("invocation", "layer", "image", "session")
@@ -56,6 +57,10 @@ def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
 
 
 class EnergyView(Panel):
+    # two dozen figures change every frame: while playing, ten times a second is as fast as anyone reads
+    # them (and saves a third of the text painting); each update shows the frame the header shows
+    playing_every_s = 0.1
+
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Energy and time", "", parent, subtitle_lines=0)
         self.set_note("hover a figure for its source", theme.TEXT_DIM)
@@ -113,14 +118,15 @@ class EnergyView(Panel):
         self.tops_per_w = 0.0
 
     def _macs(self, session: Session) -> np.ndarray:
-        key = (id(session), session.generation)
+        key = (session.uid, session.generation)
         if key != self._macs_key:
             self._macs_key = key
             each = [(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places]
             self._macs_cum = np.cumsum(each)
         return self._macs_cum
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         cols = (frame.energy, frame.energy_layer, frame.energy_image, frame.energy_session)
         for j, values in enumerate(cols):
             for comp in energy.COMPONENTS:

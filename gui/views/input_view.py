@@ -10,6 +10,7 @@ from PySide6 import QtWidgets
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views import colormaps
+from convsram.gui.views.context import Context
 from convsram.gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
 from convsram.gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
@@ -51,7 +52,8 @@ class InputView(Panel):
         self._cols = 1
         self.field_rect: tuple[int, int, int, int] = (0, 0, 0, 0)
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         self._show_digit(frame, session)
         spec = session.model.layers[frame.place.layer]
         if spec.kind == "conv" and session.shapes[frame.place.layer]["input"][2] == 1:

@@ -1,6 +1,7 @@
 """What the signal plots need about a whole layer of one image: steady axis ranges and the pre-ADC
-histogram. Computed once per (session, chip, image, layer), cached, and thread-safe, so the prefetch
-worker can compute them ahead of time (an image change then costs the GUI thread nothing here)."""
+histogram. Computed once per (session uid, chip generation, image, layer), cached, and thread-safe, so
+the prefetch worker can compute them ahead of time (an image change then costs the GUI thread nothing
+here)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ _lock = threading.Lock()
 
 
 def layer_stats(session: Session, image: int, layer: int) -> LayerStats:
-    key = (id(session), session.generation, image, layer)
+    key = (session.uid, session.generation, image, layer)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:

@@ -38,7 +38,9 @@ class OutputView(Panel):
         self.best_bar = bars(theme.PREDICTED)
         self.label_mark = marker("t1", 15, theme.CORRECT)
         self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(theme.AXIS, width=1))
-        self.waiting = pg.TextItem("", color=theme.TEXT_DIM, anchor=(0.5, 0.5))
+        # opaque: neither the zero line nor the grid may strike the text through
+        self.waiting = pg.TextItem("", color=theme.TEXT_DIM, anchor=(0.5, 0.5),
+                                   fill=pg.mkBrush(theme.PLOT_BG))
         self.waiting.setFont(font(theme.BASE_PX))
         self.waiting._font_spec = (theme.BASE_PX, False, False)  # rescaled with the window
         self.waiting.setPos(4.5, 0.0)
@@ -125,6 +127,7 @@ class OutputView(Panel):
         self.score_bars.setOpts(x=x[rest], height=scores[rest], width=0.7)
         self.best_bar.setOpts(x=x[best], height=scores[best], width=0.7)
         waiting = "" if known.any() else "class scores appear while the fc layer runs"
+        self.zero.setVisible(bool(known.any()))
         if self.waiting.toPlainText() != waiting:
             self.waiting.setText(waiting)
 

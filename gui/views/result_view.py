@@ -73,9 +73,15 @@ class ResultView(Panel):
             set_text(self.accuracy, f"running accuracy {right} / {n} = {100 * right / n:.1f} %")
         else:
             set_text(self.accuracy, "running accuracy: after the first image")
-        items = []
-        for _image, pred, label in stats.history[-HISTORY:]:
+        # as many of the most recent as the row has room for (it used to clip the newest ones)
+        metrics, room = self.history.fontMetrics(), self.history.contentsRect().width()
+        items: list[str] = []
+        plain = "recent (chip/label):"
+        for _image, pred, label in reversed(stats.history[-HISTORY:]):
+            plain += f" {pred}/{label}"
+            if items and metrics.horizontalAdvance(plain) > room:
+                break
             color = theme.CORRECT if pred == label else theme.WRONG
-            items.append(f"<span style='color:{color}'>{pred}</span><span style='color:{theme.TEXT_DIM}'>"
-                         f"/{label}</span>")
+            items.insert(0, f"<span style='color:{color}'>{pred}</span><span style='color:{theme.TEXT_DIM}'>"
+                            f"/{label}</span>")
         set_text(self.history, ("recent (chip/label): " + " ".join(items)) if items else "")

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from convsram.core.events import layer_saturation, saturating
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
+from convsram.gui.views.context import Context
 from convsram.gui.views.layer_stats import LayerRanges, layer_stats
 from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_text
 
@@ -73,7 +74,8 @@ class LinesView(Panel):
         self._centre: float | None = None
         self._half = 0.0
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session, ranges = context.session, context.stats.ranges
         j = _slots(frame, session)
         self.vp.setData(x=j, y=frame.v_p)
         self.vn.setData(x=j, y=frame.v_n)
@@ -108,7 +110,8 @@ class DiffView(Panel):
         self._range: tuple | None = None
         self._width: tuple | None = None
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session, ranges = context.session, context.stats.ranges
         mv = frame.diff * 1e3
         j = _slots(frame, session)
         up = mv >= 0
@@ -161,7 +164,8 @@ class CodesView(Panel):
         self.mismatches = 0
         self.saturating = np.zeros(0, int)  # ADC groups (x) of the columns at the largest code
 
-    def show_frame(self, frame: Frame, ranges: LayerRanges, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session, ranges = context.session, context.stats.ranges
         c = frame.codes.astype(float)
         j = _slots(frame, session)
         same = frame.codes == frame.ideal_codes
@@ -222,7 +226,8 @@ class HistogramView(Panel):
         self.rectified = 0.0  # ReLU mode: fraction below zero (read as 0)
         self._top = 1.0
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         layer = frame.place.layer
         key = (frame.image, layer, session.generation)
         if key != self._key:

@@ -7,6 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import font, set_font, set_size, set_text, spacing
 
 
@@ -149,7 +150,8 @@ class WhereView(QtWidgets.QFrame):
     def set_session(self, session: Session) -> None:
         self.strip.set_session(session)
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         p = frame.place
         spec = session.model.layers[p.layer]
         set_text(self.image, f"image #{frame.image}")
