@@ -12,6 +12,7 @@ from PySide6 import QtWidgets
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views import colormaps
+from convsram.gui.views.context import Context
 from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
 from convsram.gui.views.plotting import Panel, Segments, bars, font, make_image_plot, make_plot, marker
 
@@ -56,7 +57,8 @@ class OutputView(Panel):
         self.scores = np.full(10, np.nan)  # the class scores on screen, NaN = not converted yet
         self.maps_layer = 0
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         self._show_maps(frame, session)
         self._show_scores(frame, session)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from convsram.core.session import Frame, Session
+from convsram.core.session import Frame
 from convsram.gui import theme
+from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, set_font, set_size, set_text, spacing
 
 HISTORY = 14
@@ -49,7 +50,8 @@ class ResultView(Panel):
         self.add(self.history, 0)
 
 
-    def show_frame(self, frame: Frame, session: Session) -> None:
+    def show_frame(self, frame: Frame, context: Context) -> None:
+        session = context.session
         stats = session.stats
         if frame.final:
             pred = frame.prediction
