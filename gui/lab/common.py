@@ -16,8 +16,8 @@ from convsram.core import analysis
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import style
-from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
-from convsram.gui.views.plotting import font, label_axis, make_image_plot, make_plot
+from convsram.gui.views.mosaic import grid_columns, mosaic
+from convsram.gui.views.plotting import font, label_axis
 
 DARK_MID = "#1a1f2a"
 
@@ -62,15 +62,6 @@ def hint(text: str = "") -> QtWidgets.QLabel:
     return label
 
 
-def image_plot() -> tuple[pg.PlotWidget, pg.ImageItem]:
-    w, img = make_image_plot()
-    return w, img
-
-
-def value_plot(x: str, y: str) -> pg.PlotWidget:
-    return make_plot(x, y)
-
-
 # --- kernel picture -------------------------------------------------------------------------------
 
 
@@ -89,11 +80,6 @@ def kernel_rgb(weights: np.ndarray, mask: np.ndarray, aspect: float = 2.0) -> tu
     dim = (wm != 0) & ~mm
     rgb[dim] = rgb[dim] * 0.28 + np.array(theme.hex_rgb(theme.PANEL)) * 0.72
     return rgb.astype(np.ubyte), cols
-
-
-def mosaic_shape(h: int, w: int, c: int, cols: int) -> tuple[int, int]:
-    rows = -(-c // cols)
-    return rows * (h + GAP) - GAP, cols * (w + GAP) - GAP
 
 
 # --- per-layer analysis, cached --------------------------------------------------------------------
