@@ -1,3 +1,12 @@
-from convsram.cli import main
+import signal
+
+
+def _quiet_interrupt(signum, frame):
+    raise SystemExit(130)
+
+
+signal.signal(signal.SIGINT, _quiet_interrupt)  # Ctrl-C while starting: exit 130, no traceback
+
+from convsram.cli import main  # noqa: E402
 
 raise SystemExit(main())

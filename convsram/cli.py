@@ -6,12 +6,27 @@ to fix it, and exits with status 2.
 
 from __future__ import annotations
 
-import argparse
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from convsram import __version__
+
+def _quiet_interrupt(signum: int, frame: object) -> None:
+    raise SystemExit(130)
+
+
+def _on_sigint(handler: object) -> None:
+    try:
+        signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
+    except ValueError:  # not the main thread (an embedding program): leave its handling alone
+        pass
+
+
+# Ctrl-C while this module and its imports load: exit 130 without a traceback (main() takes over)
+_on_sigint(_quiet_interrupt)
+
+import argparse  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 EXIT_BAD_INPUT = 2
 
@@ -40,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Live simulator of MIT's Conv-SRAM in-memory-computing macro (Biswas and "
                     "Chandrakasan, ISSCC 2018) running a binary-weight LeNet on MNIST. "
                     "Without a subcommand, opens the app.")
+    from convsram import __version__
+
     parser.add_argument("--version", action="version", version=f"convsram {__version__}")
     parser.add_argument("--demo", dest="demo_mode", action="store_true",
                         help="open the app in demo mode: full screen, big type, auto-play, a drawing pad "
@@ -58,19 +75,57 @@ def _load_commands() -> None:
     from convsram import commands  # noqa: F401
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _interrupted() -> int:
+    _on_sigint(signal.SIG_IGN)  # a second Ctrl-C does not interrupt the clean-up
+    print("convsram: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1  # type: ignore[assignment]
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_commands()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    name = args.command or "app"
-    if name not in COMMANDS:
-        parser.print_help()
-        return 0
+    """Run the command line; bad input exits 2 with one line, Ctrl-C exits 130, never a traceback."""
+    name = "convsram"
+    pending: list[int] = []
     try:
+        # until the command runs, Ctrl-C only takes note: an exception in the middle of an import
+        # (numpy's, Qt's) can surface as another error, or crash
+        _on_sigint(lambda signum, frame: pending.append(signum))
+        _load_commands()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        name = args.command or "app"
+        if name not in COMMANDS:
+            parser.print_help()
+            return 0
+        import numpy  # noqa: F401  (every command needs it; imported here, not half-way when interrupted)
+        if pending:
+            raise KeyboardInterrupt
+        _on_sigint(signal.default_int_handler)  # commands see KeyboardInterrupt
         return int(COMMANDS[name][2](args) or 0)
     except KeyboardInterrupt:
-        print("convsram: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except RuntimeError as exc:
+        if _from_interrupt(exc):  # e.g. "Error calling __set_name__" wrapping a KeyboardInterrupt
+            return _interrupted()
+        raise
     except (ValueError, OSError) as exc:  # DataError is a ValueError
-        print(f"convsram {name}: error: {exc}", file=sys.stderr)
+        print(f"convsram {name}: error: {str(exc)[:2000]}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RecursionError:
+        print(f"convsram {name}: error: input nested too deeply", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        # in-process callers (the tests) get Python's default back; a real run ignores Ctrl-C while
+        # the interpreter shuts down (the command has finished or been interrupted)
+        _on_sigint(signal.default_int_handler if "pytest" in sys.modules else signal.SIG_IGN)

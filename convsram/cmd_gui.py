@@ -69,6 +69,13 @@ def _check_seed(seed: int) -> None:
 def run_app(args: argparse.Namespace) -> int:
     seed = getattr(args, "seed", 0)
     _check_seed(seed)
+    from convsram.gui.app import deferred_sigint
+
+    with deferred_sigint():  # Ctrl-C while Qt loads or the window is built: quit cleanly once it runs
+        return _app(args, seed)
+
+
+def _app(args: argparse.Namespace, seed: int) -> int:
     script = getattr(args, "demo_script", None)
     if getattr(args, "demo_mode", False) or script is not None:
         from convsram.gui.demo.run import run_demo
@@ -85,6 +92,13 @@ def run_app(args: argparse.Namespace) -> int:
          _snapshot_arguments)
 def run_snapshot(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
+    from convsram.gui.app import deferred_sigint
+
+    with deferred_sigint():  # Ctrl-C: a clean stop at the next safe point (never inside Qt code)
+        return _snapshot(args)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
     from convsram.gui.app import Position, parse_size, snapshot
 
     size = parse_size(args.size)
@@ -110,6 +124,13 @@ def run_snapshot(args: argparse.Namespace) -> int:
 @command("record", "Film playback to an animated GIF or an MP4, without a screen.", _record_arguments)
 def run_record(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
+    from convsram.gui.app import deferred_sigint
+
+    with deferred_sigint():  # Ctrl-C: a clean stop between frames, the previous file left whole
+        return _record(args)
+
+
+def _record(args: argparse.Namespace) -> int:
     from convsram.gui.app import Position, parse_size
     from convsram.gui.demo.run import record
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,12 @@ def _run(task: tuple[dict[str, Any], dict[str, Any], int]) -> Point:
 
 def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int], images: int,
           model_path: Path | str | None = None, mnist_dir: Path | str | None = None, workers: int = 0,
-          on_point: Callable[[Point], None] | None = None) -> Iterator[Point]:
-    """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores."""
+          on_point: Callable[[Point], None] | None = None,
+          cancel: threading.Event | None = None) -> Iterator[Point]:
+    """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores.
+
+    Setting `cancel` (another thread) ends the sweep within a fraction of a second, and closing the
+    generator (or Ctrl-C) ends its processes within a bounded time (:data:`SHUTDOWN_S`)."""
     tasks = [(base.to_dict(), k, int(s)) for k in grid(knobs) for s in seeds]
     workers = workers or mp.cpu_count()
     args = (str(model_path) if model_path else None, str(mnist_dir) if mnist_dir else None, images)
@@ -97,16 +102,50 @@ def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int
         _init(*args)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         for t in tasks:
+            if cancel is not None and cancel.is_set():
+                return
             yield _run(t)
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ctx.Pool(workers, initializer=_init, initargs=args)
+    pool = ctx.Pool(max(1, min(workers, len(tasks))), initializer=_init, initargs=args)
     try:
-        yield from pool.imap_unordered(_run, tasks)
-        pool.close()
+        results = pool.imap_unordered(_run, tasks)
+        for _ in range(len(tasks)):
+            while True:  # wait with a timeout, so a cancel (or a dead pool) never blocks for good
+                if cancel is not None and cancel.is_set():
+                    return
+                try:
+                    point = results.next(timeout=POLL_S)
+                    break
+                except mp.TimeoutError:
+                    continue
+            yield point
     finally:
-        pool.terminate()
-        pool.join()
+        close_pool(pool)
+
+
+POLL_S = 0.2
+SHUTDOWN_S = 5.0
+
+
+def close_pool(pool: Any, timeout: float = SHUTDOWN_S) -> None:
+    """Terminate `pool` and wait for it at most `timeout` seconds, then kill what is left."""
+    done = threading.Event()
+
+    def terminate() -> None:
+        try:
+            pool.terminate()
+            pool.join()
+        finally:
+            done.set()
+
+    threading.Thread(target=terminate, name="sweep-shutdown", daemon=True).start()
+    if not done.wait(timeout):
+        for process in list(getattr(pool, "_pool", [])):
+            try:
+                process.kill()
+            except (OSError, AttributeError, ValueError):
+                pass
 
 
 def summarise(points: Sequence[Point], knob: str | None) -> list[dict[str, Any]]:

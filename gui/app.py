@@ -4,7 +4,11 @@ command line stays fast and the offscreen platform can be chosen before Qt loads
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +111,77 @@ def _application() -> object:
     return app
 
 
+INTERRUPTED = 130  # exit status after Ctrl-C (SIGINT), as for every command
+
+
+_INTERRUPTED = threading.Event()
+
+
+@contextmanager
+def deferred_sigint() -> Iterator[None]:
+    """For the offscreen commands: Ctrl-C only sets a flag while Qt code runs (an exception thrown
+    through Qt's C++ frames can crash the process); :func:`check_interrupt` raises KeyboardInterrupt
+    at a safe point, and so does the end of the block."""
+    _INTERRUPTED.clear()
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: _INTERRUPTED.set())
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+        check_interrupt()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def check_interrupt() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C came during :func:`deferred_sigint`."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def close_everything(app: object) -> None:
+    """Close every window the way the user would (each saves its settings and stops its workers in its
+    close event), the hidden main window of demo mode included."""
+    from PySide6 import QtWidgets
+
+    app.closeAllWindows()  # type: ignore[attr-defined]
+    app.closeAllWindows()  # type: ignore[attr-defined]  # a demo window's close shows the main window
+    for w in app.topLevelWidgets():  # type: ignore[attr-defined]
+        if isinstance(w, QtWidgets.QMainWindow):  # hidden ones too: close() still runs closeEvent
+            w.close()
+
+
+def exec_app(app: object) -> int:
+    """Run the Qt event loop; Ctrl-C (SIGINT) closes every window (settings saved), quits, and returns
+    130. Python runs signal handlers only between bytecodes, so a periodic no-op timer gives the
+    interpreter a turn while Qt waits for events."""
+    from PySide6 import QtCore
+
+    hit: list[int] = []
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if not hit:
+            hit.append(signum)
+            QtCore.QTimer.singleShot(0, lambda: (close_everything(app), app.quit()))  # type: ignore[attr-defined]
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    if _INTERRUPTED.is_set():  # Ctrl-C came while the window was being built
+        on_sigint(signal.SIGINT, None)
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(100)
+    try:
+        status = int(app.exec())  # type: ignore[attr-defined]
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, signal.SIG_IGN if hit else previous)
+    if hit:
+        _INTERRUPTED.clear()  # handled: the status says so
+    return INTERRUPTED if hit else status
+
+
 def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0, image: int | None = None,
             play: bool = True) -> int:
     """Open the main window and run the event loop; returns the exit status."""
@@ -124,7 +199,7 @@ def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0,
     window.show()
     if play and session is not None:
         window.player.set_playing(True)
-    return int(app.exec())  # type: ignore[attr-defined]
+    return exec_app(app)
 
 
 def offscreen_session(out: Path, pos: Position, model: Path | None, mnist: Path | None,

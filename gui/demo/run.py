@@ -11,6 +11,8 @@ from convsram.gui.app import (
     _has_display,
     _in_pytest,
     _quiet_platform_notices,
+    check_interrupt,
+    exec_app,
     offscreen_session,
     open_session,
 )
@@ -39,7 +41,7 @@ def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path 
         window.show()
     else:
         enter_demo(window, script)
-    return int(app.exec())  # type: ignore[attr-defined]
+    return exec_app(app)
 
 
 def build_demo(session: object, size: tuple[int, int]) -> object:
@@ -121,7 +123,9 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
         for _ in range(3):
             app.processEvents()  # type: ignore[attr-defined]
     try:
-        path, every = record_offscreen(window, session, out, frames, every, fps)
+        check_interrupt()
+        path, every = record_offscreen(window, session, out, frames, every, fps,
+                                       progress=lambda _k: check_interrupt())
     finally:
         window.close()  # type: ignore[attr-defined]
         window.deleteLater()  # type: ignore[attr-defined]

@@ -30,28 +30,50 @@ Message = tuple
 
 
 def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str, mnist_dir: str | None,
-               workers: int, cancel: threading.Event) -> Generator[Message, None, None]:
+               workers: int, cancel: threading.Event,
+               done: threading.Event | None = None) -> Generator[Message, None, None]:
     """Runs in the worker thread: ('ideal', accuracy), then ('chip', seed, accuracy, pJ per image) per
-    chip as the sweep yields them; stops (closing the sweep) once `cancel` is set."""
+    chip as the sweep yields them; stops (closing the sweep) within a fraction of a second once
+    `cancel` is set; sets `done` when it has ended, whatever the reason."""
     from convsram.core.evaluate import evaluate
     from convsram.core.mnist import load
     from convsram.core.network import load_model
     from convsram.core.sweep import sweep
 
-    model = load_model(model_path)
-    data = load("test", mnist_dir, limit=images)
-    ideal = evaluate(model, data.images, data.labels, analysis.ideal_config(base), 0)
-    yield ("ideal", float(ideal["accuracy"]), len(data))
-    if cancel.is_set():
-        return
-    gen = sweep(base, {}, seeds, images, model_path=model_path, mnist_dir=mnist_dir, workers=workers)
+    def check(_n: int) -> None:
+        if cancel.is_set():
+            raise _Cancelled
+
     try:
-        for p in gen:
-            yield ("chip", int(p.seed), float(p.accuracy), float(p.energy_per_image_pj))
-            if cancel.is_set():
-                return
+        model = load_model(model_path)
+        data = load("test", mnist_dir, limit=images)
+        try:
+            ideal = evaluate(model, data.images, data.labels, analysis.ideal_config(base), 0,
+                             batch_size=100, progress=check)
+        except _Cancelled:
+            return
+        yield ("ideal", float(ideal["accuracy"]), len(data))
+        if cancel.is_set():
+            return
+        gen = sweep(base, {}, seeds, images, model_path=model_path, mnist_dir=mnist_dir, workers=workers,
+                    cancel=cancel)
+        try:
+            for p in gen:
+                yield ("chip", int(p.seed), float(p.accuracy), float(p.energy_per_image_pj))
+                if cancel.is_set():
+                    return
+        finally:
+            gen.close()  # ends the sweep's worker processes (bounded)
     finally:
-        gen.close()  # ends the sweep's worker processes
+        if done is not None:
+            done.set()
+
+
+class _Cancelled(Exception):
+    pass
+
+
+STOP_WAIT_S = 8.0  # closing the window waits at most this long for the sweep to end
 
 
 class MonteCarloView(QtWidgets.QWidget):
@@ -142,6 +164,8 @@ class MonteCarloView(QtWidgets.QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.worker: GeneratorWorker | None = None
         self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
         self.source: Any = None  # callable -> (config, seed, model path or Model, mnist dir)
         self.accuracies: dict[int, float] = {}
         self.ideal_accuracy: float | None = None
@@ -170,10 +194,12 @@ class MonteCarloView(QtWidgets.QWidget):
         self.accuracies, self.ideal_accuracy, self.n_images = {}, None, images
         self.this_seed, self.config = seed, config
         self._cancel = threading.Event()
+        self._done = threading.Event()
         # at least 2: the sweep's process pool (its single-worker path needs the main thread)
         workers = workers or max(2, mp.cpu_count())
         self.worker = GeneratorWorker(sweep_work, config, seeds, images, str(model),
-                                      None if mnist is None else str(mnist), workers, self._cancel)
+                                      None if mnist is None else str(mnist), workers, self._cancel,
+                                      self._done)
         self.worker.yielded.connect(self._on_message)
         self.worker.errored.connect(self._on_error)
         self.worker.finished.connect(self._on_finished)
@@ -225,8 +251,10 @@ class MonteCarloView(QtWidgets.QWidget):
         self.finished.emit()
 
     def stop(self) -> None:
-        """Cancel and wait for the worker to end (window closing)."""
+        """Cancel and wait for the worker to end (window closing), at most STOP_WAIT_S seconds."""
         self._cancel.set()
+        if self.worker is not None:
+            self._done.wait(STOP_WAIT_S)
 
     def note_chip(self, config: ChipConfig, seed: int) -> None:
         """The session's chip changed: say so if the plot is of other knobs."""

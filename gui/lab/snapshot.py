@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from convsram.gui.app import Position, _application, offscreen_session
+from convsram.gui.app import Position, _application, check_interrupt, offscreen_session
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 MC_CHIPS = 20
@@ -50,6 +50,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
             mc.start(chips=mc_chips, images=mc_images)
             deadline = time.monotonic() + MC_TIMEOUT_S
             while mc.running and time.monotonic() < deadline:
+                check_interrupt()  # Ctrl-C: the finally below cancels the sweep and waits (bounded)
                 app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[attr-defined]
                 time.sleep(0.01)
             if mc.running:
