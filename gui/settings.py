@@ -6,6 +6,7 @@ touch the user's settings).
 
 from __future__ import annotations
 
+import math
 import os
 
 from PySide6 import QtCore
@@ -21,7 +22,25 @@ def open_settings() -> QtCore.QSettings:
 
 
 def read_int(settings: QtCore.QSettings, key: str, default: int) -> int:
+    """An integer setting; the default for anything else (text, a float, a 10,000-digit number)."""
+    value = settings.value(key, default)
     try:
-        return int(settings.value(key, default))
-    except (TypeError, ValueError):
+        if isinstance(value, str) and len(value) > 20:
+            return default
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return default
+    return number if -(2**63) <= number < 2**63 else default
+
+
+def read_float(settings: QtCore.QSettings, key: str, default: float, lo: float = -math.inf,
+               hi: float = math.inf) -> float:
+    """A finite number setting in [lo, hi]; the default for anything else (nan, inf, text)."""
+    value = settings.value(key, default)
+    try:
+        if isinstance(value, str) and len(value) > 40:
+            return default
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if math.isfinite(number) and lo <= number <= hi else default

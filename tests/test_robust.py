@@ -355,3 +355,49 @@ def test_failed_chip_step_does_not_break_later_ones():
     for step in parse("preset ideal\nknob cap_mismatch_sigma 0.05\nseed 3\nideal off"):
         apply(s, step)
     assert s.seed == 3 and s.config == ChipConfig()
+
+
+class _FakePlayer:
+    def set_speed(self, speed):
+        pass
+
+    def set_playing(self, playing):
+        pass
+
+
+def test_script_runs_at_most_one_chip_rebuild_per_tick():
+    from convsram.gui.demo.script_runner import ScriptRunner
+
+    s = Session(random_model(), mnist.load("test", limit=3))
+    runner = ScriptRunner(parse("seed 1\nseed 2\nloop"), s, _FakePlayer())
+    for expected in (1, 2, 1, 2):
+        t0 = time.perf_counter()
+        runner.advance(0.0)
+        assert s.seed == expected
+        assert time.perf_counter() - t0 < 1.0  # one rebuild, not 32
+
+
+def test_a_failing_chip_step_at_run_time_leaves_the_script_working():
+    from convsram.gui.demo.script_runner import ScriptRunner
+
+    s = Session(random_model(), mnist.load("test", limit=3))
+    # rows 32 parses (a valid config) but the model's tiles do not fit: it fails when it runs
+    runner = ScriptRunner(parse("knob rows 32\npreset ideal\nseed 4\nknob cap_mismatch_sigma 0.05"), s,
+                          _FakePlayer())
+    for _ in range(10):
+        runner.advance(0.0)
+    assert len(runner.errors) == 1 and "rows" in runner.errors[0]
+    assert s.seed == 4 and s.config == ChipConfig.ideal(cap_mismatch_sigma=0.05)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "fast", "1e999", "9" * 5000])
+def test_settings_numbers_must_be_finite(tmp_path, text):
+    from PySide6 import QtCore
+
+    from convsram.gui.settings import read_float, read_int
+
+    path = tmp_path / "s.ini"
+    path.write_text(f"[General]\nspeed={text}\nimage={text}\n")
+    store = QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
+    assert read_float(store, "speed", 100.0) == 100.0
+    assert read_int(store, "image", 0) == 0

@@ -15,6 +15,8 @@ from convsram.gui.player import Player
 from convsram.gui.transport import LAYER_PER_FRAME
 
 MAX_STEPS_PER_TICK = 32  # a script that loops without waiting cannot freeze the window
+# steps that rebuild the chip or simulate another image (tens of ms each): at most one per tick
+HEAVY = frozenset({"knob", "preset", "seed", "ideal", "goto", "next_image", "prev_image"})
 FAST = 1e6  # `speed` at or above this: a whole layer per displayed frame
 
 
@@ -48,6 +50,8 @@ class ScriptRunner:
             self.index += 1
             ran = True
             self._run(step, now)
+            if step.name in HEAVY:
+                return ran  # one chip rebuild or image simulation per tick: the display keeps its pace
         return ran
 
     def _run(self, step: Step, now: float) -> None:
