@@ -40,11 +40,11 @@ def show_views(views: list[FrameView], frame: Frame, context: Context, last: dic
     """`frame` to every view. A view with many figures (an energy ledger) may declare
     ``playing_every_s``: while playing it then updates at most that often (`last` remembers when), and
     at each update shows this same frame; paused, on the final frame and at a layer's first, always."""
-    now = time.perf_counter()
+    now = context.now
     for view in views:
         every = getattr(view, "playing_every_s", 0.0)
         if every and context.playing and not (frame.final or frame.place.layer_step == 0):
-            if now - last.get(id(view), 0.0) < every:
+            if 0.0 <= now - last.get(id(view), -every) < every:  # (a clock that went back: update)
                 continue
         last[id(view)] = now
         view.show_frame(frame, context)
@@ -63,6 +63,7 @@ class Pacer(QtCore.QObject):
         self._hooks: list[Hook] = []  # run first on every tick (a demo script, say)
         self._idle: list[Hook] = []  # run on a tick with nothing to render (spread axis changes)
         self.pending = True  # the session changed since the last render
+        self._now: float | None = None  # the clock of the tick being run (None: outside a tick)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -117,12 +118,16 @@ class Pacer(QtCore.QObject):
 
     def tick(self, now: float) -> None:
         """One display tick at time `now` (seconds): hooks, playback, then render what changed."""
+        self._now = now
         for hook in list(self._hooks):
             hook(now)
-        self.player.advance(now)
-        if not self.render():
-            for idle in list(self._idle):
-                idle(now)
+        try:
+            self.player.advance(now)
+            if not self.render():
+                for idle in list(self._idle):
+                    idle(now)
+        finally:
+            self._now = None
 
     def key(self) -> tuple:
         s = self.session
@@ -131,7 +136,8 @@ class Pacer(QtCore.QObject):
     def context(self, frame: Frame) -> Context:
         s = self.session
         assert s is not None
-        return Context(s, layer_stats(s, frame.image, frame.place.layer), self.player.playing)
+        now = self._now if self._now is not None else time.perf_counter()
+        return Context(s, layer_stats(s, frame.image, frame.place.layer), self.player.playing, now)
 
     def render(self, display: Display | None = None) -> bool:
         """Give the session's current frame to `display` (default: every visible display) that does not

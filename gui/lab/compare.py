@@ -147,6 +147,7 @@ class CompareView(QtWidgets.QWidget):
         lay.addLayout(bottom, 26)
 
         self._key_image: tuple | None = None
+        self.scores = np.full(10, np.nan)  # this chip's class scores on screen (NaN: not converted yet)
         self.comparison: analysis.FrameComparison | None = None
         self.maps: analysis.MapComparison | None = None
         self.ideal_frame: Frame | None = None
@@ -199,7 +200,7 @@ class CompareView(QtWidgets.QWidget):
             "same inputs" if c.inputs_differ == 0 else f"{c.inputs_differ} of {inputs} inputs differ",
             theme.TEXT_DIM if c.inputs_differ == 0 else theme.CODE_BAD)
         self._show_maps(s, ideal_s, frame, fi)
-        self._show_scores(s, ideal_s, frame)
+        self._show_scores(s, ideal_s, frame, fi)
         self._show_summary(s, ideal_s, frame, c)
 
     def _show_maps(self, s: Session, ideal_s: Session, frame: Frame, fi: Frame) -> None:
@@ -233,18 +234,28 @@ class CompareView(QtWidgets.QWidget):
         self.maps_panel.set_note(f"{m.differ:,} of {m.computed:,} values differ · max |Δ| {m.max_abs:g}",
                                  theme.CODE_BAD if m.differ else theme.CODE_OK)
 
-    def _show_scores(self, s: Session, ideal_s: Session, frame: Frame) -> None:
-        key = (s.uid, s.generation, frame.image)
+    def _show_scores(self, s: Session, ideal_s: Session, frame: Frame, fi: Frame) -> None:
+        """The class scores as far as the fc layer has converted them at this invocation (none before it;
+        the answers on the final frame), on an axis steady for the whole image."""
+        fc = s.model.layers[frame.place.layer].kind == "fc"
+        key = (s.uid, s.generation, frame.image, frame.index if fc else -1)
         if key == self._key_image:
             return
         self._key_image = key
         run, irun = s.run_image(frame.image), ideal_s.run_image(frame.image)
-        x = np.arange(run.scores.size, dtype=float)
-        best = np.zeros(x.size, bool)
-        best[run.prediction] = True
-        self.s_chip.setOpts(x=x[~best] - PAIR, height=run.scores[~best], width=WIDTH)
-        self.s_best.setOpts(x=x[best] - PAIR, height=run.scores[best], width=WIDTH)
-        self.s_ideal.setOpts(x=x + PAIR, height=irun.scores, width=WIDTH)
+        n = run.scores.size
+        chip, ideal = s.partial_scores(frame), ideal_s.partial_scores(fi)
+        chip = np.full(n, np.nan) if chip is None else chip
+        ideal = np.full(n, np.nan) if ideal is None else ideal
+        self.scores = chip  # on screen (tests read it); NaN = not converted yet
+        x = np.arange(n, dtype=float)
+        best = np.zeros(n, bool)
+        if frame.final:
+            best[run.prediction] = True
+        known, iknown = ~np.isnan(chip), ~np.isnan(ideal)
+        self.s_chip.setOpts(x=x[known & ~best] - PAIR, height=chip[known & ~best], width=WIDTH)
+        self.s_best.setOpts(x=x[best] - PAIR, height=chip[best], width=WIDTH)
+        self.s_ideal.setOpts(x=x[iknown] + PAIR, height=ideal[iknown], width=WIDTH)
         allv = np.concatenate([run.scores, irun.scores, [0.0]])
         pad = 0.12 * (np.ptp(allv) or 1.0)
         lo, hi = allv.min() - pad, allv.max() + pad
@@ -253,8 +264,14 @@ class CompareView(QtWidgets.QWidget):
             self.s_label.setData(x=[float(run.label)], y=[lo])
         else:
             self.s_label.setData(x=[], y=[])
-        self.scores_panel.set_note(f"chip says {run.prediction}, ideal says {irun.prediction}",
-                                   theme.CODE_OK if run.prediction == irun.prediction else theme.CODE_BAD)
+        if frame.final:
+            self.scores_panel.set_note(f"chip says {run.prediction}, ideal says {irun.prediction}",
+                                       theme.CODE_OK if run.prediction == irun.prediction else theme.CODE_BAD)
+        elif fc:
+            self.scores_panel.set_note(f"fc tile {frame.place.tile + 1}/{s.model.layers[-1].n_tiles}: "
+                                       "scores so far", theme.TEXT_DIM)
+        else:
+            self.scores_panel.set_note("scores come with the fc layer", theme.TEXT_DIM)
 
     def _show_summary(self, s: Session, ideal_s: Session, frame: Frame, c: analysis.FrameComparison) -> None:
         run, irun = s.run_image(frame.image), ideal_s.run_image(frame.image)
@@ -269,6 +286,8 @@ class CompareView(QtWidgets.QWidget):
         label = "drawn digit" if run.label < 0 else f"label {run.label}"
         verdict = ("the same answer" if run.prediction == irun.prediction else
                    f"<span style='color:{theme.CODE_BAD}'>a different answer</span>")
+        answer = (f"Answer: this chip {run.prediction}, ideal chip {irun.prediction} ({label}): {verdict}."
+                  if frame.final else "Answer: not yet (the fc layer decides, at the last invocation).")
         self.summary.setText(
             f"<b>{spec.name}</b>, invocations 1–{frame.index - k0 + 1} of this image: "
             f"<b>{e2e:,}</b> of {total:,} codes differ from the ideal chip's (end to end); <b>{local:,}</b> "
@@ -276,6 +295,6 @@ class CompareView(QtWidgets.QWidget):
             f"rest of the difference comes in with the inputs, from earlier layers).<br>"
             f"This invocation: {int((c.codes != c.ideal_codes).sum())} of {c.codes.size} codes differ, "
             f"{c.inputs_differ} of {len(frame.x)} inputs differ.<br>"
-            f"Answer: this chip {run.prediction}, ideal chip {irun.prediction} ({label}): {verdict}.<br>"
+            f"{answer}<br>"
             f"<span style='color:{theme.TEXT_DIM}'>“Ideal chip ⇄ this chip” (under the presets) flips the "
             "whole app to the ideal chip.</span>")

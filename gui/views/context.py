@@ -13,11 +13,13 @@ from convsram.gui.views.layer_stats import LayerStats
 @dataclass(frozen=True)
 class Context:
     """What a view needs besides the frame: the session, the frame's layer statistics (steady axes,
-    the pre-ADC histogram) and whether playback is running (views may then skip expensive extras)."""
+    the pre-ADC histogram), whether playback is running (views may then skip expensive extras) and the
+    display clock's time of this render (seconds)."""
 
     session: Session
     stats: LayerStats
     playing: bool = False
+    now: float = 0.0
 
 
 class FrameView(Protocol):

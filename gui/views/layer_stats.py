@@ -40,6 +40,13 @@ class Histogram:
     relu: bool
     saturated: float  # fraction beyond the ADC's range
     rectified: float  # ReLU mode: fraction below zero (they read 0: the activation, by design)
+    # (layer invocations + 1, bins): counts of the conversions before each invocation of the layer, so
+    # row k + 1 is the histogram up to and including invocation k ("now")
+    cumulative: np.ndarray
+
+    def up_to(self, layer_step: int) -> np.ndarray:
+        """The counts of the layer's conversions up to and including invocation `layer_step`."""
+        return self.cumulative[min(layer_step + 1, len(self.cumulative) - 1)]
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,18 @@ def _histogram(session: Session, image: int, layer: int) -> Histogram:
     span_hi = max(hi, float(np.ceil(levels.max()))) + 2
     width = float(max(1.0, np.ceil((span_hi - span_lo) / 110)))
     counts, edges = np.histogram(levels, np.arange(span_lo, span_hi + width, width))
+    run = session.run_image(image)
+    end = run.layer_start[layer + 1] if layer + 1 < len(run.layer_start) else run.n_frames
+    per_step = np.zeros((end - run.layer_start[layer] + 1, counts.size), dtype=np.int64)
+    for step, k in enumerate(range(run.layer_start[layer], end)):
+        p = run.places[k]
+        rec = run.records[(p.layer, p.tile, p.chunk)]
+        now = (rec.v_n[p.position] - rec.v_p[p.position]) / rec.adc_lsb
+        bins = np.clip(np.searchsorted(edges, now, side="right") - 1, 0, counts.size - 1)
+        per_step[step + 1] = np.bincount(bins, minlength=counts.size)
+    cumulative = np.cumsum(per_step, axis=0)
     n = max(levels.size, 1)
     beyond = (levels > hi + 0.5) | ((levels < lo - 0.5) & (not relu))
     return Histogram(levels=levels, centres=0.5 * (edges[:-1] + edges[1:]), width=width, counts=counts,
                      lo=lo, hi=hi, relu=relu, saturated=float(beyond.sum() / n),
-                     rectified=float(((levels < lo - 0.5) & relu).sum() / n))
+                     rectified=float(((levels < lo - 0.5) & relu).sum() / n), cumulative=cumulative)

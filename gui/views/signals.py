@@ -16,7 +16,7 @@ from convsram.core.events import layer_saturation, saturating
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views.context import Context
-from convsram.gui.views.layer_stats import LayerRanges, layer_stats
+from convsram.gui.views.layer_stats import Histogram, LayerRanges
 from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_text
 
 BAR_W = 0.62
@@ -197,30 +197,35 @@ class CodesView(Panel):
 
 
 LOG_FLOOR = -0.3  # log10 axis floor: a bin with one conversion still shows as a stub
+LAYER_ALPHA = 90  # the whole layer's bars, behind the bright ones up to now
 RELU_GREY = "#56627a"
 
 
 class HistogramView(Panel):
-    """Every ADC input of the layer for this image, in codes, against the ADC's range (log counts, so
-    the few saturating conversions in the tails stay visible). In ReLU mode the negative inputs read 0
-    by design (the activation), shown apart from saturation (inputs beyond the largest code)."""
+    """The ADC inputs of the layer for this image, in codes, against the ADC's range (log counts, so
+    the few saturating conversions in the tails stay visible): bright, the conversions up to now; dim
+    behind them, the whole layer (the subtitle says so). In ReLU mode the negative inputs read 0 by
+    design (the activation), shown apart from saturation (inputs beyond the largest code)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Pre-ADC values vs ADC range", "", parent)
         self.plot = make_plot("ADC input (V_N − V_P) / LSB  (codes)", "conversions (log)")
         p = self.plot.getPlotItem()
         p.getAxis("left").setTicks([[(k, f"{10 ** k:,}") for k in range(0, 7)], []])
-        self.inside = bars(theme.HIST)
-        self.relu = bars(RELU_GREY)
-        self.outside = bars(theme.SATURATED)
+        self.inside = bars(theme.HIST, alpha=LAYER_ALPHA)
+        self.relu = bars(RELU_GREY, alpha=LAYER_ALPHA)
+        self.outside = bars(theme.SATURATED, alpha=LAYER_ALPHA)
+        self.so_far = bars(theme.HIST)  # up to now: one item, updated per frame
         self.limits = Segments(theme.SATURATED, width=2, style=QtCore.Qt.PenStyle.DashLine)
         self.current = Segments(theme.DAC, width=2)
-        for item in (self.inside, self.relu, self.outside, self.limits, self.current):
+        for item in (self.inside, self.relu, self.outside, self.so_far, self.limits, self.current):
             p.addItem(item)
         self.add(self.plot)
         self._key: tuple | None = None
         self.levels = np.zeros(0)
-        self.counts = np.zeros(0)
+        self.counts = np.zeros(0)  # the whole layer's (dim)
+        self.counts_now = np.zeros(0)  # up to and including this invocation (bright)
+        self._histogram: Histogram | None = None
         self.saturated = 0.0  # fraction of conversions beyond the ADC's range
         self.saturating = 0  # conversions of the layer at the largest code (this image)
         self.rectified = 0.0  # ReLU mode: fraction below zero (read as 0)
@@ -232,7 +237,8 @@ class HistogramView(Panel):
         key = (frame.image, layer, session.generation)
         if key != self._key:
             self._key = key
-            h = layer_stats(session, frame.image, layer).histogram
+            h = context.stats.histogram
+            self._histogram = h
             lo, hi, relu = h.lo, h.hi, h.relu
             self.levels, self.counts = h.levels, h.counts
             centres = h.centres
@@ -255,7 +261,7 @@ class HistogramView(Panel):
             spec = session.model.layers[layer]
             relu_text = (f"<span style='color:{RELU_GREY}'>■</span> &lt; 0 reads 0 (ReLU) · " if relu else "")
             self.set_subtitle(
-                f"{h.levels.size:,} conversions of {spec.name}, this image · "
+                f"{spec.name}, this image: bright up to now, dim all {h.levels.size:,} conversions · "
                 f"<span style='color:{theme.SATURATED}'>┆</span> range {lo}…{hi} · {relu_text}"
                 f"<span style='color:{theme.SATURATED}'>■</span> saturates · "
                 f"<span style='color:{theme.DAC}'>|</span> now")
@@ -268,6 +274,12 @@ class HistogramView(Panel):
             n_sat, n_conv = layer_saturation(session.run_image(frame.image), layer, session.config.max_code)
             self.saturating = n_sat
             self.set_note(f"{n_sat:,} of {n_conv:,} saturate", theme.SATURATED if n_sat else theme.CODE_OK)
+        h = self._histogram
+        assert h is not None
+        self.counts_now = h.up_to(frame.place.layer_step)
+        some = self.counts_now > 0
+        self.so_far.setOpts(x=h.centres[some], y0=LOG_FLOOR, width=h.width * 0.55,
+                            height=np.log10(self.counts_now[some]) - LOG_FLOOR)
         now = frame.diff / frame.adc_lsb
         span = self._top - LOG_FLOOR
         base = np.full(now.size, LOG_FLOOR)

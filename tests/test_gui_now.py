@@ -1,0 +1,154 @@
+"""Every view shows the state at the current invocation: the pre-ADC histogram holds the conversions up
+to now (the whole layer only dimmed behind, as its subtitle says), the lab shows the class scores as
+far as the fc layer has converted them, and the energy ledger, throttled while playing, shows the
+header's frame whenever it updates. Playback is driven by a fake clock through the display pacer."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from convsram.core import energy
+from convsram.gui import theme
+from convsram.gui.lab.actions import lab_for
+from convsram.gui.transport import LAYER_PER_FRAME
+
+pytest_plugins = ["tests.test_gui_support"]
+
+
+def go(win, layer: int, step: int) -> None:
+    s = win.session
+    win.command("frame", s.current.layer_start[layer] + step)
+    win.refresh()
+
+
+def conversions_up_to(s, layer: int, step: int) -> int:
+    run = s.current
+    return sum(len(s.frame_at(index=k).codes) for k in range(run.layer_start[layer],
+                                                            run.layer_start[layer] + step + 1))
+
+
+@pytest.mark.parametrize("layer,step", [(0, 0), (1, 0), (1, 40), (2, 1)])
+def test_histogram_holds_the_conversions_up_to_now(window, layer, step):
+    go(window, layer, step)
+    s, h = window.session, window.hist_view
+    assert h.counts_now.sum() == conversions_up_to(s, layer, step)
+    assert h.counts.sum() == s.current.pre_adc(layer).size > h.counts_now.sum()
+    assert "up to now" in h.subtitle.text() and "all" in h.subtitle.text()
+    x, _ = h.current.getData()  # and "now" is marked
+    assert x is not None and len(x) == 2 * len(window.frame.codes)
+
+
+def test_histogram_bars_up_to_now_are_drawn(window):
+    go(window, 1, 0)
+    bars = window.hist_view.so_far.opts
+    assert len(bars["x"]) == int((window.hist_view.counts_now > 0).sum()) > 0
+
+
+@pytest.fixture
+def lab(window):
+    window.do("chip_lab")
+    lab = lab_for(window)
+    yield lab
+    lab.shutdown()
+    lab.close()
+
+
+def test_lab_shows_class_scores_only_as_far_as_converted(window, lab):
+    s = window.session
+    view = lab.select("compare")
+    go(window, 0, 0)
+    lab.refresh()
+    assert np.isnan(view.scores).all()  # conv1, invocation 1: no class score exists yet
+    note = re.sub("<[^>]+>", "", view.scores_panel.note.text())
+    assert "says" not in note and "not yet" in re.sub("<[^>]+>", "", view.summary.text())
+    fc = len(s.model.layers) - 1
+    go(window, fc, 0)
+    lab.refresh()
+    np.testing.assert_array_equal(view.scores, s.partial_scores(window.frame))
+    if s.model.layers[fc].n_tiles > 1:  # the first of the fc layer's row tiles: not the final scores
+        assert not np.array_equal(view.scores, s.current.scores)
+    window.command("last")
+    window.refresh()
+    lab.refresh()
+    np.testing.assert_array_equal(view.scores, s.current.scores)
+    assert "says" in re.sub("<[^>]+>", "", view.scores_panel.note.text())
+
+
+def test_lab_follows_the_session_through_the_pacer(window, lab):
+    """No hand-called refresh: the session moves, the pacer ticks, the lab's update shows that frame."""
+    s = window.session
+    view = lab.select("compare")
+    window.pacer.timer.stop()
+    window.command("frame", s.current.layer_start[len(s.model.layers) - 1])
+    window.pacer.tick(1.0)
+    lab._timer.stop()  # the lab's deferred update, now
+    lab.refresh()
+    np.testing.assert_array_equal(view.scores, s.partial_scores(s.current_frame()))
+
+
+def ledger(win) -> dict:
+    return {(c, j): win.energy_view.cells[(c, j)].text() for c in energy.COMPONENTS for j in range(4)}
+
+
+def expected_ledger(frame) -> dict:
+    cols = (frame.energy, frame.energy_layer, frame.energy_image, frame.energy_session)
+    return {(c, j): theme.fmt_energy(v[c]) for j, v in enumerate(cols) for c in energy.COMPONENTS}
+
+
+def test_energy_ledger_shows_the_headers_frame_at_each_update(window):
+    s = window.session
+    window.pacer.timer.stop()
+    window.transport.set_speed(500)
+    window.player.set_speed(500)
+    now = 10.0
+    window.player.set_playing(True)
+    updates = 0
+    before = ledger(window)
+    for _ in range(60):
+        now += 0.016
+        window.pacer.tick(now)
+        f = window.frame
+        assert window.where.invocation.text() == f"invocation {f.index + 1:,} / {f.n_frames:,}"
+        shown = ledger(window)
+        if shown != before:  # the ledger updated: to the header's frame, not an older one
+            updates += 1
+            assert shown == expected_ledger(f)
+        before = shown
+    assert updates >= 5  # throttled (about every 0.1 s of play), but it does follow
+    window.player.set_playing(False)
+    window.pacer.tick(now + 0.016)
+    assert ledger(window) == expected_ledger(s.current_frame())  # paused: exactly the header's frame
+
+
+def test_a_view_added_to_the_list_gets_every_frame(window):
+    """One protocol, one registration: an object with show_frame(frame, context) in `views` is shown
+    the session's current frame with the context of its layer."""
+    seen = []
+
+    class Probe:
+        def show_frame(self, frame, context):
+            seen.append((frame, context))
+
+    window.views.append(Probe())
+    window.pacer.timer.stop()
+    window.command("step", 3)
+    window.pacer.tick(1.0)
+    frame, context = seen[-1]
+    assert frame is window.session.current_frame() and context.session is window.session
+    assert context.stats.histogram.counts.sum() == window.session.current.pre_adc(frame.place.layer).size
+
+
+def test_layer_per_frame_playback_is_clock_driven(window):
+    window.pacer.timer.stop()
+    window.transport.set_speed(LAYER_PER_FRAME)
+    window.player.set_speed(LAYER_PER_FRAME)
+    window.player.set_playing(True)
+    layers = []
+    for k in range(len(window.session.model.layers)):
+        window.pacer.tick(5.0 + 0.016 * k)
+        layers.append(window.frame.place.layer)
+    assert layers == list(range(len(window.session.model.layers)))
+    assert window.frame.final
