@@ -1,8 +1,8 @@
 """Simulating upcoming images in a worker thread, so playback never simulates on the GUI thread.
 
 A superqt generator worker takes image indices from a queue, runs ``Session.run_image`` (which fills
-the session's thread-safe cache) and yields ``("ready", session id, image)`` or ``("error", ...)``:
-small immutable tuples, delivered to the GUI thread through a queued signal.
+the session's thread-safe cache) and yields a :class:`Simulated` or :class:`SimulationFailed` record
+(gui.messages), delivered to the GUI thread through a queued signal.
 
 The worker holds only a weak reference to its Prefetcher and polls its queue with a timeout, so it
 ends when told to (:meth:`Prefetcher.stop`, also called at interpreter exit) or when the Prefetcher is
@@ -22,15 +22,15 @@ from superqt.utils import GeneratorWorker
 
 from convsram.core.session import Session
 from convsram.gui.gc_guard import collect_on_gui_thread
+from convsram.gui.messages import PrefetchMessage, Simulated, SimulationFailed
 
 POLL_S = 0.2
-Message = tuple
 Warm = Callable[[Session, int], None]  # extra per-image work for the worker (e.g. plot statistics)
 _LIVE: weakref.WeakSet[Prefetcher] = weakref.WeakSet()
 
 
 def _work(owner: weakref.ref[Prefetcher], jobs: queue.Queue[tuple[Session, int]], quit_: threading.Event,
-          stopped: threading.Event, warm: Warm | None) -> Generator[Message, None, None]:
+          stopped: threading.Event, warm: Warm | None) -> Generator[PrefetchMessage, None, None]:
     try:
         while not quit_.is_set() and owner() is not None:
             try:
@@ -42,9 +42,9 @@ def _work(owner: weakref.ref[Prefetcher], jobs: queue.Queue[tuple[Session, int]]
                 if warm is not None:
                     warm(session, image)
             except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the thread
-                yield ("error", id(session), image, f"{type(exc).__name__}: {exc}")
+                yield SimulationFailed(session.uid, image, f"{type(exc).__name__}: {exc}")
                 continue
-            yield ("ready", id(session), image)
+            yield Simulated(session.uid, image)
     finally:
         stopped.set()
 
@@ -81,7 +81,7 @@ class Prefetcher(QtCore.QObject):
         if s is None:
             return
         for image in images:
-            key = (id(s), image)
+            key = (s.uid, image)
             if 0 <= image < len(s.data) and key not in self._pending and not s.is_simulated(image):
                 self._pending.add(key)
                 self._queue.put((s, image))
@@ -91,16 +91,15 @@ class Prefetcher(QtCore.QObject):
         return bool(self._pending)
 
     @QtCore.Slot(object)
-    def _on_yielded(self, message: Message) -> None:
-        kind, sid, image = message[:3]
-        self._pending.discard((sid, image))
-        if self._session is None or id(self._session) != sid:
+    def _on_yielded(self, message: PrefetchMessage) -> None:
+        self._pending.discard((message.session_uid, message.image))
+        if self._session is None or self._session.uid != message.session_uid:
             return
-        if kind == "ready":
+        if isinstance(message, Simulated):
             self.completed += 1
-            self.ready.emit(image)
+            self.ready.emit(message.image)
         else:
-            self.failed.emit(image, message[3])
+            self.failed.emit(message.image, message.error)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """End the worker thread (idempotent); waits for the image being simulated, if any."""

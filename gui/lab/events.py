@@ -14,6 +14,7 @@ from PySide6 import QtCore
 from superqt.utils import GeneratorWorker
 
 from convsram.core.events import EVENTS, find_next
+from convsram.gui.messages import SearchEnd, SearchHit, SearchMessage, SearchNone, SearchProgress
 
 CHUNK = 6  # images per find_next call between progress reports
 MAX_IMAGES = 1000
@@ -23,15 +24,14 @@ TITLES = {"saturation": "ADC saturation", "code_error": "code error", "misclassi
 
 
 def search(session: Any, event: str, min_error: int, max_images: int, image: int, frame: int,
-           cancel: threading.Event, token: int = 0) -> Generator[tuple, None, None]:
-    """Yields (token, 'progress', images searched), then (token, 'hit', image, frame) or (token, 'none',
-    images searched), and always (token, 'end') last."""
+           cancel: threading.Event, token: int = 0) -> Generator[SearchMessage, None, None]:
+    """Yields SearchProgress records, then a SearchHit or a SearchNone, and always SearchEnd last."""
     yield from _search(session, event, min_error, max_images, image, frame, cancel, token)
-    yield (token, "end")
+    yield SearchEnd(token)
 
 
 def _search(session: Any, event: str, min_error: int, max_images: int, image: int, frame: int,
-            cancel: threading.Event, token: int) -> Generator[tuple, None, None]:
+            cancel: threading.Event, token: int) -> Generator[SearchMessage, None, None]:
     n = min(max_images, len(session.data))
     view = SimpleNamespace(data=session.data, run_image=session.run_image, config=session.config,
                            image=image, frame=frame)
@@ -47,11 +47,11 @@ def _search(session: Any, event: str, min_error: int, max_images: int, image: in
             hit = find_next(view, event, min_error, max_images=take + 1)
             last = (last + take) % len(session.data)
         if hit is not None:
-            yield (token, "hit", int(hit[0]), int(hit[1]))
+            yield SearchHit(token, int(hit[0]), int(hit[1]))
             return
         done += take
-        yield (token, "progress", done)
-    yield (token, "none", done)
+        yield SearchProgress(token, done)
+    yield SearchNone(token, done)
 
 
 class EventSearch(QtCore.QObject):
@@ -69,7 +69,7 @@ class EventSearch(QtCore.QObject):
         self._event = ""
         self._generation = -1
         self._session: Any = None
-        self.last: tuple | None = None  # the last result message
+        self.last: tuple | None = None  # the last result: ("hit", image, frame) or ("none", images)
 
     @property
     def busy(self) -> bool:
@@ -104,23 +104,20 @@ class EventSearch(QtCore.QObject):
         self.finished.emit()
 
     @QtCore.Slot(object)
-    def _on_message(self, msg: tuple) -> None:
-        token, kind = msg[0], msg[1]
-        if token != self._token or self.worker is None:
+    def _on_message(self, msg: SearchMessage) -> None:
+        if msg.token != self._token or self.worker is None:
             return  # a cancelled search
-        msg = msg[1:]
-        if kind == "end":
+        if isinstance(msg, SearchEnd):
             self.worker = None
             self.finished.emit()
-            return
-        if kind == "progress":
-            self.message.emit(f"searching for the next {self._what}… {msg[1]} images")
-            return
-        self.last = msg
-        if kind == "hit":
+        elif isinstance(msg, SearchProgress):
+            self.message.emit(f"searching for the next {self._what}… {msg.images} images")
+        elif isinstance(msg, SearchHit):
+            self.last = ("hit", msg.image, msg.frame)
             if self._session.generation != self._generation:
                 self.message.emit("the chip changed during the search; search again")
                 return
-            self.found.emit(self._event, msg[1], msg[2])
+            self.found.emit(self._event, msg.image, msg.frame)
         else:
-            self.message.emit(f"no {self._what} in the next {msg[1]} images")
+            self.last = ("none", msg.images)
+            self.message.emit(f"no {self._what} in the next {msg.images} images")

@@ -48,11 +48,11 @@ SHARED_KEYS = ("ideal", "new_chip", "chip_lab", "next_saturation", "next_code_er
                "goto_image", "quit", "shortcuts", "fullscreen")
 
 
-def _simulate(session: Any, image: int, generation: int) -> tuple:
+def _simulate(session: Any, image: int, generation: int) -> ChipSimulated:
     """Worker thread: simulate `image` on the session's (new) chip, filling its cache."""
     t0 = time.perf_counter()
     session.run_image(image)
-    return session, generation, (time.perf_counter() - t0) * 1e3
+    return ChipSimulated(session.uid, generation, (time.perf_counter() - t0) * 1e3)
 
 
 class LabWindow(QtWidgets.QMainWindow):
@@ -349,10 +349,9 @@ class LabWindow(QtWidgets.QMainWindow):
         return True
 
     @QtCore.Slot(object)
-    def _on_simulated(self, result: tuple) -> None:
-        session, generation, ms = result
+    def _on_simulated(self, result: ChipSimulated) -> None:
         s = self.main.session
-        if s is not session or s.generation != generation:
+        if s is None or s.uid != result.session_uid or s.generation != result.generation:
             return
         self._knob_redrawn = True
         self.main.chip_changed(spread_axes=self._from_knobs is not None)
