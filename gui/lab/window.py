@@ -26,6 +26,7 @@ from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
 from convsram.gui.lab.mismatch import MismatchView
 from convsram.gui.lab.montecarlo import MonteCarloView
 from convsram.gui.lab.waveform import WaveformView
+from convsram.gui.messages import ChipSimulated
 from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
 
