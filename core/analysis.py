@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from convsram.core.chip import Chip
-from convsram.core.config import ChipConfig
+from convsram.core.config import ChipConfig, knob_fields
 from convsram.core.mapping import place
 
 # --- configurations -------------------------------------------------------------------------------
@@ -148,23 +148,24 @@ def compare_maps(chip: np.ndarray, ideal: np.ndarray) -> MapComparison:
 
 @dataclass(frozen=True)
 class MapKind:
+    """One static-mismatch map, read from its knob's ChipConfig field metadata."""
+
     title: str
-    unit: str
+    unit: str  # display unit
     knob: str  # the ChipConfig sigma behind it
     per: str  # "cell", "row", "column" or "ADC group"
     scale: float  # knob value -> display unit
+    effect: str  # what the mismatch does to the computation
+    label: str  # the knob's label, e.g. "capacitor mismatch σ"
 
 
-MAPS: dict[str, MapKind] = {
-    "cap_p": MapKind("Capacitor C_P deviation", "%", "cap_mismatch_sigma", "cell", 100.0),
-    "cap_n": MapKind("Capacitor C_N deviation", "%", "cap_mismatch_sigma", "cell", 100.0),
-    "dac_gain": MapKind("DAC gain error", "%", "dac_gain_sigma", "row", 100.0),
-    "dac_offset": MapKind("DAC offset", "mV", "dac_offset_sigma", "row", 1e3),
-    "dac_inl": MapKind("DAC INL bow amplitude", "LSB", "dac_inl", "row", 1.0),
-    "injection": MapKind("Charge injection offset", "mV", "charge_injection_sigma", "column", 1e3),
-    "adc_offset": MapKind("ADC offset", "LSB", "adc_offset_sigma", "ADC group", 1.0),
-    "adc_gain": MapKind("ADC gain error", "%", "adc_gain_sigma", "ADC group", 100.0),
-}
+def _maps() -> dict[str, MapKind]:
+    return {m.key: MapKind(title=m.title, unit=spec.shown_unit, knob=spec.name, per=str(spec.per),
+                           scale=spec.scale, effect=m.effect, label=spec.label)
+            for spec in knob_fields() for m in spec.maps}
+
+
+MAPS: dict[str, MapKind] = _maps()  # in field order: DAC, array, ADC
 
 
 def mismatch_map(chip: Chip, kind: str) -> np.ndarray:
@@ -174,21 +175,22 @@ def mismatch_map(chip: Chip, kind: str) -> np.ndarray:
         raise ValueError(f"unknown mismatch map {kind!r}; one of {', '.join(MAPS)}")
     cfg = chip.config
     shape = (cfg.rows, cfg.columns)
+    scale = MAPS[kind].scale  # field unit -> display unit
     if kind == "cap_p":
-        values = (chip.cap_p / cfg.c_line - 1.0) * 100.0
+        values = (chip.cap_p / cfg.c_line - 1.0) * scale
     elif kind == "cap_n":
-        values = (chip.cap_n / cfg.c_line - 1.0) * 100.0
+        values = (chip.cap_n / cfg.c_line - 1.0) * scale
     elif kind == "dac_gain":
-        values = np.broadcast_to(((chip.dac_gain - 1.0) * 100.0)[:, None], shape)
+        values = np.broadcast_to(((chip.dac_gain - 1.0) * scale)[:, None], shape)
     elif kind == "dac_offset":
-        values = np.broadcast_to((chip.dac_offset * 1e3)[:, None], shape)
+        values = np.broadcast_to((chip.dac_offset * scale)[:, None], shape)
     elif kind == "dac_inl":
-        values = np.broadcast_to(np.asarray(chip.dac_inl_amp, float)[:, None], shape)
+        values = np.broadcast_to((np.asarray(chip.dac_inl_amp, float) * scale)[:, None], shape)
     elif kind == "injection":
-        values = np.broadcast_to((chip.injection * 1e3)[None, :], shape)
+        values = np.broadcast_to((chip.injection * scale)[None, :], shape)
     else:
-        per_group = chip.adc_offset if kind == "adc_offset" else (chip.adc_gain - 1.0) * 100.0
-        values = np.broadcast_to(np.repeat(per_group, cfg.columns_per_group)[None, :], shape)
+        per_group = chip.adc_offset if kind == "adc_offset" else chip.adc_gain - 1.0
+        values = np.broadcast_to(np.repeat(per_group * scale, cfg.columns_per_group)[None, :], shape)
     return np.array(values, dtype=float)
 
 

@@ -3,69 +3,54 @@ or off, the chip seed, another chip, presets, and load / save of a chip configur
 
 The panel only edits values; it emits ``configEdited(ChipConfig)`` (already throttled to at most one per
 ``THROTTLE_MS`` while a slider moves, the last value always delivered), ``seedEdited(int)``, and the
-button signals. Each knob's tooltip is the field's docstring (``core.config.field_doc``) plus what the
-slider shows. Section colours follow the dashboard: DAC amber, array (lines) blue, ADC green.
+button signals. Every section, label, unit, slider range and tooltip comes from the ChipConfig field
+metadata (``core.config.knob_fields``): a field with a slider is a knob, its group is its section.
+Section colours follow the dashboard: DAC amber, array (lines) blue, ADC green.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from PySide6 import QtCore, QtWidgets
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled, signals_blocked
 
-from convsram.core.config import ChipConfig, field_doc, field_info
+from convsram.core.config import GROUPS, ChipConfig, KnobSpec, knob_fields
 from convsram.gui import theme
 from convsram.gui.views.plotting import set_font, set_size, spacing
 
 THROTTLE_MS = 100  # at most one re-simulation per this while a slider moves (adapted upwards)
 
 
-@dataclass(frozen=True)
-class Knob:
-    name: str  # ChipConfig field
-    label: str
-    unit: str  # display unit
-    scale: float  # field value x scale = displayed value
-    top: float  # slider maximum (display unit); widened if a loaded value is larger
-    decimals: int
-    kind: str  # "static" (drawn once per chip) or "noise" (drawn every operation)
-
-
-SECTIONS: tuple[tuple[str, str, tuple[Knob, ...]], ...] = (
-    ("DAC · one per row", theme.DAC, (
-        Knob("dac_gain_sigma", "gain error σ", "%", 100.0, 10.0, 2, "static"),
-        Knob("dac_offset_sigma", "offset σ", "mV", 1e3, 10.0, 2, "static"),
-        Knob("dac_inl", "INL bow (peak)", "LSB", 1.0, 5.0, 2, "static"),
-    )),
-    ("Array · line pair per column", theme.LINE_P, (
-        Knob("cap_mismatch_sigma", "capacitor mismatch σ", "%", 100.0, 20.0, 2, "static"),
-        Knob("charge_injection_sigma", "charge injection σ", "mV", 1e3, 2.0, 3, "static"),
-    )),
-    ("ADC · one per 16 columns", theme.CODE_OK, (
-        Knob("adc_offset_sigma", "offset σ", "LSB", 1.0, 3.0, 2, "static"),
-        Knob("adc_gain_sigma", "gain error σ", "%", 100.0, 10.0, 2, "static"),
-        Knob("comparator_noise_sigma", "comparator noise σ", "mV", 1e3, 1.0, 3, "noise"),
-    )),
-)
-KNOBS: dict[str, Knob] = {k.name: k for _, _, knobs in SECTIONS for k in knobs}
+GROUP_COLORS = {"array": theme.TEXT, "dac": theme.DAC, "lines": theme.LINE_P, "adc": theme.CODE_OK}
+KNOBS: dict[str, KnobSpec] = {k.name: k for k in knob_fields() if k.slider is not None}  # the sliders
 KTC = "ktc_noise"
 SEED_MAX = 2**31 - 1
+KIND_TEXT = {"static": "drawn once per chip from its seed", "noise": "drawn on every conversion",
+             "design": "fixed at design time"}
 
 
-def to_field(knob: Knob, shown: float) -> float:
-    """Displayed value -> field value, rounded so 1 % reads back as exactly 0.01."""
-    return float(f"{shown / knob.scale:.10g}")
+def sections(specs: Sequence[KnobSpec]) -> list[tuple[str, str, list[KnobSpec]]]:
+    """(title, colour, knobs) per group that has knobs: the sliders and the on/off non-idealities."""
+    out = []
+    for group, title in GROUPS.items():
+        knobs = [k for k in specs if k.group == group and (k.slider is not None or
+                                                           (k.is_bool and k.kind != "design"))]
+        if knobs:
+            out.append((title, GROUP_COLORS.get(group, theme.TEXT), knobs))
+    return out
 
 
-def tooltip(knob: Knob) -> str:
-    info = field_info(knob.name)
-    what = "drawn once per chip from its seed" if knob.kind == "static" else "drawn on every conversion"
+def tooltip(knob: KnobSpec) -> str:
+    """The field's docstring and unit, what the slider shows, and the preset values."""
     nominal, harsh = getattr(ChipConfig(), knob.name), getattr(ChipConfig.harsh(), knob.name)
-    return (f"{knob.name}: {field_doc(knob.name)}\n\nShown in {knob.unit} (the field is in {info['unit']}); "
-            f"{what}. Nominal {nominal * knob.scale:g} {knob.unit}, harsh {harsh * knob.scale:g} "
-            f"{knob.unit}.")
+    what = KIND_TEXT[knob.kind]
+    if not knob.is_bool:
+        field_unit = f" (the field is in {knob.unit})" if knob.unit != knob.shown_unit else ""
+        what = f"shown in {knob.shown_unit}{field_unit}; {what}"
+    return (f"{knob.name}: {knob.doc} [{knob.unit}]\n\n{what[0].upper()}{what[1:]}. "
+            f"Nominal {knob.format(nominal)}, harsh {knob.format(harsh)}.")
 
 
 class KnobPanel(QtWidgets.QWidget):
@@ -79,12 +64,17 @@ class KnobPanel(QtWidgets.QWidget):
     loadRequested = QtCore.Signal()
     saveRequested = QtCore.Signal()
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None,
+                 specs: Sequence[KnobSpec] | None = None) -> None:
+        """specs: the knobs to show (default: every ChipConfig field's, from its metadata)."""
         super().__init__(parent)
         self.setObjectName("knobpanel")
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_StyledBackground, True)
         self.config = ChipConfig()
+        self.specs: dict[str, KnobSpec] = {}  # the knobs shown, by field name
         self.sliders: dict[str, QLabeledDoubleSlider] = {}
+        self.labels: dict[str, QtWidgets.QLabel] = {}
+        self.switches: dict[str, QtWidgets.QCheckBox] = {}  # on/off non-idealities
         lay = QtWidgets.QVBoxLayout(self)
         spacing(lay, 6, (10, 8, 10, 8))
 
@@ -136,33 +126,42 @@ class KnobPanel(QtWidgets.QWidget):
         lay.addWidget(self.preset_label)
 
         # --- knobs ----------------------------------------------------------------------------
-        for title, color, knobs in SECTIONS:
+        for title, color, knobs in sections(specs if specs is not None else knob_fields()):
             lay.addWidget(self._section(title, color))
             grid = QtWidgets.QGridLayout()
             spacing(grid, 4)
             grid.setColumnStretch(1, 1)
-            for r, knob in enumerate(knobs):
-                label = QtWidgets.QLabel(f"{knob.label} ({knob.unit})")
-                label.setToolTip(tooltip(knob))
+            r = 0
+            for knob in knobs:
+                self.specs[knob.name] = knob
+                tip = tooltip(knob)
+                if knob.slider is None:  # an on/off non-ideality
+                    box = QtWidgets.QCheckBox(f"{knob.label} ({knob.kind})")
+                    box.setToolTip(tip)
+                    box.toggled.connect(lambda _v, n=knob.name: self._edited(n))
+                    grid.addWidget(box, r, 0, 1, 2)
+                    self.switches[knob.name] = box
+                    r += 1
+                    continue
+                label = QtWidgets.QLabel(knob.title)
+                label.setToolTip(tip)
                 s = QLabeledDoubleSlider(QtCore.Qt.Orientation.Horizontal)
-                s.setDecimals(knob.decimals)
-                s.setRange(0.0, knob.top)
-                s.setSingleStep(knob.top / 200)
-                s.setToolTip(tooltip(knob))
+                s.setDecimals(knob.slider.decimals)
+                s.setRange(0.0, knob.slider.top)
+                s.setSingleStep(knob.slider.step)
+                s.setToolTip(tip)
                 s.valueChanged.connect(lambda _v, n=knob.name: self._edited(n))
-                tag = QtWidgets.QLabel("static" if knob.kind == "static" else "noise")
+                tag = QtWidgets.QLabel(knob.kind)
                 tag.setObjectName("hint")
                 tag.setToolTip("static: drawn once per chip and kept · noise: drawn on every conversion")
-                grid.addWidget(label, 2 * r, 0, 1, 1)
-                grid.addWidget(tag, 2 * r, 1, 1, 1, QtCore.Qt.AlignmentFlag.AlignRight)
-                grid.addWidget(s, 2 * r + 1, 0, 1, 2)
+                grid.addWidget(label, r, 0, 1, 1)
+                grid.addWidget(tag, r, 1, 1, 1, QtCore.Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(s, r + 1, 0, 1, 2)
                 self.sliders[knob.name] = s
-            if title.startswith("Array"):
-                self.ktc = QtWidgets.QCheckBox("kT/C noise on both lines (noise)")
-                self.ktc.setToolTip(f"{KTC}: {field_doc(KTC)}")
-                self.ktc.toggled.connect(lambda _v: self._edited(KTC))
-                grid.addWidget(self.ktc, 2 * len(knobs), 0, 1, 2)
+                self.labels[knob.name] = label
+                r += 2
             lay.addLayout(grid)
+        self.ktc: QtWidgets.QCheckBox | None = self.switches.get(KTC)  # the kT/C switch
 
         # --- files ------------------------------------------------------------------------------
         lay.addWidget(self._section("Chip configuration file", theme.TEXT))
@@ -203,20 +202,20 @@ class KnobPanel(QtWidgets.QWidget):
         if not sliders:
             return
         for name, s in self.sliders.items():
-            knob = KNOBS[name]
-            shown = getattr(config, name) * knob.scale
+            shown = self.specs[name].shown(getattr(config, name))
             if shown > s.maximum():
                 s.setRange(0.0, shown)
             with signals_blocked(s):
                 s.setValue(shown)
-        with signals_blocked(self.ktc):
-            self.ktc.setChecked(bool(config.ktc_noise))
+        for name, box in self.switches.items():
+            with signals_blocked(box):
+                box.setChecked(bool(getattr(config, name)))
 
     def edited_config(self) -> ChipConfig:
         """The config the knobs show now (non-knob fields from the last chip shown)."""
-        values: dict[str, object] = {name: to_field(KNOBS[name], s.value())
+        values: dict[str, object] = {name: self.specs[name].to_field(s.value())
                                      for name, s in self.sliders.items()}
-        values[KTC] = self.ktc.isChecked()
+        values.update({name: box.isChecked() for name, box in self.switches.items()})
         return self.config.with_(**values)
 
     def _edited(self, name: str) -> None:
@@ -232,7 +231,7 @@ class KnobPanel(QtWidgets.QWidget):
 
     def set_value(self, name: str, value: float) -> None:
         """Move one knob as a user would (signals and throttling included); value in the field's unit."""
-        if name == KTC:
-            self.ktc.setChecked(bool(value))
+        if name in self.switches:
+            self.switches[name].setChecked(bool(value))
             return
-        self.sliders[name].setValue(value * KNOBS[name].scale)
+        self.sliders[name].setValue(self.specs[name].shown(value))

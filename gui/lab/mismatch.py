@@ -30,6 +30,7 @@ from convsram.gui.views.plotting import (
     style_axis,
 )
 
+DEFAULT_KIND = "cap_p"  # the per-cell map shows first
 STRIP = (-3.2, -1.2)  # y extent of the layer strip above the array (rows grow downwards)
 MARK_Y = -4.4
 
@@ -51,6 +52,7 @@ class MismatchView(QtWidgets.QWidget):
             self.kind.addItem(f"{k.title} ({k.unit}, per {k.per})", name)
         self.kind.setToolTip("Which of this chip's static draws to map. Per-row, per-column and per-ADC "
                              "quantities are painted over every cell they affect.")
+        self.kind.setCurrentIndex(list(analysis.MAPS).index(DEFAULT_KIND))
         self.kind.currentIndexChanged.connect(self._redraw)
         head.addWidget(self.kind)
         head.addStretch(1)
@@ -164,8 +166,8 @@ class MismatchView(QtWidgets.QWidget):
         self.map_panel.set_subtitle(
             f"<span style='color:{common.style.DIVERGING_NEG}'>■</span> below nominal &nbsp;"
             f"<span style='color:{common.style.DIVERGING_POS}'>■</span> above &nbsp;(colour bar in "
-            f"{k.unit}) · "
-            f"knob {k.knob} = {knob_value * k.scale:g} {k.unit} · strip above: columns of {names} · "
+            f"{k.unit}) · knob {k.label} ({k.knob}) = {knob_value * k.scale:g} {k.unit} · "
+            f"strip above: columns of {names} · "
             f"▼ columns evaluated now")
         self.map_panel.setToolTip(analysis_tip(kind))
         # histogram of the independent draws against the Gaussian
@@ -207,7 +209,7 @@ class MismatchView(QtWidgets.QWidget):
             x = np.arange(cols, dtype=float)
             y = values.mean(axis=0) if k.per == "cell" else values[0]
             xlabel = "array column"
-            what = ("per column: the mean deviation of its 64 capacitors" if k.per == "cell"
+            what = (f"per column: the mean deviation of its {rows} capacitors" if k.per == "cell"
                     else f"per column: the {k.per}'s value")
         up = y - center >= 0
         self.prof_neg.setOpts(x=x[~up], y0=center, height=(y - center)[~up], width=0.8)
@@ -224,15 +226,4 @@ class MismatchView(QtWidgets.QWidget):
 
 def analysis_tip(kind: str) -> str:
     k = analysis.MAPS[kind]
-    effect = {
-        "cap_p": "A larger C_P segment weighs its row more in the P line's average: the dot product's "
-                 "weights are no longer all equal.",
-        "cap_n": "A larger C_N segment weighs its row more in the N line's average.",
-        "dac_gain": "A row whose DAC step is too large exaggerates its input in every column.",
-        "dac_offset": "An extra discharge of the row line, whatever the input code.",
-        "dac_inl": "A mid-scale bow of the DAC transfer, its amplitude varying from row to row.",
-        "injection": "Switch charge injection shifts the column's line difference by a fixed voltage.",
-        "adc_offset": "Every column of the ADC's group reads this many codes too high (or low).",
-        "adc_gain": "The ramp step is off by this fraction: large codes are off most.",
-    }[kind]
-    return f"{k.title}, drawn once per chip (knob {k.knob}). {effect}"
+    return f"{k.title}, drawn once per chip (knob {k.knob}, {k.label}). {k.effect}"
