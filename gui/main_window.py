@@ -10,6 +10,8 @@ update their items, and are listed in one place (``views``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -52,11 +54,20 @@ from convsram.gui.views.where_view import WhereView
 
 EXPORT_ACTIONS = export.ACTION_NAMES
 LAB_ACTIONS = lab_actions.ACTION_NAMES
+STEPPING = ("step", "back", "frame")  # session commands that pause playback (looking closely)
 RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen",
                    "save_window", "save_view", "record")
+
+@dataclass(frozen=True)
+class Handler:
+    """A window action: what it runs, and whether it needs a loaded session."""
+
+    run: Callable[[], object]
+    needs_session: bool = False
+
 
 class MainWindow(QtWidgets.QMainWindow):
     """The app. `session` None means the model or data could not be loaded: `error` says why."""
@@ -84,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recorder: QtCore.QObject | None = None  # File > Record's recorder while recording
         self.chip_lab: QtWidgets.QMainWindow | None = None  # the chip lab, once opened
 
+        self.handlers = self._make_handlers()
         self.named_actions = make_actions(self, self.do)
         fill_menus(self.menuBar(), self.named_actions)
         self.prefetcher = Prefetcher(None, self, warm=warm)
@@ -292,59 +304,84 @@ class MainWindow(QtWidgets.QMainWindow):
         self._open(self.model_path, self.mnist_dir)
 
     # --- commands ---------------------------------------------------------------------------------------
+    def _make_handlers(self) -> dict[str, Handler]:
+        """Every window action (menus, keys, buttons) that is not a session command, in one table; the
+        Export and chip-lab entries come from their modules' action names."""
+        h = {
+            "play": Handler(lambda: self.player.toggle()),
+            "faster": Handler(lambda: self.transport.faster(1)),
+            "slower": Handler(lambda: self.transport.faster(-1)),
+            "shortcuts": Handler(self._show_shortcuts),
+            "about": Handler(lambda: QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)),
+            "quit": Handler(self.close),
+            "fullscreen": Handler(self._toggle_full_screen),
+            # File > Save screenshot: the Export menu's "window" entry
+            "screenshot": Handler(lambda: export.run_action(self, "save_window")),
+            "open_model": Handler(self._ask_model),
+            "open_mnist": Handler(self._ask_mnist),
+            "demo": Handler(lambda: self.enter_demo(), needs_session=True),
+            "demo_script": Handler(lambda: self.enter_demo(ask_script=True), needs_session=True),
+            "goto_image": Handler(self._ask_image, needs_session=True),
+            "ideal": Handler(self._toggle_ideal, needs_session=True),
+            "new_chip": Handler(self._next_seed, needs_session=True),
+        }
+        for name in EXPORT_ACTIONS:
+            h[name] = Handler(lambda n=name: export.run_action(self, n))
+        for name in LAB_ACTIONS:
+            h[name] = Handler(lambda n=name: lab_actions.run_action(self, n), needs_session=True)
+        return h
+
     def do(self, name: str, *args: object) -> None:
-        """Run a user action by name: window actions here, navigation as session commands."""
-        s = self.session
-        if name == "play":
-            self.player.toggle()
-        elif name == "faster":
-            self.transport.faster(1)
-        elif name == "slower":
-            self.transport.faster(-1)
-        elif name == "shortcuts":
-            if self.help_dialog is None:
-                self.help_dialog = ShortcutsDialog(self.named_actions, self)
-            self.help_dialog.show()  # modeless: the demo keeps running behind it
-            self.help_dialog.raise_()
-        elif name == "about":
-            QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)
-        elif name == "quit":
-            self.close()
-        elif name == "fullscreen":
-            self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        elif name == "screenshot":  # File > Save screenshot: the Export menu's "window" entry
-            export.run_action(self, "save_window")
-        elif name == "open_model":
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", str(self.model_path or ""),
-                                                            "convsram model (*.npz)")
-            if path:
-                self._open(Path(path), self.mnist_dir)
-        elif name == "open_mnist":
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "MNIST folder", str(self.mnist_dir or ""))
-            if path:
-                self._open(self.model_path, Path(path))
-        elif name in EXPORT_ACTIONS:
-            export.run_action(self, name)
-        elif s is None:
+        """Run a user action by name: a window action from the table, else a session command."""
+        handler = self.handlers.get(name)
+        if handler is not None:
+            if self.session is not None or not handler.needs_session:
+                handler.run()
             return
-        elif name in ("demo", "demo_script"):
-            self.enter_demo(ask_script=name == "demo_script")
-        elif name in LAB_ACTIONS:
-            lab_actions.run_action(self, name)
-        elif name == "goto_image":
-            last = len(s.data) - 1
-            image, ok = QtWidgets.QInputDialog.getInt(self, "Go to image", f"MNIST test image (0–{last})",
-                                                      s.image, 0, last)
-            if ok:
-                self.command("goto", image)
-        elif name == "ideal":
-            self.command("ideal", not s.config.is_ideal())
-        elif name == "new_chip":
-            self.command("seed", s.seed + 1)
-        else:
-            if name in ("step", "back", "frame"):
-                self.player.set_playing(False)  # stepping means looking closely
-            self.command(name, *args)
+        if self.session is None:
+            return
+        if name in STEPPING:
+            self.player.set_playing(False)  # stepping means looking closely
+        self.command(name, *args)
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _show_shortcuts(self) -> None:
+        if self.help_dialog is None:
+            self.help_dialog = ShortcutsDialog(self.named_actions, self)
+        self.help_dialog.show()  # modeless: the demo keeps running behind it
+        self.help_dialog.raise_()
+
+    def _ask_model(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", str(self.model_path or ""),
+                                                        "convsram model (*.npz)")
+        if path:
+            self._open(Path(path), self.mnist_dir)
+
+    def _ask_mnist(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "MNIST folder", str(self.mnist_dir or ""))
+        if path:
+            self._open(self.model_path, Path(path))
+
+    def _ask_image(self) -> None:
+        s = self.session
+        assert s is not None
+        last = len(s.data) - 1
+        image, ok = QtWidgets.QInputDialog.getInt(self, "Go to image", f"MNIST test image (0–{last})",
+                                                  s.image, 0, last)
+        if ok:
+            self.command("goto", image)
+
+    def _toggle_ideal(self) -> None:
+        s = self.session
+        assert s is not None
+        self.command("ideal", not s.config.is_ideal())
+
+    def _next_seed(self) -> None:
+        s = self.session
+        assert s is not None
+        self.command("seed", s.seed + 1)
 
     def enter_demo(self, script: Path | str | None = None, ask_script: bool = False,
                    full_screen: bool = True) -> object:
