@@ -1,6 +1,6 @@
 """One fabricated Conv-SRAM macro: DAC, +/-1 steering, charge-sharing average, integrating ADC.
 
-The signal chain follows ``../shared/docs/convsram-model.md`` section 3:
+The signal chain (README, "The chip model"; every parameter a :class:`ChipConfig` field):
 
 1. DAC: row i is discharged from ``v_precharge`` by ``dV_i = dac_lsb (x_i (1 + g_i) + inl_i(x_i)) + o_i``.
 2. Steering: in column j a +1 cell puts its P-side segment at ``V_i`` and leaves its N-side segment at

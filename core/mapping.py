@@ -1,7 +1,7 @@
 """How the network sits on the array and becomes a sequence of invocations.
 
-Placement [assumed, model doc section 2]: a filter tile (one filter's rows r0..r1 of its flattened
-receptive field) occupies one column, its weights down rows 0..r1-r0. The tiles x filters of a layer
+Placement [assumed]: a filter tile (one filter's rows r0..r1 of its flattened receptive field)
+occupies one column, its weights down rows 0..r1-r0. The tiles x filters of a layer
 are dealt round-robin over the ADC groups, ``unit u = tile * filters + filter`` going to group
 ``u % groups`` at slot ``base + u // groups`` (column = group * columns_per_group + slot), each layer
 starting at a fresh slot. Consecutive units therefore sit in different groups, so up to 16 filters of
