@@ -157,16 +157,38 @@ def test_keyboard_shortcuts(window, qtbot):
     window.help_dialog.close()
 
 
-def test_play_advances_and_pause_stops(window, qtbot):
-    window.transport.set_speed(250)
+class Clock:
+    """The display loop on a fake clock: the real timer is stopped, each tick moves time on 1/64 s
+    (exact in binary, so speed x time counts whole invocations)."""
+
+    def __init__(self, win) -> None:
+        self.win, self.now = win, 50.0
+        win.pacer.timer.stop()
+
+    def tick(self, n: int = 1, dt: float = 1 / 64) -> None:
+        for _ in range(n):
+            self.now += dt
+            self.win.pacer.tick(self.now)
+
+    def until(self, done, max_ticks: int = 2000) -> None:
+        for _ in range(max_ticks):
+            if done():
+                return
+            self.tick()
+        raise AssertionError("playback did not get there")
+
+
+def test_play_advances_and_pause_stops(window):
+    clock = Clock(window)
+    window.player.set_speed(256)
     start = window.session.frame
     window.do("play")
-    qtbot.waitUntil(lambda: window.session.frame >= start + 20, timeout=5000)
-    assert window.frame.index == window.session.frame or window.session.frame > window.frame.index
+    clock.tick(6)  # the first tick starts the clock; then 5/64 s at 256 invocations/s: 20 invocations
+    assert window.session.frame == start + 20 and window.where.invocation.text().startswith("invocation 21 ")
     window.do("play")
     assert not window.player.playing
     stopped = window.session.frame
-    qtbot.wait(150)
+    clock.tick(10)
     assert window.session.frame == stopped
     assert window.frame.index == stopped  # the display caught up with the last step
     f = window.frame  # and every view shows that very frame (the ledger is throttled while playing)
@@ -175,12 +197,13 @@ def test_play_advances_and_pause_stops(window, qtbot):
             assert window.energy_view.cells[(comp, j)].text() == theme.fmt_energy(values[comp])
 
 
-def test_after_a_whole_image_the_answer_is_the_networks(window, qtbot):
+def test_after_a_whole_image_the_answer_is_the_networks(window):
     s = window.session
+    clock = Clock(window)
     window.transport.set_speed(LAYER_PER_FRAME)
     window.player.hold_s = 0.2
     window.do("play")
-    qtbot.waitUntil(lambda: window.frame is not None and window.frame.final, timeout=5000)
+    clock.until(lambda: window.frame.final)
     window.do("play")
     run = s.run_image(window.frame.image)
     assert window.result_view.answer == str(run.prediction)
@@ -192,10 +215,16 @@ def test_after_a_whole_image_the_answer_is_the_networks(window, qtbot):
 
 
 def test_playback_moves_on_to_the_next_image(window, qtbot):
+    clock = Clock(window)
     window.transport.set_speed(LAYER_PER_FRAME)
     window.player.hold_s = 0.05
     window.do("play")
-    qtbot.waitUntil(lambda: window.session.image == 1, timeout=5000)
+    clock.until(lambda: window.frame.final)
+    clock.tick(4)  # the answer is held 50 ms
+    assert window.session.image == 0 or window.player.waiting
+    # the next image is simulated in the worker thread (not on the display's clock): wait for it
+    qtbot.waitUntil(lambda: window.prefetcher.completed >= 1, timeout=10000)
+    clock.until(lambda: window.session.image == 1)
     window.do("play")
     assert window.session.stats.images == {0}
     assert window.prefetcher.completed >= 1  # the next image was simulated in the worker
