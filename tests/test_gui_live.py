@@ -134,3 +134,29 @@ def test_record_from_conv1_equals_a_snapshot_of_conv2(qapp, model_path, tmp_path
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
     snap = arr[:, :img.width() * 4].reshape(img.height(), img.width(), 4)
     assert differing(live, snap) == 0
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_live_demo_equals_a_fresh_demo_across_a_layer_change(size, qapp, model_path, tmp_path, no_qt_warnings):
+    from convsram.gui.demo.run import build_demo
+
+    s = Session.open(model_path)
+    s.run("goto", 3)
+    conv2 = s.current.layer_start[1]
+    s.run("frame", conv2 - 16)
+    demo = build_demo(s, size)
+    clock = Clock(demo)
+    try:
+        demo.player.set_speed(250)
+        clock.play_until(lambda: s.frame >= conv2 + 44)
+        live = picture(demo, tmp_path / "live.png", size)
+        fresh_demo = build_demo(s, size)
+        try:
+            fresh = picture(fresh_demo, tmp_path / "fresh.png", size)
+        finally:
+            fresh_demo.close()
+            fresh_demo.deleteLater()
+        assert differing(live, fresh) == 0
+    finally:
+        demo.close()
+        demo.deleteLater()

@@ -328,6 +328,7 @@ class DemoWindow(QtWidgets.QWidget):
             self.pacer.set_session(session)
         self.pacer.subscribe(self)
         self.pacer.add_hook(self._before_tick)
+        self.player.playingChanged.connect(self._on_playing)
         self.pacer.timer.start()
         self.refresh()
 
@@ -460,6 +461,11 @@ class DemoWindow(QtWidgets.QWidget):
     @property
     def timer(self) -> QtCore.QTimer:
         return self.pacer.timer
+
+    @QtCore.Slot(bool)
+    def _on_playing(self, playing: bool) -> None:
+        if not playing:
+            self.pacer.invalidate(self)  # paused: the throttled energy counter shows this very frame
 
     def _before_tick(self, now: float) -> None:
         """Each display tick, before the player moves: the script's steps due, the drawing's end, the
