@@ -137,7 +137,8 @@ def test_record_from_conv1_equals_a_snapshot_of_conv2(qapp, model_path, tmp_path
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_live_demo_equals_a_fresh_demo_across_a_layer_change(size, qapp, model_path, tmp_path, no_qt_warnings):
+def test_live_demo_equals_a_fresh_demo_across_a_layer_change(size, qapp, model_path, tmp_path,
+                                                              no_qt_warnings):
     from convsram.gui.demo.run import build_demo
 
     s = Session.open(model_path)
