@@ -27,6 +27,7 @@ _on_sigint(_quiet_interrupt)
 import argparse  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 EXIT_BAD_INPUT = 2
 
@@ -63,11 +64,47 @@ def build_parser() -> argparse.ArgumentParser:
                              "(Esc leaves)")
     parser.add_argument("--script", dest="demo_script", type=Path, default=None, metavar="FILE",
                         help="demo mode replaying a script of commands (see core/script.py); implies --demo")
+    if "app" in COMMANDS:
+        _app_options_at_top(parser, COMMANDS["app"][1])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_arguments(p)
     return parser
+
+
+TOP = "top_"  # namespace prefix of the app's options given before any command
+
+
+class _Suppressed:
+    """An argument group whose options leave no default behind (argparse.SUPPRESS)."""
+
+    def __init__(self, group: argparse._ArgumentGroup) -> None:
+        self.group = group
+
+    def add_argument(self, *names: str, **kwargs: Any) -> argparse.Action:
+        dest = kwargs.pop("dest", None) or names[0].lstrip("-").replace("-", "_")
+        return self.group.add_argument(*names, **{**kwargs, "dest": TOP + dest, "default": argparse.SUPPRESS})
+
+
+def _app_options_at_top(parser: argparse.ArgumentParser,
+                        add_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The app is the default command, so its options work without naming it (`convsram --paused`).
+    At the top they set nothing unless given: a subcommand's own value is never overwritten."""
+    group = parser.add_argument_group("the app's options (also accepted without the 'app' command)")
+    add_arguments(_Suppressed(group))  # type: ignore[arg-type]  # only add_argument is called
+
+
+def _take_top_options(args: argparse.Namespace, name: str) -> None:
+    """The app's options given before the command: the app's own (they win), an error for others."""
+    given = {k[len(TOP):]: v for k, v in vars(args).items() if k.startswith(TOP)}
+    if given and name != "app":
+        options = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise ValueError(f"{options} before the command applies to the app only; put it after "
+                         f"'{name}' (convsram {name} --help)")
+    for key, value in given.items():
+        delattr(args, TOP + key)
+        setattr(args, key, value)
 
 
 def _load_commands() -> None:
@@ -105,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         name = args.command or "app"
+        _take_top_options(args, name)
         if name not in COMMANDS:
             parser.print_help()
             return 0

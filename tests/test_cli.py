@@ -122,3 +122,22 @@ def test_usage_errors_are_one_line(argv, capsys):
         main(argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 2 and len(err) == 1 and "--help" in err[0]
+
+
+def test_app_options_work_without_the_app_command(monkeypatch):
+    """`convsram --paused --seed 3 --image 5` opens the app paused on that chip and image (it was refused);
+    `convsram app --paused` still works; an app option before another command is a one-line error."""
+    import convsram.gui.app as app
+
+    calls = []
+    monkeypatch.setattr(app, "run_app", lambda **kw: calls.append(kw) or 0)
+    assert main(["--paused", "--seed", "3", "--image", "5"]) == 0
+    assert main(["app", "--paused", "--seed", "4"]) == 0
+    assert main([]) == 0
+    assert [(c["play"], c["seed"], c["image"]) for c in calls] == [(False, 3, 5), (False, 4, None), (True, 0, None)]
+
+
+def test_app_option_before_another_command_is_refused(capsys):
+    assert main(["--seed", "3", "eval", "--images", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "put it after 'eval'" in err[0]
