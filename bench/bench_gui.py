@@ -105,8 +105,8 @@ LAUNCH_CHILD = textwrap.dedent("""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, {root!r})
     from pathlib import Path
-    from convsram.gui.app import _application, open_session
-    app = _application()
+    from convsram.gui.app import application, open_session
+    app = application()
     from PySide6 import QtCore
     from convsram.gui.main_window import MainWindow
     session, error = open_session(Path({model!r}), None, 0, 0)
@@ -150,8 +150,8 @@ def main() -> int:
         model = pick_model(args.model, Path(tmp))
         launch_s = [bench_launch(model) for _ in range(3)]
 
-        from convsram.gui.app import _application
-        app = _application()
+        from convsram.gui.app import application
+        app = application()
         from convsram.core.session import Session
         from convsram.gui.main_window import MainWindow
 

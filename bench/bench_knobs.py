@@ -125,9 +125,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = pick_model(args.model, Path(tmp))
-        from convsram.gui.app import _application
+        from convsram.gui.app import application
 
-        app = _application()
+        app = application()
         from convsram.core.session import Session
         from convsram.gui.lab.actions import lab_for
         from convsram.gui.lab.knobs import THROTTLE_MS

@@ -1,3 +1,5 @@
+"""`python -m convsram`: the same as the `convsram` command."""
+
 import signal
 
 
@@ -7,6 +9,6 @@ def _quiet_interrupt(signum, frame):
 
 signal.signal(signal.SIGINT, _quiet_interrupt)  # Ctrl-C while starting: exit 130, no traceback
 
-from convsram.cli import main  # noqa: E402
+from convsram.cli import run  # noqa: E402
 
-raise SystemExit(main())
+run()

@@ -21,7 +21,9 @@ def _on_sigint(handler: object) -> None:
         pass
 
 
-# Ctrl-C while this module and its imports load: exit 130 without a traceback (main() takes over)
+# Ctrl-C while this module and its imports load: exit 130 without a traceback (main() takes over; an
+# in-process caller, such as the tests, gets its own handler back when main() returns)
+_BEFORE = signal.getsignal(signal.SIGINT)
 _on_sigint(_quiet_interrupt)
 
 import argparse  # noqa: E402
@@ -164,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"convsram {name}: error: input nested too deeply", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
-        # in-process callers (the tests) get Python's default back; a real run ignores Ctrl-C while
-        # the interpreter shuts down (the command has finished or been interrupted)
-        _on_sigint(signal.default_int_handler if "pytest" in sys.modules else signal.SIG_IGN)
+        _on_sigint(_BEFORE if callable(_BEFORE) or _BEFORE in (signal.SIG_IGN, signal.SIG_DFL)
+                   else signal.default_int_handler)
+
+
+def run() -> None:
+    """The `convsram` console command: main(), then exit with its status; Ctrl-C is ignored while the
+    interpreter shuts down (the command has finished or been interrupted)."""
+    status = main()
+    _on_sigint(signal.SIG_IGN)
+    raise SystemExit(status)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from convsram.core.mnist import DataError
 from convsram.core.session import Session
@@ -72,11 +73,7 @@ def open_session(model: Path | None, mnist: Path | None, seed: int,
         return None, str(exc)
 
 
-def _in_pytest() -> bool:
-    return "pytest" in sys.modules  # pytest-qt captures Qt messages itself; leave its handler alone
-
-
-def _has_display() -> bool:
+def has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM"):
         return True
     if sys.platform.startswith("linux"):
@@ -84,21 +81,42 @@ def _has_display() -> bool:
     return True
 
 
-def _quiet_platform_notices() -> None:
-    """Drop the offscreen platform's 'This plugin does not support ...' notices (it cannot raise or
-    resize native windows; nothing is wrong); every other Qt message still goes to stderr."""
+def use_offscreen() -> None:
+    """Select Qt's offscreen platform (unless one is set) and drop its 'This plugin does not support
+    ...' notices (it cannot raise or resize native windows; nothing is wrong). Every other Qt message
+    goes on to the handler installed before (pytest-qt's in the tests), else to stderr."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if os.environ["QT_QPA_PLATFORM"] != "offscreen":
+        return
     from PySide6 import QtCore
+
+    previous = None
 
     def handler(kind: QtCore.QtMsgType, context: QtCore.QMessageLogContext, message: str) -> None:
         if message.startswith("This plugin does not support"):
             return
-        if kind != QtCore.QtMsgType.QtDebugMsg:
+        if previous is not None:
+            previous(kind, context, message)
+        elif kind != QtCore.QtMsgType.QtDebugMsg:
             print(message, file=sys.stderr)
 
-    QtCore.qInstallMessageHandler(handler)
+    previous = QtCore.qInstallMessageHandler(handler)
 
 
-def _application() -> object:
+def show_offscreen(window: Any, size: tuple[int, int]) -> None:
+    """Show `window` at `size` without putting it on a screen, laid out, scaled and painted."""
+    from PySide6 import QtCore
+
+    app = application()
+    window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*size)
+    window.apply_scale()
+    window.show()
+    for _ in range(3):
+        app.processEvents()  # type: ignore[attr-defined]
+
+
+def application() -> object:
     from PySide6 import QtWidgets
 
     app = QtWidgets.QApplication.instance()
@@ -185,10 +203,10 @@ def exec_app(app: object) -> int:
 def run_app(model: Path | None = None, mnist: Path | None = None, seed: int = 0, image: int | None = None,
             play: bool = True) -> int:
     """Open the main window and run the event loop; returns the exit status."""
-    if not _has_display():
+    if not has_display():
         raise ValueError("no display found (DISPLAY / WAYLAND_DISPLAY unset); run on a desktop, or render "
                          "a picture with `convsram snapshot --out FILE.png`")
-    app = _application()
+    app = application()
     from convsram.gui.main_window import MainWindow, remembered_image
 
     start = remembered_image(0) if image is None else image
@@ -211,10 +229,8 @@ def offscreen_session(out: Path, pos: Position, model: Path | None, mnist: Path 
         raise ValueError(f"--out must name a .png file, got {out}")
     if not out.parent.exists():
         raise ValueError(f"--out: folder {out.parent} does not exist")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    use_offscreen()
     session = Session.open(model, mnist, seed=seed)
-    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
-        _quiet_platform_notices()
     place_session(session, pos)
     return out, session
 
@@ -223,8 +239,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
              model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
     """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen; returns the path."""
     out, session = offscreen_session(out, pos, model, mnist, seed)
-    app = _application()
-    from PySide6 import QtCore
+    app = application()
 
     from convsram.gui.export import save_png
     from convsram.gui.main_window import MIN_SIZE, MainWindow
@@ -234,12 +249,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
         raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
     window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
     try:
-        window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.resize(w, h)
-        window.apply_scale()
-        window.show()
-        for _ in range(3):
-            app.processEvents()  # type: ignore[attr-defined]
+        show_offscreen(window, (w, h))
         window.refresh()
         app.processEvents()  # type: ignore[attr-defined]
         save_png(window, out, (w, h))

@@ -134,7 +134,8 @@ def test_app_options_work_without_the_app_command(monkeypatch):
     assert main(["--paused", "--seed", "3", "--image", "5"]) == 0
     assert main(["app", "--paused", "--seed", "4"]) == 0
     assert main([]) == 0
-    assert [(c["play"], c["seed"], c["image"]) for c in calls] == [(False, 3, 5), (False, 4, None), (True, 0, None)]
+    got = [(c["play"], c["seed"], c["image"]) for c in calls]
+    assert got == [(False, 3, 5), (False, 4, None), (True, 0, None)]
 
 
 def test_app_option_before_another_command_is_refused(capsys):

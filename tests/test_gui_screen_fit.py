@@ -39,11 +39,11 @@ import sys
 from pathlib import Path
 from PySide6 import QtWidgets
 from convsram.core.session import Session
-from convsram.gui.app import _application
+from convsram.gui.app import application
 from convsram.gui.main_window import MainWindow
 from convsram.gui.lab.actions import lab_for
 
-app = _application()
+app = application()
 win = MainWindow(Session.open(Path(sys.argv[1])), model_path=Path(sys.argv[1]))
 if sys.argv[2] == "big":  # as if the user had made it this big on a big screen
     win.setGeometry(10, 40, 1900, 1030)
@@ -102,11 +102,11 @@ DEMO_SCRIPT = r"""
 import sys, time
 from pathlib import Path
 from convsram.core.session import Session
-from convsram.gui.app import _application
+from convsram.gui.app import application
 from convsram.gui.demo import enter_demo
 from convsram.gui.main_window import MainWindow
 
-app = _application()
+app = application()
 win = MainWindow(Session.open(Path(sys.argv[1])), model_path=Path(sys.argv[1]))
 demo = enter_demo(win)
 end = time.monotonic() + 1.5

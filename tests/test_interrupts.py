@@ -93,11 +93,11 @@ def test_ctrl_c_during_montecarlo_snapshot_does_not_hang(tmp_path):
 CLOSE_DURING_MC = textwrap.dedent("""
     import sys, time
     from PySide6 import QtCore
-    from convsram.gui.app import _application, open_session
+    from convsram.gui.app import application, open_session
     from convsram.gui.lab.actions import lab_for
     from convsram.gui.main_window import MainWindow
 
-    app = _application()
+    app = application()
     session, _ = open_session(None, None, 0, 0)
     window = MainWindow(session, remember=False)
     window.show()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from convsram.gui.app import (
     Position,
-    _application,
-    _has_display,
-    _in_pytest,
-    _quiet_platform_notices,
+    application,
     check_interrupt,
     exec_app,
+    has_display,
     offscreen_session,
     open_session,
+    show_offscreen,
+    use_offscreen,
 )
 from convsram.gui.app import place_session as _place
 
@@ -26,12 +25,12 @@ MAX_GIF_PIXELS = 2_000_000_000  # a GIF's frames are kept until the end, 1 byte 
 def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path | None = None,
              seed: int = 0, image: int | None = None) -> int:
     """The app in demo mode, full screen; Esc leaves to the normal window."""
-    if not _has_display():
+    if not has_display():
         raise ValueError("no display found (DISPLAY / WAYLAND_DISPLAY unset); run on a desktop, or render "
                          "a picture with `convsram snapshot --demo --out FILE.png`")
     if script is not None and not Path(script).is_file():
         raise ValueError(f"--script {script}: file not found")
-    app = _application()
+    app = application()
     from convsram.gui.demo import enter_demo
     from convsram.gui.main_window import MainWindow, remembered_image
 
@@ -46,18 +45,11 @@ def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path 
 
 def build_demo(session: object, size: tuple[int, int]) -> object:
     """A demo window at `size`, not on screen, showing the session's current frame (paused)."""
-    from PySide6 import QtCore
-
     from convsram.gui.demo.window import DemoWindow
 
-    app = _application()
+    app = application()
     demo = DemoWindow(session)  # type: ignore[arg-type]
-    demo.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    demo.resize(*size)
-    demo.apply_scale()
-    demo.show()
-    for _ in range(3):
-        app.processEvents()  # type: ignore[attr-defined]
+    show_offscreen(demo, size)
     demo.pacer.invalidate(demo)
     demo.refresh()
     app.processEvents()  # type: ignore[attr-defined]
@@ -102,26 +94,17 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
                          f"--size, or an MP4")
     if every is not None and every < 1:
         raise ValueError(f"--every must be at least 1 invocation, got {every}")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    use_offscreen()
     session = Session.open(model, mnist, seed=seed)
-    if os.environ["QT_QPA_PLATFORM"] == "offscreen" and not _in_pytest():
-        _quiet_platform_notices()
     _place(session, pos)
     if demo:
         window = build_demo(session, size)
     else:
-        from PySide6 import QtCore
-
         from convsram.gui.main_window import MainWindow
 
-        app = _application()
+        application()
         window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
-        window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.resize(w, h)
-        window.apply_scale()
-        window.show()
-        for _ in range(3):
-            app.processEvents()  # type: ignore[attr-defined]
+        show_offscreen(window, size)
     try:
         check_interrupt()
         path, every = record_offscreen(window, session, out, frames, every, fps,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from convsram.gui.app import Position, _application, check_interrupt, offscreen_session
+from convsram.gui.app import Position, application, check_interrupt, offscreen_session, show_offscreen
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 MC_CHIPS = 20
@@ -24,7 +24,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
     if view not in VIEWS:
         raise ValueError(f"--view {view!r} is not a lab view; views: {', '.join(VIEWS)}")
     out, session = offscreen_session(out, pos or Position(), model, mnist, seed)
-    app = _application()
+    app = application()
     from PySide6 import QtCore
 
     from convsram.gui.export import save_png
@@ -38,13 +38,8 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
     lab = lab_for(main)
     try:
         main.refresh()
-        lab.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        lab.resize(w, h)
-        lab.apply_scale()
         lab.select(view)
-        lab.show()
-        for _ in range(3):
-            app.processEvents()  # type: ignore[attr-defined]
+        show_offscreen(lab, (w, h))
         if view == "montecarlo":
             mc = lab.views["montecarlo"]
             mc.start(chips=mc_chips, images=mc_images)
