@@ -9,7 +9,7 @@ import itertools
 import multiprocessing as mp
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,12 @@ def parse_knob(text: str, base: ChipConfig | None = None) -> tuple[str, list[Any
 _STATE: dict[str, Any] = {}
 
 
+def _init_worker(model_path: str | None, mnist_dir: str | None, images: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker process: the parent handles Ctrl-C
+    _init(model_path, mnist_dir, images)
+
+
 def _init(model_path: str | None, mnist_dir: str | None, images: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _STATE["model"] = load_model(model_path) if model_path else load_model(_default_model())
     data = load("test", mnist_dir, limit=images)
     _STATE["images"], _STATE["labels"] = data.images, data.labels
@@ -89,7 +93,6 @@ def _run(task: tuple[dict[str, Any], dict[str, Any], int]) -> Point:
 
 def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int], images: int,
           model_path: Path | str | None = None, mnist_dir: Path | str | None = None, workers: int = 0,
-          on_point: Callable[[Point], None] | None = None,
           cancel: threading.Event | None = None) -> Iterator[Point]:
     """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores.
 
@@ -99,15 +102,14 @@ def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int
     workers = workers or mp.cpu_count()
     args = (str(model_path) if model_path else None, str(mnist_dir) if mnist_dir else None, images)
     if workers == 1:
-        _init(*args)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _init(*args)  # in this process, on this thread: its Ctrl-C handling stays the caller's
         for t in tasks:
             if cancel is not None and cancel.is_set():
                 return
             yield _run(t)
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ctx.Pool(max(1, min(workers, len(tasks))), initializer=_init, initargs=args)
+    pool = ctx.Pool(max(1, min(workers, len(tasks))), initializer=_init_worker, initargs=args)
     try:
         results = pool.imap_unordered(_run, tasks)
         for _ in range(len(tasks)):
