@@ -331,7 +331,7 @@ def static_levels(chip: Chip, sig: LayerSignals) -> StaticLevels:
     for (_, rec) in sig.records:
         inv = twin.invoke_batch(rec.x, rec.columns, rec.adc_lsb, rec.mode, with_ideal=False, detail=True)
         g = twin.group_of(rec.columns)
-        level = (inv.v_n - inv.v_p) * twin.adc_gain[g] / rec.adc_lsb + twin.adc_offset[g]
+        level = inv.diff * twin.adc_gain[g] / rec.adc_lsb + twin.adc_offset[g]
         outs.append((level, inv.codes))
     r, s = sig.keys[:, 0], sig.keys[:, 1]
     positions = sig.position  # a record's batch axis is the layer's output position

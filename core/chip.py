@@ -18,6 +18,7 @@ seeded stream (or a generator the caller passes, for frames that must replay ide
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,6 +26,16 @@ from convsram.core import energy, noise
 from convsram.core.config import BOLTZMANN, ChipConfig
 
 MODES = ("relu", "signed")
+Noise = np.random.Generator | noise.KeyedNoise  # where per-operation noise comes from
+T = TypeVar("T")
+
+
+def detail(value: T | None) -> T:
+    """A detail-only field of an :class:`Invocation` (v_dac, v_p, v_n, energy_each; ideal_codes and
+    ideal_diff with with_ideal): ValueError for an invocation simulated without it."""
+    if value is None:
+        raise ValueError("this invocation was simulated without detail (detail=True, with_ideal=True)")
+    return value
 
 
 @dataclass
@@ -49,7 +60,7 @@ class Invocation:
     @property
     def diff(self) -> np.ndarray:
         """V_N - V_P at the ADC input (before comparator noise), V."""
-        return self.v_n - self.v_p
+        return detail(self.v_n) - detail(self.v_p)
 
     @property
     def energy_total_pj(self) -> float:
@@ -224,7 +235,7 @@ class Chip:
         return np.take(table, x + self._row_base[:n])
 
     def invoke(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
-               mode: str = "relu", rng: np.random.Generator | None = None) -> Invocation:
+               mode: str = "relu", rng: Noise | None = None) -> Invocation:
         """One invocation: x (n_rows,) input codes broadcast to `columns`."""
         x = np.asarray(x)
         if x.ndim != 1:
@@ -237,7 +248,7 @@ class Chip:
         return inv
 
     def invoke_batch(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
-                     mode: str = "relu", rng: np.random.Generator | None = None,
+                     mode: str = "relu", rng: Noise | None = None,
                      with_ideal: bool = True, detail: bool = True, dv: np.ndarray | None = None,
                      validate: bool = True) -> Invocation:
         """`batch` invocations with the same columns: x (batch, n_rows) input codes.

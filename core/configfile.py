@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ import tomli_w
 from convsram.core.config import ChipConfig
 from convsram.core.files import check_nesting, check_output, read_text_bounded, short, write_text
 
-PRESETS = {"ideal": ChipConfig.ideal, "nominal": ChipConfig, "harsh": ChipConfig.harsh}
+PRESETS: dict[str, Callable[[], ChipConfig]] = {
+    "ideal": ChipConfig.ideal, "nominal": ChipConfig, "harsh": ChipConfig.harsh}
 
 
 class ConfigError(ValueError):

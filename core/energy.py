@@ -106,7 +106,8 @@ def energy_each(config: ChipConfig, n_rows: int, dv: np.ndarray, n_columns: int,
     volts. n_columns: columns evaluated in each. steps: ADC codes (ramp steps = |code|), shape
     (batch, n_columns).
     """
-    return _components(config, n_rows, 1, np.asarray(dv, float), n_columns, np.abs(steps).sum(axis=1))
+    parts = _components(config, n_rows, 1, np.asarray(dv, float), n_columns, np.abs(steps).sum(axis=1))
+    return {name: np.asarray(v) for name, v in parts.items()}
 
 
 def energy_total(config: ChipConfig, n_rows: int, batch: int, dv_total: float, n_columns: int,

@@ -122,7 +122,7 @@ def lenet_bw(conv1: int = 16, conv2: int = 32, max_rows: int = 64) -> list[Layer
 
 def layer_shapes(layers: Sequence[LayerSpec], size: int = IMAGE_SIZE) -> list[dict[str, tuple[int, ...]]]:
     """Per layer: input shape, conv output (H, W, F) and pooled output shape, for one image."""
-    shapes = []
+    shapes: list[dict[str, tuple[int, ...]]] = []
     h, c = size, 1
     for spec in layers:
         if spec.kind == "conv":
@@ -235,7 +235,7 @@ def save_model(model: Model, path: Path | str) -> Path:
 
     model.validate()
     path = check_output(path, ("npz",))
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {
         "format": np.array(FORMAT), "version": np.array(VERSION),
         "architecture": np.array(json.dumps([s.to_dict() for s in model.layers])),
         "training": np.array(json.dumps(model.training, sort_keys=True)),

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import Chip, Invocation
+from convsram.core.chip import Chip, Invocation, detail
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj
 from convsram.core.mapping import ArrayMap, Place, place
@@ -74,7 +74,7 @@ class ImageRun:
 
     def pre_adc(self, layer: int) -> np.ndarray:
         """Every ADC input of `layer` in this image, in ADC codes (diff / adc_lsb), flattened."""
-        out = [(rec.v_n - rec.v_p).ravel() / rec.adc_lsb for (li, _, _), rec in self.records.items()
+        out = [rec.diff.ravel() / rec.adc_lsb for (li, _, _), rec in self.records.items()
                if li == layer]
         return np.concatenate(out) if out else np.zeros(0)
 
@@ -381,7 +381,7 @@ class Session:
         index = _frame_index(places)
         per_frame = np.zeros((len(places), len(COMPONENTS)))
         for key, (frames, positions) in index.by_record.items():
-            each = ev.records[key].energy_each
+            each = detail(ev.records[key].energy_each)
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[frames, ci] = each[comp][positions]
         digital = np.asarray(self.digital) / index.count  # a layer's digital energy, spread evenly
@@ -416,8 +416,9 @@ class Session:
         return Frame(
             image=run.image, label=run.label, index=k, n_frames=run.n_frames, place=p,
             layer_name=self.model.layers[p.layer].name, layer_frames=ends[p.layer] - start,
-            x=rec.x[i], v_dac=rec.v_dac[i], v_p=rec.v_p[i], v_n=rec.v_n[i], ideal_diff=rec.ideal_diff[i],
-            codes=rec.codes[i], ideal_codes=rec.ideal_codes[i], adc_lsb=rec.adc_lsb, mode=rec.mode,
+            x=rec.x[i], v_dac=detail(rec.v_dac)[i], v_p=detail(rec.v_p)[i], v_n=detail(rec.v_n)[i],
+            ideal_diff=detail(rec.ideal_diff)[i], codes=rec.codes[i], ideal_codes=detail(rec.ideal_codes)[i],
+            adc_lsb=rec.adc_lsb, mode=rec.mode,
             energy=as_dict(run.energy[k]), energy_layer=as_dict(run.cumulative[k] - layer_before),
             energy_image=as_dict(run.cumulative[k]), energy_session=as_dict(session),
             time_ns=(k + 1) * energy.invocation_time_ns(self.config),
@@ -592,7 +593,7 @@ class Session:
         self._finish_image_if_final()
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., None]] = {
     "step": lambda s, n=1: s._step(int(n)),
     "back": lambda s, n=1: s._step(-int(n)),
     "goto": lambda s, image, frame=0: s._goto(int(image), int(frame)),

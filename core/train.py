@@ -180,10 +180,12 @@ class Trainer:
                 self.steps[i] = new
             s_step = np.float32(self.steps[i])
             lo = 0 if spec.mode == "relu" else -MAX
-            p = np.zeros((len(x), spec.out_channels), np.float32)
+            p: np.ndarray = np.zeros((len(x), spec.out_channels), np.float32)
             masks = []
             for s in sums:
                 if train and noise > 0:
+                    if rng is None:
+                        raise ValueError("noise injection needs an rng")
                     s += (noise * rng.standard_normal(s.shape)).astype(np.float32)
                 # float32 is exact here: S is an integer below 2^24, and S / s lies at least 1 / (2s)
                 # from a rounding tie (s odd), far beyond the float32 error of a code below 2^7
@@ -231,6 +233,7 @@ class Trainer:
             if spec.kind == "fc":
                 du = g
             else:
+                assert c.act is not None and c.out is not None and c.u_mask is not None, "forward(train=True)"
                 if spec.pool:
                     g = _unpool(c.act, c.out, g, spec.pool)
                 du = (g * c.u_mask).reshape(-1, spec.out_channels)
