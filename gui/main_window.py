@@ -42,6 +42,7 @@ from convsram.gui.views.plotting import (
     Panel,
     RangeQueue,
     configure_pyqtgraph,
+    has_sizes,
     restyle,
     set_font,
     set_text,
@@ -141,7 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for label in self.findChildren(QtWidgets.QLabel):
             # a label's text changes every frame; its width must never become the window's minimum
             # (that would re-layout the whole window, and on some platforms resize it)
-            if getattr(label, "_size_spec", None) is None:
+            if not has_sizes(label):
                 label.setMinimumWidth(1)
         if session is not None:
             self.set_session(session)

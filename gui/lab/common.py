@@ -17,7 +17,7 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import style
 from convsram.gui.views.mosaic import grid_columns, mosaic
-from convsram.gui.views.plotting import font, label_axis
+from convsram.gui.views.plotting import design, font, label_axis
 
 DARK_MID = "#1a1f2a"
 
@@ -142,8 +142,9 @@ def ints(values: Any) -> list[int]:
 def set_axis_label(plot: pg.PlotWidget, side: str, text: str) -> None:
     """Change an axis title (and what restyle re-applies when the window rescales)."""
     axis = plot.getPlotItem().getAxis(side)
-    if getattr(axis, "_label_spec", None) != text:
-        axis._label_spec = text
+    d = design(axis)
+    if d.axis != (text,):
+        d.axis = (text,)
         label_axis(axis, text)
 
 

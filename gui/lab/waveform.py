@@ -18,7 +18,7 @@ from convsram.core.waveform import Waveform, invocation_waveform
 from convsram.gui import theme
 from convsram.gui.lab import common
 from convsram.gui.views.context import Context
-from convsram.gui.views.plotting import Panel, font, make_plot, set_size, spacing
+from convsram.gui.views.plotting import Panel, make_plot, set_font, set_size, spacing
 
 PHASE_COLORS = {"DAC": theme.DAC, "share": theme.LINE_P, "sign": theme.CODE_OK, "ramp": theme.CODE_OK,
                 "read": theme.CODE_OK}
@@ -196,8 +196,7 @@ class WaveformView(QtWidgets.QWidget):
             for name, _, _ in wave.phases:
                 label = pg.TextItem(PHASE_NAMES.get(name, name), color=PHASE_COLORS.get(name, theme.TEXT),
                                     anchor=(0.5, 0.0))
-                label.setFont(font(theme.TICK_PX, bold=True))
-                label._font_spec = (theme.TICK_PX, True, False)
+                set_font(label, theme.TICK_PX, bold=True)
                 self.rows_plot.getPlotItem().addItem(label)
                 self.labels.append(label)
         top = self.rows_plot.getPlotItem().vb.viewRange()[1][1]

@@ -28,7 +28,7 @@ from convsram.gui.lab.montecarlo import MonteCarloView
 from convsram.gui.lab.waveform import WaveformView
 from convsram.gui.messages import ChipSimulated
 from convsram.gui.screen_fit import fit_to_screen
-from convsram.gui.views.plotting import configure_pyqtgraph, restyle, set_font, set_size, spacing
+from convsram.gui.views.plotting import configure_pyqtgraph, has_sizes, restyle, set_font, set_size, spacing
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
@@ -169,7 +169,7 @@ class LabWindow(QtWidgets.QMainWindow):
         for label in central.findChildren(QtWidgets.QLabel):
             # texts change with every frame: they must never set the window's minimum size (a re-layout
             # of the whole window, and the knob dock squeezed)
-            if getattr(label, "_size_spec", None) is None:
+            if not has_sizes(label):
                 label.setMinimumWidth(1)
         for view in self.views.values():
             view.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)

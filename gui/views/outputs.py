@@ -14,7 +14,15 @@ from convsram.gui import theme
 from convsram.gui.views import colormaps
 from convsram.gui.views.context import Context
 from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
-from convsram.gui.views.plotting import Panel, Segments, bars, font, make_image_plot, make_plot, marker
+from convsram.gui.views.plotting import (
+    Panel,
+    Segments,
+    bars,
+    make_image_plot,
+    make_plot,
+    marker,
+    set_font,
+)
 
 MOSAIC_ASPECT = 2.0
 SCORE_BAR = "#8896ab"
@@ -42,8 +50,7 @@ class OutputView(Panel):
         # opaque: neither the zero line nor the grid may strike the text through
         self.waiting = pg.TextItem("", color=theme.TEXT_DIM, anchor=(0.5, 0.5),
                                    fill=pg.mkBrush(theme.PLOT_BG))
-        self.waiting.setFont(font(theme.BASE_PX))
-        self.waiting._font_spec = (theme.BASE_PX, False, False)  # rescaled with the window
+        set_font(self.waiting, theme.BASE_PX)  # rescaled with the window
         self.waiting.setPos(4.5, 0.0)
         for item in (self.zero, self.score_bars, self.best_bar, self.label_mark, self.waiting):
             sp.addItem(item)

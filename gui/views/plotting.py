@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -75,17 +79,55 @@ def font(size: int, bold: bool = False, mono: bool = False) -> QtGui.QFont:
 
 
 # --- things sized in design pixels, re-applied when the window rescales ----------------------------
+Sizes = tuple[int | None, int | None, int | None, int | None]  # fixed_w, min_w, min_h, fixed_h
+
+
+@dataclass
+class Design:
+    """What :func:`restyle` re-applies to one widget, layout, axis or item at the current scale, in
+    design pixels (None: nothing of that kind)."""
+
+    font: tuple[int, bool, bool] | None = None  # size, bold, mono
+    sizes: Sizes | None = None  # a widget's widths and heights
+    symbol: int | None = None  # a scatter item's symbol size
+    space: tuple[int | None, tuple[int, int, int, int] | None] | None = None  # a layout's spacing, margins
+    axis: tuple[str | None] | None = None  # a styled axis and its title
+    height: int | None = None  # an axis height
+
+
+# held beside the objects (weakly: a deleted widget drops its entry), not as attributes on Qt objects
+_DESIGNS: weakref.WeakKeyDictionary[Any, Design] = weakref.WeakKeyDictionary()
+
+
+def design(obj: Any) -> Design:
+    """The remembered design sizes of `obj` (an empty record if none)."""
+    found = _DESIGNS.get(obj)
+    if found is None:
+        found = _DESIGNS[obj] = Design()
+    return found
+
+
+def designed(obj: Any) -> Design | None:
+    return _DESIGNS.get(obj)
+
+
+def has_sizes(widget: QtWidgets.QWidget) -> bool:
+    """True if the widget's widths or heights are set in design pixels (:func:`set_size`)."""
+    d = _DESIGNS.get(widget)
+    return d is not None and d.sizes is not None
+
+
 def set_font(target: QtWidgets.QWidget | pg.TextItem, size: int, bold: bool = False,
              mono: bool = False) -> None:
     """Give a widget (or text item) a scaled font and remember it for :func:`restyle`."""
-    target._font_spec = (size, bold, mono)  # type: ignore[union-attr]
+    design(target).font = (size, bold, mono)
     target.setFont(font(size, bold, mono))
 
 
 def set_size(widget: QtWidgets.QWidget, *, fixed_w: int | None = None, min_w: int | None = None,
              min_h: int | None = None, fixed_h: int | None = None) -> None:
     """Design-pixel widths/heights of a widget, remembered for :func:`restyle`."""
-    widget._size_spec = (fixed_w, min_w, min_h, fixed_h)  # type: ignore[attr-defined]
+    design(widget).sizes = (fixed_w, min_w, min_h, fixed_h)
     if fixed_w is not None:
         widget.setFixedWidth(theme.px(fixed_w))
     if fixed_h is not None:
@@ -99,7 +141,7 @@ def set_size(widget: QtWidgets.QWidget, *, fixed_w: int | None = None, min_w: in
 def spacing(layout: QtWidgets.QLayout, space: int | None = None,
             margins: tuple[int, int, int, int] | None = None) -> QtWidgets.QLayout:
     """Design-pixel spacing and margins of a layout, remembered for :func:`restyle`."""
-    layout._space_spec = (space, margins)  # type: ignore[attr-defined]
+    design(layout).space = (space, margins)
     if space is not None:
         layout.setSpacing(theme.px(space))
     if margins is not None:
@@ -110,17 +152,17 @@ def spacing(layout: QtWidgets.QLayout, space: int | None = None,
 def marker(symbol: str, size: int, color: str) -> pg.ScatterPlotItem:
     """A scatter item whose symbol size follows the scale."""
     item = pg.ScatterPlotItem(symbol=symbol, size=theme.px(size), brush=pg.mkBrush(color), pen=pg.mkPen(None))
-    item._size_spec = size  # type: ignore[attr-defined]
+    design(item).symbol = size
     return item
 
 
 def set_axis_height(axis: pg.AxisItem, height: int) -> None:
-    axis._height_spec = height  # type: ignore[attr-defined]
+    design(axis).height = height
     axis.setHeight(theme.px(height))
 
 
 def style_axis(axis: pg.AxisItem, label: str | None) -> None:
-    axis._label_spec = label  # type: ignore[attr-defined]
+    design(axis).axis = (label,)
     # painted from a pixmap unless the axis itself changes: bars moving over a grid do not re-render
     # the tick labels (replaying an axis costs about 1 ms; a dashboard has two dozen)
     axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -167,29 +209,33 @@ def plain_ticks(axis: pg.AxisItem) -> None:
 def restyle(root: QtWidgets.QWidget) -> None:
     """Re-apply every remembered design size under `root` at the current theme scale."""
     for lay in root.findChildren(QtWidgets.QLayout):
-        spec = getattr(lay, "_space_spec", None)
-        if spec is not None:
-            spacing(lay, *spec)
+        d = designed(lay)
+        if d is not None and d.space is not None:
+            spacing(lay, *d.space)
     for w in [root, *root.findChildren(QtWidgets.QWidget)]:
-        spec = getattr(w, "_font_spec", None)
-        if spec is not None:
-            w.setFont(font(*spec))
-        size = getattr(w, "_size_spec", None)
-        if size is not None:
-            set_size(w, fixed_w=size[0], min_w=size[1], min_h=size[2], fixed_h=size[3])
+        d = designed(w)
+        if d is not None and d.font is not None:
+            w.setFont(font(*d.font))
+        if d is not None and d.sizes is not None:
+            fixed_w, min_w, min_h, fixed_h = d.sizes
+            set_size(w, fixed_w=fixed_w, min_w=min_w, min_h=min_h, fixed_h=fixed_h)
         if isinstance(w, pg.PlotWidget):
             p = w.getPlotItem()
             for entry in p.axes.values():
                 axis = entry["item"]
-                if hasattr(axis, "_label_spec"):
-                    style_axis(axis, axis._label_spec)
-                if hasattr(axis, "_height_spec"):
-                    set_axis_height(axis, axis._height_spec)
+                d = designed(axis)
+                if d is not None and d.axis is not None:
+                    style_axis(axis, d.axis[0])
+                if d is not None and d.height is not None:
+                    set_axis_height(axis, d.height)
             for item in p.items:
-                if isinstance(item, pg.ScatterPlotItem) and hasattr(item, "_size_spec"):
-                    item.setSize(theme.px(item._size_spec))
-                elif isinstance(item, pg.TextItem | NumberGrid) and hasattr(item, "_font_spec"):
-                    item.setFont(font(*item._font_spec))
+                d = designed(item)
+                if d is None:
+                    continue
+                if isinstance(item, pg.ScatterPlotItem) and d.symbol is not None:
+                    item.setSize(theme.px(d.symbol))
+                elif isinstance(item, pg.TextItem | NumberGrid) and d.font is not None:
+                    item.setFont(font(*d.font))
 
 
 def make_plot(x_label: str | None, y_label: str | None, parent: QtWidgets.QWidget | None = None,
@@ -261,6 +307,7 @@ class NumberGrid(pg.GraphicsObject):
     def __init__(self, size: int = theme.BASE_PX) -> None:
         super().__init__()
         self._font_spec = (size, True, False)
+        design(self).font = self._font_spec  # restyle calls setFont: repaint at the new scale
         self.values = np.zeros((0, 0), int)
         self.dark = np.zeros((0, 0), bool)  # cells that get dark text (on bright backgrounds)
 
