@@ -346,7 +346,7 @@ def test_clicking_a_layer_in_the_strip_goes_there(window, qtbot):
 def test_hover_texts_say_where_numbers_come_from(window):
     cfg = window.session.config
     dac = window.array_view.dac_plot.toolTip()
-    assert f"dac_lsb = {cfg.dac_lsb:g} V" in dac and "[assumed]" in dac
+    assert cfg.dac_lsb == 3e-3 and "dac_lsb = 3 mV" in dac and "[assumed]" in dac  # in its display unit
     assert "adc_offset_sigma" in window.codes_view.toolTip()
     assert "cap_mismatch_sigma" in window.lines_view.toolTip()
     ev = window.energy_view
