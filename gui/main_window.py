@@ -12,7 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -55,6 +57,10 @@ from convsram.gui.views.where_view import WhereView
 
 EXPORT_ACTIONS = export.ACTION_NAMES
 LAB_ACTIONS = lab_actions.ACTION_NAMES
+if TYPE_CHECKING:
+    from convsram.gui.demo.window import DemoWindow
+    from convsram.gui.lab.window import LabWindow
+
 STEPPING = ("step", "back", "frame")  # session commands that pause playback (looking closely)
 RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playback
 MIN_SIZE = (960, 540)
@@ -92,9 +98,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._image_shown: tuple | None = None
         self.help_dialog: ShortcutsDialog | None = None
         self._throttled: dict[int, float] = {}  # id(view) -> when it last showed a frame
-        self.demo: QtWidgets.QWidget | None = None  # demo mode's window while it is open
-        self.recorder: QtCore.QObject | None = None  # File > Record's recorder while recording
-        self.chip_lab: QtWidgets.QMainWindow | None = None  # the chip lab, once opened
+        self.demo: DemoWindow | None = None  # demo mode's window while it is open
+        self.recorder: export.Recorder | None = None  # File > Record's recorder while recording
+        self.chip_lab: LabWindow | None = None  # the chip lab, once opened
 
         self.handlers = self._make_handlers()
         self.named_actions = make_actions(self, self.do)
@@ -327,9 +333,9 @@ class MainWindow(QtWidgets.QMainWindow):
             "new_chip": Handler(self._next_seed, needs_session=True),
         }
         for name in EXPORT_ACTIONS:
-            h[name] = Handler(lambda n=name: export.run_action(self, n))
+            h[name] = Handler(partial(export.run_action, self, name))
         for name in LAB_ACTIONS:
-            h[name] = Handler(lambda n=name: lab_actions.run_action(self, n), needs_session=True)
+            h[name] = Handler(partial(lab_actions.run_action, self, name), needs_session=True)
         return h
 
     def do(self, name: str, *args: object) -> None:
@@ -385,7 +391,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.command("seed", s.seed + 1)
 
     def enter_demo(self, script: Path | str | None = None, ask_script: bool = False,
-                   full_screen: bool = True) -> object:
+                   full_screen: bool = True) -> DemoWindow | None:
         """Demo mode (gui.demo) on this session, full screen; Esc comes back here."""
         if ask_script:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Demo script", "", "demo script (*.txt *)")

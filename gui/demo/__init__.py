@@ -4,16 +4,20 @@ scripted demos (see window.py); `enter_demo` opens it from the main window, Esc 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from convsram.gui import theme
 from convsram.gui.demo.window import DemoWindow
 from convsram.gui.screen_fit import fit_to_screen, show_full_screen
 
+if TYPE_CHECKING:
+    from convsram.gui.main_window import MainWindow
+
 __all__ = ["DemoWindow", "enter_demo"]
 
 
-def enter_demo(main: Any, script: Path | str | None = None, full_screen: bool = True) -> DemoWindow | None:
+def enter_demo(main: MainWindow, script: Path | str | None = None,
+               full_screen: bool = True) -> DemoWindow | None:
     """Hide the main window and open the demo on its session (and prefetcher); Esc brings the main
     window back as it was, on whatever the demo was showing."""
     session = main.session

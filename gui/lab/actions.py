@@ -3,7 +3,11 @@ texts and keys): open the lab, jump to the next event, load or save a chip confi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convsram.gui.lab.window import LabWindow
+    from convsram.gui.main_window import MainWindow
 
 ACTION_NAMES = ("chip_lab", "load_chip", "save_chip", "next_saturation", "next_code_error",
                 "next_misclassified")
@@ -11,7 +15,7 @@ EVENT_OF = {"next_saturation": "saturation", "next_code_error": "code_error",
             "next_misclassified": "misclassified"}
 
 
-def lab_for(window: Any) -> Any:
+def lab_for(window: MainWindow) -> LabWindow:
     """The main window's chip lab (made on first use, hidden until asked for)."""
     lab = window.chip_lab
     if lab is None:
@@ -22,7 +26,7 @@ def lab_for(window: Any) -> Any:
     return lab
 
 
-def run_action(window: Any, name: str) -> None:
+def run_action(window: MainWindow, name: str) -> None:
     lab = lab_for(window)
     if name == "chip_lab":
         lab.show_lab()

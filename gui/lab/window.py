@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -29,6 +29,9 @@ from convsram.gui.lab.waveform import WaveformView
 from convsram.gui.messages import ChipSimulated
 from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.views.plotting import configure_pyqtgraph, has_sizes, restyle, set_font, set_size, spacing
+
+if TYPE_CHECKING:
+    from convsram.gui.main_window import MainWindow
 
 VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
@@ -61,7 +64,7 @@ class LabWindow(QtWidgets.QMainWindow):
 
     updated = QtCore.Signal()
 
-    def __init__(self, main: Any) -> None:
+    def __init__(self, main: MainWindow) -> None:
         super().__init__(main, QtCore.Qt.WindowType.Window)
         configure_pyqtgraph()
         self.main = main
