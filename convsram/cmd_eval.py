@@ -6,7 +6,9 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from convsram.cli import command
 
@@ -121,7 +123,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     out = check_output(args.out, ("csv",), "--out")
     plot_path = check_output(args.plot or args.out.with_suffix(".png"), ("png",), "--plot")
     base = _config(args)
-    knobs = dict(parse_knob(k, base) for k in args.knob)
+    knobs: dict[str, Sequence[Any]] = dict(parse_knob(k, base) for k in args.knob)
     _model(args)  # fail fast, with a clear message, before starting workers
     from convsram.core.mnist import load
     load("test", args.mnist, limit=1)

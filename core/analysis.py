@@ -491,7 +491,7 @@ class MCSummary:
     rank: int | None  # 1 = best; ties share the better rank
 
 
-def mc_summary(accuracies: Sequence[float], this: float | None = None) -> MCSummary:
+def mc_summary(accuracies: Sequence[float] | np.ndarray, this: float | None = None) -> MCSummary:
     acc = np.asarray(accuracies, dtype=float)
     if acc.size == 0:
         raise ValueError("no chips evaluated yet")
@@ -501,7 +501,7 @@ def mc_summary(accuracies: Sequence[float], this: float | None = None) -> MCSumm
                      worst=float(acc.min()), best=float(acc.max()), this=this, rank=rank)
 
 
-def accuracy_histogram(accuracies: Sequence[float], images: int,
+def accuracy_histogram(accuracies: Sequence[float] | np.ndarray, images: int,
                        max_bins: int = 40) -> tuple[np.ndarray, np.ndarray, float]:
     """(bin centres, counts, bin width) of accuracies, bins a whole number of images wide so every
     accuracy (a multiple of 1 / images) falls inside one bin."""

@@ -9,7 +9,7 @@ import itertools
 import multiprocessing as mp
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,7 @@ def _run(task: tuple[dict[str, Any], dict[str, Any], int]) -> Point:
 
 def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int], images: int,
           model_path: Path | str | None = None, mnist_dir: Path | str | None = None, workers: int = 0,
-          cancel: threading.Event | None = None) -> Iterator[Point]:
+          cancel: threading.Event | None = None) -> Generator[Point, None, None]:
     """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores.
 
     Setting `cancel` (another thread) ends the sweep within a fraction of a second, and closing the

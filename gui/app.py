@@ -182,7 +182,11 @@ def exec_app(app: object) -> int:
     def on_sigint(signum: int, frame: object) -> None:
         if not hit:
             hit.append(signum)
-            QtCore.QTimer.singleShot(0, lambda: (close_everything(app), app.quit()))  # type: ignore[attr-defined]
+            QtCore.QTimer.singleShot(0, quit_everything)
+
+    def quit_everything() -> None:
+        close_everything(app)
+        app.quit()  # type: ignore[attr-defined]
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     if _INTERRUPTED.is_set():  # Ctrl-C came while the window was being built

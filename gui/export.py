@@ -65,7 +65,8 @@ def _save_image(image: QtGui.QPixmap | QtGui.QImage, path: Path) -> Path:
     """A pixmap or image as a PNG, atomically."""
     try:
         with files.atomic_path(path) as tmp:
-            if not image.save(str(tmp), "PNG"):
+            png = image.toImage() if isinstance(image, QtGui.QPixmap) else image
+            if not png.save(str(tmp)):  # the temporary name keeps the .png suffix: PNG
                 raise ExportError(f"{path}: cannot write (no permission, or the disk is full?)")
     except ExportError:
         raise
@@ -109,7 +110,7 @@ def save_picture(widget: QtWidgets.QWidget, path: Path | str) -> Path:
         painter.end()
     buffer.close()
     try:
-        files.write_bytes(path, bytes(buffer.data()))
+        files.write_bytes(path, bytes(buffer.data().data()))
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
     return path
@@ -478,20 +479,20 @@ def toggle_recording(win: Any) -> Recorder | None:
             return None
         win.statusBar().showMessage(f"recorded {rec.frames} frames to {path}", 8000)
         return None
-    path = _ask_path(win, "Record playback to", "convsram.gif", RECORD_FILTER)
+    target = _ask_path(win, "Record playback to", "convsram.gif", RECORD_FILTER)
     if action is not None:
         action.setChecked(False)
-    if not path:
+    if not target:
         return None
     try:
-        rec = Recorder(win, path)
+        rec = Recorder(win, target)
     except ExportError as exc:
         show_message(win, "Recording failed", str(exc))
         return None
     win.recorder = rec
     if action is not None:
         action.setChecked(True)
-    win.statusBar().showMessage(f"● recording to {path} — the same menu entry (Ctrl+R) stops it", 8000)
+    win.statusBar().showMessage(f"● recording to {target} — the same menu entry (Ctrl+R) stops it", 8000)
     return rec
 
 
@@ -508,14 +509,13 @@ def record_offscreen(window: Any, session: Session, out: Path | str, frames: int
         every = max(1, math.ceil(left / max(frames - 1, 1)))
     if every < 1:
         raise ValueError(f"--every must be at least 1 invocation, got {every}")
-    app = QtWidgets.QApplication.instance()
     movie = Movie(out, fps)
     try:
         for k in range(frames):
             if k:
                 session.run("step", every)
             window.refresh()
-            app.processEvents()
+            QtWidgets.QApplication.processEvents()
             movie.add(qimage_rgb(window.grab().toImage(), width=None))
             if progress is not None:
                 progress(k + 1)

@@ -49,6 +49,7 @@ from convsram.gui.views.plotting import (
     set_font,
     set_text,
     spacing,
+    stretch_box,
 )
 from convsram.gui.views.result_view import ResultView
 from convsram.gui.views.signals import CodesView, DiffView, HistogramView, LinesView
@@ -184,20 +185,14 @@ class MainWindow(QtWidgets.QMainWindow):
         for widget in (self.input_view, self.array_view, self.lines_view, self.diff_view, self.codes_view,
                        self.hist_view, self.output_view):
             widget.setSizePolicy(ignored, ignored)
-        for widget in (self.result_view, self.energy_view):  # as tall as their text, no taller
-            widget.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        for text_panel in (self.result_view, self.energy_view):  # as tall as their text, no taller
+            text_panel.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
 
-        def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
-            """A container whose children share its space by stretch alone."""
-            holder = QtWidgets.QWidget()
-            holder.setSizePolicy(ignored, ignored)
-            lay = kind(holder)
-            spacing(lay, 6, (0, 0, 0, 0))
-            for item, stretch in items:
-                lay.addWidget(item, stretch)
-            return holder
 
-        h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
+        def box(horizontal: bool, *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
+            return stretch_box(horizontal, 6, *items)
+
+        h, v = True, False
         center = box(v, (self.array_view, 40), (box(h, (self.lines_view, 1), (self.diff_view, 1)), 30),
                      (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
         right = box(v, (self.output_view, 1), (self.result_view, 0), (self.energy_view, 0))

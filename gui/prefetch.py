@@ -113,3 +113,7 @@ def _stop_all() -> None:
         p._quit.set()
     for p in list(_LIVE):
         p._stopped.wait(2.0)
+    # the worker still emits its finished signals after the generator ends: let every pool thread
+    # finish before the interpreter tears down the Qt objects they emit from (else a 'Signal source
+    # has been deleted' traceback at exit)
+    QtCore.QThreadPool.globalInstance().waitForDone(3000)

@@ -27,7 +27,7 @@ def read_int(settings: QtCore.QSettings, key: str, default: int) -> int:
     try:
         if isinstance(value, str) and len(value) > 20:
             return default
-        number = int(value)
+        number = int(str(value))
     except (TypeError, ValueError, OverflowError):
         return default
     return number if -(2**63) <= number < 2**63 else default
@@ -40,7 +40,7 @@ def read_float(settings: QtCore.QSettings, key: str, default: float, lo: float =
     try:
         if isinstance(value, str) and len(value) > 40:
             return default
-        number = float(value)
+        number = float(str(value))
     except (TypeError, ValueError, OverflowError):
         return default
     return number if math.isfinite(number) and lo <= number <= hi else default

@@ -38,7 +38,7 @@ def test_opens_with_every_view_populated(window):
     assert window.array_view.rgb.shape == (s.config.rows, s.config.columns, 3)
     assert len(window.array_view.dac_bars.opts["x0"]) == len(f.x)
     assert len(window.lines_view.vp.getData()[1]) == len(f.v_p)
-    diff_bars = len(window.diff_view.pos.opts["x"]) + len(window.diff_view.neg.opts["x"])
+    diff_bars = len(window.diff_view.pos_bars.opts["x"]) + len(window.diff_view.neg_bars.opts["x"])
     assert diff_bars == len(f.codes)
     assert len(window.codes_view.ok.opts["x"]) + len(window.codes_view.bad.opts["x"]) == len(f.codes)
     assert window.hist_view.counts.sum() == s.current.pre_adc(f.place.layer).size
@@ -72,7 +72,7 @@ def test_views_show_the_numbers_the_core_computed(window, layer, step):
     np.testing.assert_array_equal(window.lines_view.vp.getData()[0], groups)
     dv = window.diff_view
     shown = {}
-    for item in (dv.pos, dv.neg):
+    for item in (dv.pos_bars, dv.neg_bars):
         shown.update(zip(np.asarray(item.opts["x"], int).tolist(), item.opts["height"], strict=True))
     np.testing.assert_allclose([shown[g] for g in groups], f.diff * 1e3)
     np.testing.assert_allclose(dv.ideal.getData()[1][0::2], f.ideal_diff * 1e3)

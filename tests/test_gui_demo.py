@@ -31,7 +31,8 @@ def test_demo_opens_full_screen_plays_cycles_images_and_esc_leaves(window, qtbot
     demo = window.enter_demo()
     qtbot.addWidget(demo)
     qtbot.waitExposed(demo)
-    assert demo.isFullScreen() and demo.isVisible() and not window.isVisible()
+    qtbot.waitUntil(demo.isFullScreen, timeout=2000)  # the platform applies the state in the event loop
+    assert demo.isVisible() and not window.isVisible()
     assert demo.player.playing and not window.player.playing
     assert demo.session is s and demo.frame.image == start
     fast(demo)
@@ -183,6 +184,9 @@ def test_a_drawing_interrupts_the_cycle_and_the_demo_goes_on_after_it(window, qt
     s = window.session
     demo = window.enter_demo(full_screen=False)
     qtbot.addWidget(demo)
+    qtbot.waitExposed(demo)
+    for _ in range(3):  # the layout settles (a resize clears a half-drawn digit, as it should)
+        QtWidgets.QApplication.processEvents()
     start = s.image
     demo.pad.idle_ms = 10
     with qtbot.waitSignal(demo.pad.drawn, timeout=3000):

@@ -1,4 +1,4 @@
-"""Lint gates that CI enforces: ruff on the whole tree, import-linter's layering contract."""
+"""Lint gates that CI enforces: ruff on the whole tree, import-linter's layering contract, mypy."""
 
 import os
 import shutil
@@ -32,3 +32,13 @@ def test_import_contract_core_is_headless(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(root)})
     assert out.returncode == 0, out.stdout[-3000:]
     assert "KEPT" in out.stdout
+
+
+def test_types_check(tmp_path):
+    """mypy over core/, gui/ and the CLI as installed (it cannot follow the package-dir mapping of the
+    editable install, so it reads the laid-out copy), with the settings in pyproject.toml."""
+    mypy = _tool("mypy")
+    root = installed_layout(tmp_path)
+    out = subprocess.run([mypy, "-p", "convsram", "--cache-dir", str(tmp_path / ".mypy_cache")], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-5000:]

@@ -38,6 +38,7 @@ from convsram.gui.views.plotting import (
     set_size,
     set_text,
     spacing,
+    stretch_box,
     style_axis,
 )
 from convsram.gui.views.signals import CodesView, DiffView
@@ -377,19 +378,14 @@ class DemoWindow(QtWidgets.QWidget):
         for w in (self.digit_view, self.pad_panel, self.array_view, self.diff_view, self.codes_view,
                   self.output_view):
             w.setSizePolicy(ignored, ignored)
-        for w in (self.answer, self.energy_view):
-            w.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        for text_panel in (self.answer, self.energy_view):
+            text_panel.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
 
-        def box(kind: type[QtWidgets.QBoxLayout], *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
-            holder = QtWidgets.QWidget()
-            holder.setSizePolicy(ignored, ignored)
-            lay = kind(holder)
-            spacing(lay, 8, (0, 0, 0, 0))
-            for item, stretch in items:
-                lay.addWidget(item, stretch)
-            return holder
 
-        h, v = QtWidgets.QHBoxLayout, QtWidgets.QVBoxLayout
+        def box(horizontal: bool, *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
+            return stretch_box(horizontal, 8, *items)
+
+        h, v = True, False
         left = box(v, (self.digit_view, 1), (self.pad_panel, 1))
         centre = box(v, (self.array_view, 52), (box(h, (self.diff_view, 1), (self.codes_view, 1)), 48))
         right = box(v, (self.output_view, 1), (self.answer, 0), (self.energy_view, 0))

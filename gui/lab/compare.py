@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from convsram.core import analysis
+from convsram.core.chip import detail
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common
@@ -282,7 +283,7 @@ class CompareView(QtWidgets.QWidget):
         done = [(run.records[key], irun.records[key], pos) for key, pos in keys]
         total = sum(r.codes.shape[1] for r, _, _ in done)
         e2e = sum(int((r.codes[i] != ri.codes[i]).sum()) for r, ri, i in done)
-        local = sum(int((r.codes[i] != r.ideal_codes[i]).sum()) for r, _, i in done)
+        local = sum(int((r.codes[i] != detail(r.ideal_codes)[i]).sum()) for r, _, i in done)
         label = "drawn digit" if run.label < 0 else f"label {run.label}"
         verdict = ("the same answer" if run.prediction == irun.prediction else
                    f"<span style='color:{theme.CODE_BAD}'>a different answer</span>")

@@ -148,7 +148,7 @@ class KnobPanel(QtWidgets.QWidget):
                 s = QLabeledDoubleSlider(QtCore.Qt.Orientation.Horizontal)
                 s.setDecimals(knob.slider.decimals)
                 s.setRange(0.0, knob.slider.top)
-                s.setSingleStep(knob.slider.step)
+                s.setSingleStep(knob.slider.step)  # type: ignore[arg-type]  # superqt types it int; float works
                 s.setToolTip(tip)
                 s.valueChanged.connect(lambda _v, n=knob.name: self._edited(n))
                 tag = QtWidgets.QLabel(knob.kind)

@@ -236,7 +236,7 @@ class MonteCarloView(QtWidgets.QWidget):
         self.summary.setText(f"The sweep failed: {type(exc).__name__}: {exc}")
 
     @QtCore.Slot()
-    def _on_finished(self) -> None:
+    def _on_finished(self, *_: object) -> None:
         self.worker = None
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -268,10 +268,13 @@ class MonteCarloView(QtWidgets.QWidget):
         acc = np.array(list(self.accuracies.values()))
         p = self.plot.getPlotItem()
         cp = self.chips_plot.getPlotItem()
-        this = self.accuracies.get(self.this_seed) if self.this_seed is not None else None
+        seed = self.this_seed
+        this = self.accuracies.get(seed) if seed is not None else None
         self.dots.setData(x=seeds, y=acc * 100)
-        self.this_dot.setData(x=[] if this is None else [float(self.this_seed)],
-                              y=[] if this is None else [this * 100])
+        if seed is not None and this is not None:
+            self.this_dot.setData(x=[float(seed)], y=[this * 100])
+        else:
+            self.this_dot.setData(x=[], y=[])
         if acc.size == 0:
             self.hist.setOpts(x=[], height=[], width=0.1)
             self.this_line.setVisible(False)

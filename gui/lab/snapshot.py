@@ -29,6 +29,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
 
     from convsram.gui.export import save_png
     from convsram.gui.lab.actions import lab_for
+    from convsram.gui.lab.montecarlo import MonteCarloView
     from convsram.gui.main_window import MIN_SIZE, MainWindow
 
     w, h = size
@@ -42,6 +43,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
         show_offscreen(lab, (w, h))
         if view == "montecarlo":
             mc = lab.views["montecarlo"]
+            assert isinstance(mc, MonteCarloView)
             mc.start(chips=mc_chips, images=mc_images)
             deadline = time.monotonic() + MC_TIMEOUT_S
             while mc.running and time.monotonic() < deadline:

@@ -453,6 +453,8 @@ class LabWindow(QtWidgets.QMainWindow):
 
     def _mc_source(self) -> tuple:
         s = self.main.session
+        if s is None:
+            raise ValueError("no model is loaded")
         model: Any = self.main.model_path or s.model_path or s.model
         return s.config, s.seed, model, self.main.mnist_dir
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convsram.core.chip import detail
 from convsram.core.session import Session
 
 CACHE = 64  # (image, layer) entries kept
@@ -89,10 +90,10 @@ def _ranges(session: Session, image: int, layer: int) -> LayerRanges:
     recs = [r for (li, _, _), r in run.records.items() if li == layer]
     dev = []
     for r in recs:
-        v = np.concatenate([r.v_p, r.v_n], axis=1)
+        v = np.concatenate([detail(r.v_p), detail(r.v_n)], axis=1)
         dev.append(np.abs(v - v.mean(axis=1, keepdims=True)).max(axis=1))
-    d = np.concatenate([np.concatenate([r.diff.ravel(), r.ideal_diff.ravel()]) for r in recs])
-    c = np.concatenate([np.concatenate([r.codes.ravel(), r.ideal_codes.ravel()]) for r in recs])
+    d = np.concatenate([np.concatenate([r.diff.ravel(), detail(r.ideal_diff).ravel()]) for r in recs])
+    c = np.concatenate([np.concatenate([r.codes.ravel(), detail(r.ideal_codes).ravel()]) for r in recs])
     half = float(np.percentile(np.concatenate(dev), 99.5)) * 1.25
     return LayerRanges(max(half, 2e-4), float(np.percentile(np.abs(d), 98) * 1e3),
                        int(np.floor(np.percentile(c, 0.25))), int(np.ceil(np.percentile(c, 99.75))))
@@ -112,7 +113,7 @@ def _histogram(session: Session, image: int, layer: int) -> Histogram:
     for step, k in enumerate(range(run.layer_start[layer], end)):
         p = run.places[k]
         rec = run.records[(p.layer, p.tile, p.chunk)]
-        now = (rec.v_n[p.position] - rec.v_p[p.position]) / rec.adc_lsb
+        now = rec.diff[p.position] / rec.adc_lsb
         bins = np.clip(np.searchsorted(edges, now, side="right") - 1, 0, counts.size - 1)
         per_step[step + 1] = np.bincount(bins, minlength=counts.size)
     cumulative = np.cumsum(per_step, axis=0)

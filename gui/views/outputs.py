@@ -35,8 +35,8 @@ class OutputView(Panel):
         super().__init__("Layer output", "", parent)
         self.maps_plot, self.maps = make_image_plot()
         self.maps.setLookupTable(colormaps.code_lut())
-        self.cursor = Segments(theme.IDEAL, width=2)
-        self.maps_plot.getPlotItem().addItem(self.cursor)
+        self.now_box = Segments(theme.IDEAL, width=2)
+        self.maps_plot.getPlotItem().addItem(self.now_box)
         self.add(self.maps_plot, 56)
 
         self.scores_plot = make_plot("class (digit)", "class score")
@@ -98,10 +98,10 @@ class OutputView(Panel):
         if running:
             y, x = frame.place.window or (0, 0)
             gy, gx = np.divmod(frame.place.filters, self._cols)
-            self.cursor.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
+            self.now_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
             self.set_note(f"{frame.positions_done} / {h * w} positions done", theme.layer_color(layer))
         else:
-            self.cursor.clear_segments()
+            self.now_box.clear_segments()
             spec_now = session.model.layers[frame.place.layer]
             self.set_note(f"{spec_now.name} tile {frame.place.tile + 1}/{spec_now.n_tiles}"
                           + (" · final" if frame.final else ""),

@@ -206,6 +206,19 @@ def plain_ticks(axis: pg.AxisItem) -> None:
         axis._updateLabel()
 
 
+def stretch_box(horizontal: bool, space: int, *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
+    """A container whose children share its space by their stretch factors alone (Ignored size
+    policies: a label whose text changes can never push the layout around)."""
+    ignored = QtWidgets.QSizePolicy.Policy.Ignored
+    holder = QtWidgets.QWidget()
+    holder.setSizePolicy(ignored, ignored)
+    lay: QtWidgets.QBoxLayout = QtWidgets.QHBoxLayout(holder) if horizontal else QtWidgets.QVBoxLayout(holder)
+    spacing(lay, space, (0, 0, 0, 0))
+    for item, stretch in items:
+        lay.addWidget(item, stretch)
+    return holder
+
+
 def restyle(root: QtWidgets.QWidget) -> None:
     """Re-apply every remembered design size under `root` at the current theme scale."""
     for lay in root.findChildren(QtWidgets.QLayout):

@@ -100,11 +100,11 @@ class DiffView(Panel):
         super().__init__("Line difference V_N − V_P", "", parent)
         self.plot = make_plot("ADC group  (its evaluated column)", "V_N − V_P (mV)")
         p = self.plot.getPlotItem()
-        self.pos = bars(theme.DIFF_POS)
-        self.neg = bars(theme.DIFF_NEG)
+        self.pos_bars = bars(theme.DIFF_POS)
+        self.neg_bars = bars(theme.DIFF_NEG)
         self.ideal = Segments(theme.IDEAL, width=2.5)
         self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(theme.AXIS, width=1))
-        for item in (self.zero, self.pos, self.neg, self.ideal):
+        for item in (self.zero, self.pos_bars, self.neg_bars, self.ideal):
             p.addItem(item)
         self.add(self.plot)
         self._range: tuple | None = None
@@ -115,8 +115,8 @@ class DiffView(Panel):
         mv = frame.diff * 1e3
         j = _slots(frame, session)
         up = mv >= 0
-        _set_bars(self.pos, j[up], mv[up])
-        _set_bars(self.neg, j[~up], mv[~up])
+        _set_bars(self.pos_bars, j[up], mv[up])
+        _set_bars(self.neg_bars, j[~up], mv[~up])
         _ticks(self.ideal, j, frame.ideal_diff * 1e3)
         if self._width != (session.config.adc_groups, self.plot.width()):
             self._width = (session.config.adc_groups, self.plot.width())
@@ -274,11 +274,11 @@ class HistogramView(Panel):
             n_sat, n_conv = layer_saturation(session.run_image(frame.image), layer, session.config.max_code)
             self.saturating = n_sat
             self.set_note(f"{n_sat:,} of {n_conv:,} saturate", theme.SATURATED if n_sat else theme.CODE_OK)
-        h = self._histogram
-        assert h is not None
-        self.counts_now = h.up_to(frame.place.layer_step)
+        hist = self._histogram
+        assert hist is not None
+        self.counts_now = hist.up_to(frame.place.layer_step)
         some = self.counts_now > 0
-        self.so_far.setOpts(x=h.centres[some], y0=LOG_FLOOR, width=h.width * 0.55,
+        self.so_far.setOpts(x=hist.centres[some], y0=LOG_FLOOR, width=hist.width * 0.55,
                             height=np.log10(self.counts_now[some]) - LOG_FLOOR)
         now = frame.diff / frame.adc_lsb
         span = self._top - LOG_FLOOR
