@@ -19,6 +19,7 @@ from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import (
     Panel,
     Segments,
+    add_grid,
     caption_lines,
     make_plot,
     marker,
@@ -52,7 +53,7 @@ class ArrayView(Panel):
         # --- DAC bars -------------------------------------------------------------------------
         self.dac_plot = make_plot("V_DAC (V), bar = drop", "array row  (one input each)", grid=False)
         dp = self.dac_plot.getPlotItem()
-        dp.showGrid(x=True, y=False, alpha=0.2)
+        add_grid(dp, "bottom", 0.2)
         dp.vb.invertY(True)
         dp.showAxis("top")
         style_axis(dp.getAxis("top"), "row DAC voltage")
