@@ -412,6 +412,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if redraw:
             self._session_changed()
+        else:
+            self.pacer.defer()  # the caller simulates the image in a worker, then calls chip_changed()
         return True
 
     def chip_changed(self, spread_axes: bool = False) -> None:
@@ -420,6 +422,7 @@ class MainWindow(QtWidgets.QMainWindow):
         being dragged: the redraw then never stalls the event loop for long)."""
         if self.session is None:
             return
+        self.pacer.resume()
         if spread_axes:
             self.ranges.immediate = False
         self._session_changed()

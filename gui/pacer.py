@@ -63,6 +63,7 @@ class Pacer(QtCore.QObject):
         self._hooks: list[Hook] = []  # run first on every tick (a demo script, say)
         self._idle: list[Hook] = []  # run on a tick with nothing to render (spread axis changes)
         self.pending = True  # the session changed since the last render
+        self._deferred = False  # a new chip's image is being simulated in a worker (see defer)
         self._now: float | None = None  # the clock of the tick being run (None: outside a tick)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -101,6 +102,16 @@ class Pacer(QtCore.QObject):
 
     def _on_change(self, change: Change) -> None:
         self.pending = True  # noted only: the next tick renders once, however many changes came
+
+    def defer(self) -> None:
+        """Render nothing of the current image until it is simulated (or :meth:`resume`): a new chip's
+        image is being simulated in a worker, and rendering now would simulate it again, here, on the
+        GUI thread (tens of ms per knob move)."""
+        self._deferred = True
+
+    def resume(self) -> None:
+        self._deferred = False
+        self.invalidate()
 
     def invalidate(self, display: Display | None = None) -> None:
         """Render `display` (default: every display) again on the next tick, even if its frame has not
@@ -145,6 +156,10 @@ class Pacer(QtCore.QObject):
         s = self.session
         if s is None or (display is None and not self.pending):
             return False
+        if self._deferred:
+            if not s.is_simulated(s.image):
+                return False  # still pending: rendered once the worker's result is in
+            self._deferred = False
         key = self.key()
         targets = [display] if display is not None else [d for d in self._displays if d.isVisible()]
         if display is None:
