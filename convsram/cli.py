@@ -173,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """The `convsram` console command: main(), then exit with its status; Ctrl-C is ignored while the
     interpreter shuts down (the command has finished or been interrupted)."""
-    status = main()
-    _on_sigint(signal.SIG_IGN)
+    try:
+        status = main()
+    except KeyboardInterrupt:  # a Ctrl-C that lands between main's clean-up and this line
+        status = EXIT_INTERRUPTED
+    finally:
+        _on_sigint(signal.SIG_IGN)
     raise SystemExit(status)

@@ -48,7 +48,9 @@ def _interrupt(argv: list[str], delay: float, tmp_path: Path, bound: float = 30.
 
 
 def _clean(code: int, err: str) -> None:
-    assert code == 130, (code, err)
+    # 130, or ended by the SIGINT itself after its clean-up (CPython re-raises an interrupt it was told
+    # of at exit): a shell reports both as 130 (seen in about one early interrupt in four, cause open)
+    assert code in (130, -signal.SIGINT), (code, err)
     assert "Traceback" not in err and "Segmentation" not in err, err
 
 
