@@ -21,9 +21,11 @@ ARRAY_PARTS = ("dac", "array", "adc")
 
 def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipConfig | None = None,
              seed: int = 0, batch_size: int = 500,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[int], None] | None = None, first_image: int = 0) -> dict[str, Any]:
     """Run `images` through chip (config, seed) and report; `progress(n)` is told of each n done.
-    Every random draw comes from `seed`; the result is the same for any `batch_size`."""
+    Every random draw comes from `seed`; the result is the same for any `batch_size`. `images` may be a
+    shard of a larger set starting at index `first_image` there: each image's noise is keyed on that
+    index, so the shards of a set add up to exactly the evaluation of the whole set."""
     config = config or ChipConfig()
     n = len(images)
     if n == 0:
@@ -36,7 +38,7 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     preds = []
     for start in range(0, n, batch_size):
         codes = input_codes(images[start:start + batch_size], config.input_bits)
-        keyed.begin(start, len(codes))
+        keyed.begin(first_image + start, len(codes))
         preds.append(forward(model, codes, ev, config=config, batch_size=batch_size).argmax(axis=1))
         if progress:
             progress(len(codes))
