@@ -27,6 +27,7 @@ from typing import Any
 from convsram.core.config import ChipConfig
 from convsram.core.configfile import PRESETS, parse_value
 from convsram.core.files import read_text_bounded, short
+from convsram.core.session import truthy
 
 PLAYER = {"speed": 1, "play": 0, "pause": 0, "wait": 1, "loop": 0}
 CHIP = {"knob": 2, "preset": 1}
@@ -148,6 +149,21 @@ def load(path: Path | str) -> list[Step]:
     except ValueError as exc:
         raise ScriptError(str(exc)) from None
     return parse(text, str(path))
+
+
+def chip_target(session: Any, step: Step) -> tuple[ChipConfig, int] | None:
+    """The (config, seed) a chip step (knob, preset, seed, ideal) would give `session`, without changing
+    it (for Session.prebuild); None for any other step. ValueError if the step is impossible."""
+    if step.name == "knob":
+        field, value = step.args
+        return session.config.with_(**{field: value}), session.seed
+    if step.name == "preset":
+        return PRESETS[step.args[0]](), session.seed
+    if step.name == "seed":
+        return session.config, int(step.args[0])
+    if step.name == "ideal":
+        return session.ideal_target(truthy(step.args[0]) if step.args else True), session.seed
+    return None
 
 
 def apply(session: Any, step: Step) -> None:

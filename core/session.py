@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import Chip, Invocation, detail
+from convsram.core.chip import Chip, Invocation, WriteRecord, detail
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj
 from convsram.core.mapping import ArrayMap, Place, place
@@ -183,6 +183,19 @@ class SessionStats:
         return len(self.correct) / len(self.images) if self.images else None
 
 
+@dataclass
+class _Prebuilt:
+    """A chip built (and the current image simulated on it) ahead of a chip change: Session.prebuild."""
+
+    config: ChipConfig
+    seed: int
+    chip: Chip
+    amap: ArrayMap
+    writes: list[WriteRecord]
+    places: list[Place]
+    run: ImageRun | None = None
+
+
 class Session:
     """A chip, a model and a data set, and where we are: image index and frame index."""
 
@@ -210,6 +223,7 @@ class Session:
         self._listeners: list[Listener] = []
         self._shown: tuple[tuple[int, ...], Frame] | None = None
         self._generation = 0
+        self._prebuilt: _Prebuilt | None = None  # see prebuild
         self.digital = digital_energy_pj(model)
         self.shapes = layer_shapes(model.layers)
         self._build_chip()
@@ -264,23 +278,42 @@ class Session:
         """A fresh chip from (config, seed) (default: the session's), programmed; swapped in atomically
         together with the config and seed, which change only if the build succeeds (a prefetch running
         in another thread keeps using the old chip and its result is discarded by the generation
-        check)."""
+        check). A chip :meth:`prebuild` made for the same (config, seed) is swapped in instead."""
         config = self.config if config is None else config
         seed = self.seed if seed is None else seed
-        chip = Chip(config, seed)
-        amap: ArrayMap = place(self.model.layers, config)
-        writes = amap.program(chip, self.model)
+        with self._lock:
+            pre, self._prebuilt = self._prebuilt, None
+        if pre is None or pre.config != config or pre.seed != seed:
+            pre = self._make_chip(config, seed)
         with self._lock:
             self.config, self.seed = config, seed
-            self.chip, self.amap = chip, amap
-            self.write_pj = float(sum(w.energy_pj for w in writes))
-            self.write_bits = int(sum(w.bits for w in writes))
-            self.places = list(amap.places())
+            self.chip, self.amap = pre.chip, pre.amap
+            self.write_pj = float(sum(w.energy_pj for w in pre.writes))
+            self.write_bits = int(sum(w.bits for w in pre.writes))
+            self.places = pre.places
             self._runs.clear()
+            if pre.run is not None and self.has_image(pre.run.image):
+                self._runs[pre.run.image] = pre.run
             self.generation += 1
             if not keep_stats:
                 self.stats = SessionStats()
                 self.stats.energy_pj["write"] = self.write_pj
+
+    def _make_chip(self, config: ChipConfig, seed: int) -> _Prebuilt:
+        chip = Chip(config, seed)
+        amap: ArrayMap = place(self.model.layers, config)
+        writes = amap.program(chip, self.model)
+        return _Prebuilt(config, seed, chip, amap, writes, list(amap.places()))
+
+    def prebuild(self, config: ChipConfig, seed: int) -> None:
+        """Build the chip for (config, seed) and simulate the current image on it without changing the
+        session (safe in a worker thread: a demo script's chip step then costs the display nothing);
+        the next chip change to that (config, seed) swaps it in at once. ValueError as set_chip."""
+        pre = self._make_chip(config, seed)
+        image = self.image
+        pre.run = self._simulate(image, pre.chip, pre.amap, config, pre.places, seed)
+        with self._lock:
+            self._prebuilt = pre
 
     def set_chip(self, config: ChipConfig | None = None, seed: int | None = None) -> None:
         """Change the knobs (same chip draws) and/or the seed (another chip); re-simulates the image.
@@ -303,14 +336,20 @@ class Session:
         if on:
             if not self.config.is_ideal():
                 self.before_ideal = self.config
-            self.set_chip(self.config.idealised())
+            self.set_chip(self.ideal_target(True))
             return
-        back = self.before_ideal
-        if back is None:
-            nominal = ChipConfig()
-            back = self.config.with_(**{n: getattr(nominal, n) for n in ChipConfig.NONIDEALITIES})
+        back = self.ideal_target(False)
         self.before_ideal = None
         self.set_chip(back)
+
+    def ideal_target(self, on: bool) -> ChipConfig:
+        """The configuration :meth:`set_ideal` (on) would switch to."""
+        if on:
+            return self.config.idealised()
+        if self.before_ideal is not None:
+            return self.before_ideal
+        nominal = ChipConfig()
+        return self.config.with_(**{n: getattr(nominal, n) for n in ChipConfig.NONIDEALITIES})
 
     # --- simulation ---------------------------------------------------------------------------
     def run_image(self, image: int) -> ImageRun:
@@ -372,9 +411,9 @@ class Session:
         return index
 
     def _simulate(self, image: int, chip: Chip, amap: ArrayMap, config: ChipConfig,
-                  places: list[Place]) -> ImageRun:
+                  places: list[Place], seed: int | None = None) -> ImageRun:
         codes = input_codes(self.pixels(image)[None], config.input_bits)
-        rng = np.random.default_rng([self.seed, 2, image])
+        rng = np.random.default_rng([self.seed if seed is None else seed, 2, image])
         ev = ChipEvaluator(chip, self.model, amap, rng=rng, detail=True)
         rec: dict[str, np.ndarray] = {}
         scores = forward(self.model, codes, ev, record=rec, config=config)[0]
@@ -606,11 +645,11 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "first": lambda s: s._goto(s.image, 0),
     "last": lambda s: s._goto(s.image, -1),
     "seed": lambda s, seed: s.set_chip(seed=int(seed)),
-    "ideal": lambda s, on=True: s.set_ideal(_truthy(on)),
+    "ideal": lambda s, on=True: s.set_ideal(truthy(on)),
 }
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     """A command argument as a flag: True, 1, "1", "true", "on", "yes" (scripted demos pass strings)."""
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "on", "yes")

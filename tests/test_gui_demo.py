@@ -256,6 +256,29 @@ def test_a_script_step_that_fails_when_run_is_reported_and_skipped(window, qtbot
     demo.leave()
 
 
+def test_failed_chip_steps_leave_the_chip_whole_and_esc_goes_back(window, qtbot, tmp_path):
+    """A script that changes the array's geometry (`knob rows 128`), has a step failing at run time and
+    changes chips after it; the demo goes on, and Esc (which once raised after a `knob rows` line)
+    leaves to a dashboard that renders the new geometry."""
+    script = tmp_path / "bad-chip.txt"
+    script.write_text("preset ideal\nknob rows 128\ngoto 99999\nseed 3\n")
+    s = window.session
+    demo = window.enter_demo(script, full_screen=False)
+    qtbot.addWidget(demo)
+    qtbot.waitUntil(lambda: demo.runner.finished, timeout=10000)
+    assert len(demo.messages) == 1 and f"{script}:3" in demo.messages[0]
+    assert s.config.is_ideal() and s.seed == 3 and s.config.rows == 128
+    demo.refresh()
+    qtbot.keyClick(demo, Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.isVisible() and not demo.isVisible(), timeout=3000)
+    window.refresh()
+    assert window.frame.image == s.image and window.demo is None
+    assert window.array_view.rgb.shape[0] == 128  # the array drawn with its new rows
+    window.command("next_layer")
+    window.refresh()
+    assert window.frame.place.layer == 1
+
+
 def test_convsram_demo_script_from_the_command_line(qapp, tmp_path, no_qt_warnings):
     """`convsram --demo --script FILE` in-process: the demo opens on the script; a bad line is a
     message, not a crash; Esc leaves to the normal window."""

@@ -401,3 +401,37 @@ def test_settings_numbers_must_be_finite(tmp_path, text):
     store = QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
     assert read_float(store, "speed", 100.0) == 100.0
     assert read_int(store, "image", 0) == 0
+
+
+def test_demo_script_chip_steps_are_built_off_the_display_thread(monkeypatch):
+    """The demo's runner builds a chip step's chip (and simulates the image on it) in a worker; the
+    display thread only swaps it in, and the steps still take effect in order."""
+    import threading
+
+    from convsram.gui.demo.script_runner import ScriptRunner
+
+    s = Session(random_model(), mnist.load("test", limit=3))
+    built_on: list[str] = []
+    make_chip = Session._make_chip
+
+    def spy(self, config, seed):
+        built_on.append(threading.current_thread().name)
+        return make_chip(self, config, seed)
+
+    monkeypatch.setattr(Session, "_make_chip", spy)
+    runner = ScriptRunner(parse("seed 1\nknob cap_mismatch_sigma 0.05\nknob rows 32\nideal on\nseed 2"), s,
+                          _FakePlayer(), background=True)
+    seen = []
+    deadline = time.perf_counter() + 30
+    while not runner.finished and time.perf_counter() < deadline:
+        runner.advance(0.0)
+        seen.append((s.seed, s.config.cap_mismatch_sigma))
+        time.sleep(0.002)
+    runner.close()
+    assert runner.finished
+    assert s.seed == 2 and s.config.is_ideal()
+    assert (1, 0.05) in seen  # the knob step ran after the seed step
+    assert len(runner.errors) == 1 and "rows" in runner.errors[0]  # a failing build reports as before
+    # every build ran in the worker, except the failing step's retry, which reports its error
+    assert built_on and built_on.count(threading.main_thread().name) == 1
+    assert s.is_simulated(s.image)  # the prebuilt image came with the chip

@@ -433,7 +433,10 @@ class DemoWindow(QtWidgets.QWidget):
             self.runner = None
             return False
         source = "script" if isinstance(script, list) else str(script)
-        self.runner = ScriptRunner(steps, self.session, self.player, source, self.show_message)
+        if self.runner is not None:
+            self.runner.close()
+        self.runner = ScriptRunner(steps, self.session, self.player, source, self.show_message,
+                                   background=True)
         return True
 
     def show_message(self, text: str) -> None:
@@ -544,6 +547,8 @@ class DemoWindow(QtWidgets.QWidget):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.player.set_playing(False)
+        if self.runner is not None:
+            self.runner.close()
         self.pacer.unsubscribe(self)
         self.pacer.remove_hook(self._before_tick)
         if self.pacer.player is self.player:
