@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from convsram.core.mnist import DataError
 from convsram.core.session import Session
 from convsram.gui.system_libs import check_platform
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 
 @dataclass(frozen=True)
@@ -113,19 +116,21 @@ def show_offscreen(window: Any, size: tuple[int, int]) -> None:
     window.apply_scale()
     window.show()
     for _ in range(3):
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
 
 
-def application() -> object:
+def application() -> QApplication:
+    """The process's QApplication (made on first use, after checking the platform's libraries)."""
     from PySide6 import QtWidgets
 
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        check_platform()  # a missing system library: one line naming the packages, not Qt's abort
-        app = QtWidgets.QApplication(sys.argv[:1])
-        app.setApplicationName("convsram")
-        app.setOrganizationName("convsram")
-        app.setStyle("Fusion")
+    existing = QtWidgets.QApplication.instance()
+    if existing is not None:
+        return cast(QtWidgets.QApplication, existing)
+    check_platform()  # a missing system library: one line naming the packages, not Qt's abort
+    app = QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("convsram")
+    app.setOrganizationName("convsram")
+    app.setStyle("Fusion")
     return app
 
 
@@ -159,19 +164,19 @@ def check_interrupt() -> None:
         raise KeyboardInterrupt
 
 
-def close_everything(app: object) -> None:
+def close_everything(app: QApplication) -> None:
     """Close every window the way the user would (each saves its settings and stops its workers in its
     close event), the hidden main window of demo mode included."""
     from PySide6 import QtWidgets
 
-    app.closeAllWindows()  # type: ignore[attr-defined]
-    app.closeAllWindows()  # type: ignore[attr-defined]  # a demo window's close shows the main window
-    for w in app.topLevelWidgets():  # type: ignore[attr-defined]
+    app.closeAllWindows()
+    app.closeAllWindows()  # a demo window's close shows the main window
+    for w in app.topLevelWidgets():
         if isinstance(w, QtWidgets.QMainWindow):  # hidden ones too: close() still runs closeEvent
             w.close()
 
 
-def exec_app(app: object) -> int:
+def exec_app(app: QApplication) -> int:
     """Run the Qt event loop; Ctrl-C (SIGINT) closes every window (settings saved), quits, and returns
     130. Python runs signal handlers only between bytecodes, so a periodic no-op timer gives the
     interpreter a turn while Qt waits for events."""
@@ -186,7 +191,7 @@ def exec_app(app: object) -> int:
 
     def quit_everything() -> None:
         close_everything(app)
-        app.quit()  # type: ignore[attr-defined]
+        app.quit()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     if _INTERRUPTED.is_set():  # Ctrl-C came while the window was being built
@@ -195,7 +200,7 @@ def exec_app(app: object) -> int:
     wake.timeout.connect(lambda: None)
     wake.start(100)
     try:
-        status = int(app.exec())  # type: ignore[attr-defined]
+        status = int(app.exec())
     finally:
         wake.stop()
         signal.signal(signal.SIGINT, signal.SIG_IGN if hit else previous)
@@ -255,7 +260,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     try:
         show_offscreen(window, (w, h))
         window.refresh()
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
         save_png(window, out, (w, h))
     finally:
         window.close()

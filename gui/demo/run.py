@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convsram.gui.app import (
     Position,
@@ -16,6 +17,10 @@ from convsram.gui.app import (
     use_offscreen,
 )
 from convsram.gui.app import place_session as _place
+
+if TYPE_CHECKING:
+    from convsram.core.session import Session
+    from convsram.gui.demo.window import DemoWindow
 
 MIN_SIZE = (960, 540)
 MAX_FRAMES = 10_000  # frames `convsram record` will attempt
@@ -43,16 +48,16 @@ def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path 
     return exec_app(app)
 
 
-def build_demo(session: object, size: tuple[int, int]) -> object:
+def build_demo(session: Session, size: tuple[int, int]) -> DemoWindow:
     """A demo window at `size`, not on screen, showing the session's current frame (paused)."""
     from convsram.gui.demo.window import DemoWindow
 
     app = application()
-    demo = DemoWindow(session)  # type: ignore[arg-type]
+    demo = DemoWindow(session)
     show_offscreen(demo, size)
     demo.pacer.invalidate(demo)
     demo.refresh()
-    app.processEvents()  # type: ignore[attr-defined]
+    app.processEvents()
     return demo
 
 
@@ -67,10 +72,10 @@ def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position
     from convsram.gui.export import save_png
 
     try:
-        save_png(demo, out, (w, h))  # type: ignore[arg-type]
+        save_png(demo, out, (w, h))
     finally:
-        demo.close()  # type: ignore[attr-defined]
-        demo.deleteLater()  # type: ignore[attr-defined]
+        demo.close()
+        demo.deleteLater()
     return out
 
 
@@ -80,6 +85,7 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
     """`convsram record`: film the window (or the demo layout) offscreen; (path, frames, every)."""
     from convsram.core.session import Session
     from convsram.gui.export import Movie, record_offscreen
+    from convsram.gui.main_window import MainWindow
 
     out = Path(out)
     Movie(out, fps)  # a bad name, folder or missing MP4 support fails here, before any work
@@ -98,10 +104,8 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
     session = Session.open(model, mnist, seed=seed)
     _place(session, pos)
     if demo:
-        window = build_demo(session, size)
+        window: DemoWindow | MainWindow = build_demo(session, size)
     else:
-        from convsram.gui.main_window import MainWindow
-
         application()
         window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
         show_offscreen(window, size)
@@ -110,6 +114,6 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
         path, every = record_offscreen(window, session, out, frames, every, fps,
                                        progress=lambda _k: check_interrupt())
     finally:
-        window.close()  # type: ignore[attr-defined]
-        window.deleteLater()  # type: ignore[attr-defined]
+        window.close()
+        window.deleteLater()
     return path, frames, every

@@ -48,13 +48,13 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
             deadline = time.monotonic() + MC_TIMEOUT_S
             while mc.running and time.monotonic() < deadline:
                 check_interrupt()  # Ctrl-C: the finally below cancels the sweep and waits (bounded)
-                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[attr-defined]
+                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
                 time.sleep(0.01)
             if mc.running:
                 mc.cancel()
                 raise RuntimeError(f"the Monte Carlo sweep did not finish in {MC_TIMEOUT_S:.0f} s")
         lab.refresh()
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()
         save_png(lab, out, (w, h))
     finally:
         lab.shutdown()
