@@ -7,6 +7,10 @@ ADCs at 50 rows, 16 columns and 7 b, the remaining 15 pJ for the array and contr
 scales with the work (rows, columns, voltage swing, ramp steps) is [assumed]. At that operating point
 (random 7-b inputs) the table gives the published energy and 150 ns within 10 %
 (tests/test_energy.py; README, "The chip model").
+
+:data:`BAND_TABLE` holds the figures the sources disagree on, each a :class:`Span` (low, nominal,
+high) with its source: the digital baselines' per-MAC and per-cycle energies (core/baselines.py) and
+the scaling what-if's node, ADC-model and mismatch coefficients (core/scaling.py).
 """
 
 from __future__ import annotations
@@ -55,8 +59,6 @@ ENERGY_TABLE: dict[str, Entry] = {
     # Weight writes into the Conv-SRAM array.
     "write_bit": Entry(0.41, "pJ per bit written", "[assumed] equal to a read bit of an 8 KB SRAM: "
                        "13 pJ / 32 b [derived, Horowitz 2014 x 2.6]"),
-    # A small microcontroller doing the same MACs in software.
-    "mcu_cycle": Entry(10.0, "pJ per cycle", "[assumed] 65 nm Cortex-M0-class core, about 10 uW/MHz"),
 }
 
 TIME_TABLE: dict[str, Entry] = {
@@ -139,44 +141,115 @@ def empty_ledger() -> dict[str, float]:
     return dict.fromkeys(COMPONENTS, 0.0)
 
 
-# --- digital baselines ----------------------------------------------------------------------
+# --- figures with a range: digital baselines and the scaling what-if ---------------------------
 @dataclass(frozen=True)
-class Baseline:
-    name: str
-    pj_per_mac: float
-    how: str
+class Span:
+    """A figure the sources disagree on: low, nominal and high value in one unit, with its source."""
+
+    low: float
+    nominal: float
+    high: float
+    unit: str
+    source: str
+
+    def at(self, which: str) -> float:
+        """'low', 'nominal' or 'high'."""
+        return float(getattr(self, which))
 
 
-def baselines(fanout: int = 16) -> list[Baseline]:
-    """Digital designs doing the same 7b x 1b MACs, each per MAC (pJ), at 65 nm [derived/assumed].
+# Digital baselines (core/baselines.py), per MAC at 65 nm / 1.2 V unless the unit says otherwise.
+_H = "Horowitz ISSCC 2014 (45 nm, 0.9 V) x 2.6 for 65 nm / 1.2 V"
+BAND_TABLE: dict[str, Span] = {
+    "input_code_read": Span(1.6, 3.25, 3.25, "pJ per 8-b input code read",
+                            f"[derived] a quarter of a 32-b read of an 8 KB SRAM, 13 pJ ({_H}); low: a 2 KB "
+                            "buffer at about half the read energy [assumed]"),
+    "bw_sram_mac": Span(0.28, 0.49, 0.54, "pJ per MAC",
+                        f"[derived] 8-b add (0.08 pJ) + one weight bit of a 32-b 8 KB SRAM read (13/32 pJ), "
+                        f"{_H}; low: a 2 KB weight SRAM (half the read energy) [assumed]; high: a 16-b add"),
+    "ws_mac": Span(0.14, 0.23, 0.37, "pJ per MAC",
+                   f"[derived] 16-b add 0.13 pJ (Horowitz: 0.03 pJ at 8 b, 0.1 pJ at 32 b, interpolated; "
+                   f"{_H}) + 16-b accumulator register 0.08 pJ (16 flip-flops x 5 fJ [assumed]) + input "
+                   "broadcast 0.02 pJ [assumed]; low/high: 0.08/0.16 pJ add, 3/10 fJ per flip-flop, "
+                   "0.01/0.05 pJ broadcast"),
+    "mac8_sram": Span(2.2, 3.83, 3.83, "pJ per MAC",
+                      f"[derived] 8-b multiply 0.5 pJ + add 0.08 pJ + one 8-b weight (a quarter of a 32-b "
+                      f"8 KB SRAM read, 3.25 pJ), {_H}; low: a 2 KB weight SRAM [assumed]"),
+    "m0p_cycles_per_mac": Span(5.0, 7.0, 9.0, "cycles per MAC",
+                               "[derived] Cortex-M0+ (Armv6-M, no SIMD) inner loop from the core's "
+                               "published instruction timings: two 2-cycle byte loads, a 1-cycle MULS "
+                               "(fast multiplier), an add, loop overhead; low: add/subtract for binary "
+                               "weights, no multiply"),
+    "m4_cycles_per_mac": Span(1.7, 2.5, 3.5, "cycles per MAC",
+                              "[derived] CMSIS-NN (Lai, Suda and Chandra 2018): its CIFAR-10 CNN (about "
+                              "12.3 M MACs) in 99.1 ms on a 216 MHz Cortex-M7 = 1.7 cycles per MAC for "
+                              "the whole network (dual-issue: the low end); a single-issue M4 doing the "
+                              "same SMLAD kernels with q7-to-q15 expansion [assumed] 2.5, up to 3.5"),
+    "mcu_cycles_per_op": Span(1.0, 2.0, 3.0, "cycles per digital op",
+                              "[assumed] requantise, pool and argmax steps on the core (load, op, store "
+                              "amortised over SIMD lanes)"),
+    "m0p_core_pj_cycle": Span(4.0, 7.0, 10.0, "pJ per cycle",
+                              "[derived] Arm's published Cortex-M0+ core-only dynamic power, about 9 "
+                              "uW/MHz in a 90 nm LP process and under 4 uW/MHz in 40 nm LP; 65 nm "
+                              "between them [assumed]"),
+    "m4_core_pj_cycle": Span(12.0, 20.0, 33.0, "pJ per cycle",
+                             "[derived] Arm's published Cortex-M4 core-only dynamic power, about 12 "
+                             "uW/MHz in 40 nm LP and 33 uW/MHz in 90 nm LP; 65 nm between them [assumed]"),
+    "m0p_mcu_pj_cycle": Span(90.0, 150.0, 270.0, "pJ per cycle",
+                             "[derived] whole low-power Cortex-M0+ MCUs (core, flash, SRAM, clocks, "
+                             "regulator) in vendor datasheets: about 50-90 uA/MHz run current at 1.8-3 V"),
+    "m4_mcu_pj_cycle": Span(30.0, 200.0, 430.0, "pJ per cycle",
+                            "[derived] whole Cortex-M4 MCUs in vendor datasheets: about 100-130 uA/MHz at "
+                            "1.8-3.3 V (180-430 pJ); low: near-threshold M4 MCUs at about 10 uA/MHz x 3 V"),
+}
 
-    fanout: MACs sharing one input fetch (the chip broadcasts one input to 16 columns).
-    """
-    input_fetch = e("sram_read32") / 4 / fanout  # 8-b input, 4 per 32-b word, reused `fanout` times
-    return [
-        Baseline("binary-weight digital datapath (SRAM)",
-                 e("add") + e("sram_read32") / 32 + input_fetch,
-                 "one 8-b add/subtract per MAC, 1 weight bit and the input read from an 8 KB SRAM "
-                 "[derived: Horowitz 2014 scaled to 65 nm]"),
-        Baseline("8-b multiply-accumulate datapath (SRAM)",
-                 e("mult") + e("add") + e("sram_read32") / 4 + input_fetch,
-                 "8-b multiply + add per MAC, 8-b weights and inputs from an 8 KB SRAM "
-                 "[derived: Horowitz 2014 scaled to 65 nm]"),
-        Baseline("microcontroller core",
-                 3 * e("mcu_cycle"),
-                 "3 cycles per MAC (load, multiply-accumulate, loop) on a 65 nm Cortex-M0-class core "
-                 "[assumed: 10 pJ/cycle]"),
-    ]
-
-
-def savings(energy_pj: float, macs: float) -> list[dict[str, float | str]]:
-    """Energy of each baseline for `macs` MACs and the chip's saving factor against it."""
-    out: list[dict[str, float | str]] = []
-    for b in baselines():
-        base = b.pj_per_mac * macs
-        out.append({"baseline": b.name, "baseline_pj": base, "chip_pj": energy_pj,
-                    "saving_x": base / energy_pj if energy_pj else float("inf"), "how": b.how})
-    return out
+BAND_TABLE.update({
+    # Scaling what-if (core/scaling.py): node -> supply, digital energy factor, Pelgrom coefficient.
+    "vdd_65nm": Span(1.2, 1.2, 1.2, "V", "[paper] the chip's supply"),
+    "vdd_45nm": Span(0.9, 0.9, 1.0, "V", "[derived] Horowitz 2014's 45 nm point; 1.0 V in Stillmaker and "
+                     "Baas 2017's nominal-supply table"),
+    "vdd_28nm": Span(0.9, 0.9, 1.0, "V", "[assumed] typical 28 nm core supply"),
+    "vdd_22nm": Span(0.8, 0.8, 0.9, "V", "[derived] Stillmaker and Baas 2017, nominal supply at 22 nm"),
+    "vdd_7nm": Span(0.7, 0.7, 0.75, "V", "[derived] Stillmaker and Baas 2017, nominal supply at 7 nm"),
+    "digital_65nm": Span(1.0, 1.0, 1.0, "x energy per op at 65 nm", "[derived] the reference node"),
+    "digital_45nm": Span(0.33, 0.385, 0.45, "x energy per op at 65 nm",
+                         "[derived] 1/2.6, the factor this table scales Horowitz's 45 nm figures by; band "
+                         "+/-15 % [assumed]"),
+    "digital_28nm": Span(0.19, 0.25, 0.31, "x energy per op at 65 nm",
+                         "[assumed] read off the trend of Stillmaker and Baas 2017's energy-per-operation "
+                         "fits at nominal supply (approximate); band +/-25 %"),
+    "digital_22nm": Span(0.13, 0.17, 0.22, "x energy per op at 65 nm",
+                         "[assumed] read off the trend of Stillmaker and Baas 2017 (approximate); band "
+                         "+/-25 %"),
+    "digital_7nm": Span(0.05, 0.07, 0.10, "x energy per op at 65 nm",
+                        "[assumed] read off the trend of Stillmaker and Baas 2017 (approximate): about 5x "
+                        "below 45 nm, far from the 40x of classical scaling; band +/-30 %"),
+    "avt_65nm": Span(3.0, 3.5, 4.0, "mV.um", "[derived] Pelgrom coefficient A_VT at 65 nm, 3-4 mV.um "
+                     "(bulk, SiO2/SiON gate)"),
+    "avt_45nm": Span(2.5, 3.0, 3.5, "mV.um", "[assumed] A_VT tracks gate-oxide thickness (Pelgrom trend)"),
+    "avt_28nm": Span(1.8, 2.2, 2.6, "mV.um", "[assumed] high-k metal gate, A_VT about 2 mV.um"),
+    "avt_22nm": Span(1.6, 2.0, 2.4, "mV.um", "[assumed] high-k metal gate, A_VT about 2 mV.um"),
+    "avt_7nm": Span(1.0, 1.3, 1.6, "mV.um", "[assumed] FinFET, A_VT about 1-1.5 mV.um"),
+    # ADC energy per conversion: three published models; core/scaling.py anchors each at the chip's
+    # own 65 nm, 7-b ADC energy and uses only how it scales with bits and node.
+    "zigzag_adc_lin": Span(100.0, 100.0, 100.0, "fF per bit",
+                           "[derived] ZigZag IMC cost model: E_ADC = (100 fF.B + 0.001 fF.4^B).VDD^2"),
+    "zigzag_adc_exp": Span(0.001, 0.001, 0.001, "fF per 4^B", "[derived] ZigZag IMC cost model, as above"),
+    "murmann_fom_s": Span(175.0, 175.0, 175.0, "dB",
+                          "[derived] Schreier figure of merit along the low-power envelope of Murmann's ADC "
+                          "performance survey; E = 10^((SNDR - FoM_S)/10) / 2 J, SNDR = 6.02 B + 1.76 dB"),
+    "murmann_floor_65nm": Span(50.0, 50.0, 50.0, "fJ per conversion at 65 nm",
+                               "[assumed] technology floor of low-resolution designs in Murmann's survey "
+                               "(comparator and logic), scaled with the digital factor"),
+    "walden_fom_65nm": Span(5.0, 5.0, 5.0, "fJ per conversion step at 65 nm",
+                            "[derived] Walden FoM of good 65 nm SAR designs in Murmann's survey; E = FoM x "
+                            "2^B, scaled with the digital factor"),
+    "line_cap_trend": Span(1.0, 1.0, 1.0, "x node / 65 nm",
+                           "[assumed] row and column line capacitance per bitcell scales with the cell "
+                           "pitch (wire-dominated): C = C_65 x node / 65 nm; kT/C follows from it [physics]"),
+    "cap_mismatch_trend": Span(0.5, 0.5, 0.5, "exponent of 65 nm / node",
+                               "[derived] capacitor mismatch sigma ~ 1/sqrt(area) (Pelgrom's area law for "
+                               "MOM capacitors): x (65 nm / node)^0.5 as C scales with the node"),
+})
 
 
 def tops_per_w(macs: float, energy_pj: float) -> float:

@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from convsram.core import baselines as digital_baselines
 from convsram.core import energy
 from convsram.core.analysis import preset_name
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
-from convsram.core.network import Model, forward, input_codes, op_counts
+from convsram.core.network import Model, forward, input_codes, op_counts, predict
 from convsram.core.noise import KeyedNoise
 
 ARRAY_PARTS = ("dac", "array", "adc")
@@ -60,13 +61,16 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     macro = float(sum(breakdown[k] for k in ARRAY_PARTS))
     macs = float(sum(c.macs for c in op_counts(model)))
     totals = ev.totals()
-    baselines = [{**row, "pj_per_image": row["baseline_pj"],
-                  "compares": "DAC + array + ADC energy of the chip vs the same MACs in the baseline "
-                              "(digital periphery is common to both and left out)"}
-                 for row in energy.savings(macro, macs)]
+    # the digital baselines run the network exactly: their accuracy is the integer path's
+    exact = int((predict(model, images[:n]) == np.asarray(labels[:n])).sum())
+    work = digital_baselines.work_of(model)
+    chip_time = totals.time_ns / n
+    baselines = digital_baselines.compare(macro, breakdown["digital"], chip_time, work, exact, n)
+    fetch = digital_baselines.input_fetch_note(work)
     return {
         "images": n,
         "accuracy": correct / n,
+        "accuracy_ci95": list(digital_baselines.wilson_interval(correct, n)),
         "correct": correct,
         "chip": {"seed": seed, "ideal": config.is_ideal(), "preset": preset_name(config),
                  "config": config.to_dict()},
@@ -82,16 +86,24 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
         "tops_per_w": energy.tops_per_w(macs, per_image),
         "tops_per_w_array": energy.tops_per_w(macs, macro),
         "baselines": baselines,
+        "input_fetch": fetch,
+        "chip_input_fetch_pj": fetch["chip_input_fetch_pj"],
+        "chip_energy_compared_pj": digital_baselines.chip_energy_pj(macro, breakdown["digital"], work),
+        "exact_accuracy": exact / n,
     }
 
 
 def format_report(r: dict[str, Any]) -> str:
     """The report as text for a terminal."""
     b = r["energy_breakdown_pj"]
+    f = r["input_fetch"]
+    lo, hi = r["accuracy_ci95"]
     lines = [
         f"images            {r['images']}",
-        f"accuracy          {100 * r['accuracy']:.2f} %  ({r['correct']} correct)",
-        f"chip              {r['chip']['preset']}, seed {r['chip']['seed']}",
+        f"accuracy          {100 * r['accuracy']:.2f} %  ({r['correct']} correct; 95 % interval "
+        f"{100 * lo:.2f}-{100 * hi:.2f} %)",
+        f"chip              {r['chip']['preset']}, seed {r['chip']['seed']}"
+        + (f"; {r['calibration']['text']}" if r.get("calibration") else ""),
         f"energy per image  {r['energy_per_image_pj'] / 1e3:.2f} nJ   "
         + "  ".join(f"{k} {v / 1e3:.2f}" for k, v in b.items()) + "  (nJ)",
         "by layer (nJ)     " + "   ".join(
@@ -101,9 +113,15 @@ def format_report(r: dict[str, Any]) -> str:
         f"{r['time_per_image_ns'] / 1e3:.1f} us per image on the array",
         f"efficiency        {r['tops_per_w']:.1f} TOPS/W with digital periphery, "
         f"{r['tops_per_w_array']:.1f} TOPS/W for DAC + array + ADC ({r['macs_per_image']:.0f} MACs/image)",
-        "saving (DAC + array + ADC vs the same MACs on a digital baseline):",
+        f"saving vs digital baselines doing the same inference; input fetch ({f['codes_per_image']:,} "
+        f"code reads, {f['chip_input_fetch_pj'] / 1e3:.1f} nJ) charged to {f['charged_to']}, chip "
+        f"{r['chip_energy_compared_pj'] / 1e3:.1f} nJ/image (DAC + array + ADC + digital periphery + fetch):",
     ]
     for row in r["baselines"]:
-        lines.append(f"  {row['saving_x']:6.1f}x less energy than {row['baseline']} "
-                     f"({row['baseline_pj'] / 1e3:.1f} nJ/image): {row['how']}")
+        lo, hi = row["saving_range"]
+        lines.append(f"  {row['saving']:6.1f}x (range {lo:.1f}-{hi:.1f}) less energy than a {row['name']} "
+                     f"[{row['precision']}]: {row['energy_per_image_pj'] / 1e3:.1f} nJ/image, "
+                     f"{row['latency_per_image_ns'] / 1e3:,.0f} us/image"
+                     + ("  <- fairest" if row["fairest"] else ""))
+    lines.append("  (assumptions and sources of each: convsram eval --json, or convsram report)")
     return "\n".join(lines)

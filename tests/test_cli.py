@@ -46,7 +46,9 @@ def test_eval_json_report(model_path, capsys):
     assert r["energy_per_image_pj"] == pytest.approx(sum(r["energy_breakdown_pj"].values()))
     assert set(r["energy_by_layer_pj"]) == {"conv1", "conv2", "fc"}
     for b in r["baselines"]:
-        assert b["baseline"] and b["saving_x"] > 0 and b["how"]
+        assert b["name"] and b["energy_per_image_pj"] > 0 and b["assumptions"]
+        assert b["saving"] == pytest.approx(b["energy_per_image_pj"] / r["chip_energy_compared_pj"])
+    assert r["chip_input_fetch_pj"] > 0  # the input fetch is charged to the chip as to the baselines
 
 
 def test_eval_text_names_every_baseline(model_path, capsys):
