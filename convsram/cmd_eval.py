@@ -1,14 +1,12 @@
-"""Headless subcommands: `eval`, `sweep` and `config`."""
+"""Headless subcommands: `eval` and `config` (`sweep` is in cmd_sweep.py), and the argument helpers
+they share."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from convsram.cli import command
 
@@ -58,7 +56,6 @@ def _int_between(lo: int, hi: int, what: str):
 
 
 MAX_CHIPS = 100_000  # seeds per setting a sweep will attempt
-MAX_POINTS = 1_000_000  # (setting, seed) points in one sweep
 _positive = _int_at_least(1, "the count")
 _seed = _int_at_least(0, "a seed")
 
@@ -95,76 +92,6 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     return 0
-
-
-# --- sweep -------------------------------------------------------------------------------------
-def _sweep_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--knob", action="append", default=[], metavar="NAME=V1,V2,...",
-                   help="a ChipConfig field and the values to sweep (repeat for a grid)")
-    p.add_argument("--chips", type=_int_between(1, MAX_CHIPS, "--chips"), default=20,
-                   help="chip instances (seeds) per setting (default 20)")
-    p.add_argument("--first-seed", type=_seed, default=0, help="seeds are first-seed .. first-seed+chips-1")
-    p.add_argument("--images", type=_positive, default=2000, help="test images per chip (default 2000)")
-    p.add_argument("--workers", type=_int_at_least(0, "--workers"), default=0,
-                   help="processes (default 0: all cores)")
-    p.add_argument("--out", type=Path, default=Path("sweep.csv"),
-                   help="CSV of every point (default sweep.csv)")
-    p.add_argument("--plot", type=Path, help="PNG plot (default: the CSV's name with .png)")
-    _chip_args(p)
-
-
-@command("sweep", "Monte Carlo: accuracy over many chip instances and a grid of non-ideality knobs.",
-         _sweep_args)
-def run_sweep(args: argparse.Namespace) -> int:
-    from convsram.core.files import atomic_path, check_output
-    from convsram.core.sweep import grid, parse_knob, summarise, sweep
-
-    # every check before any work, and before any existing output is touched
-    out = check_output(args.out, ("csv",), "--out")
-    plot_path = check_output(args.plot or args.out.with_suffix(".png"), ("png",), "--plot")
-    base = _config(args)
-    knobs: dict[str, Sequence[Any]] = dict(parse_knob(k, base) for k in args.knob)
-    _model(args)  # fail fast, with a clear message, before starting workers
-    from convsram.core.mnist import load
-    load("test", args.mnist, limit=1)
-    seeds = list(range(args.first_seed, args.first_seed + args.chips))
-    total = len(seeds) * len(grid(knobs))
-    if total > MAX_POINTS:
-        raise ValueError(f"{total} points (knob settings x --chips) is more than the {MAX_POINTS} a sweep "
-                         f"will attempt; sweep fewer values or chips")
-    names = list(knobs)
-    points = []
-    interrupted = False
-    # rows go to a temporary file that replaces --out at the end (also when interrupted, with the
-    # points that finished); the old CSV stays whole until then
-    with atomic_path(out) as tmp:
-        with open(tmp, "w", newline="") as f, _progress(total, "sweep") as bar:
-            bar.unit = "chip"
-            writer = csv.writer(f)
-            writer.writerow([*names, "seed", "images", "accuracy", "energy_per_image_pj"])
-            try:
-                for p in sweep(base, knobs, seeds, args.images, args.model, args.mnist, args.workers):
-                    points.append(p)
-                    writer.writerow([*(p.knobs[n] for n in names), p.seed, p.images, f"{p.accuracy:.6f}",
-                                     f"{p.energy_per_image_pj:.1f}"])
-                    f.flush()
-                    bar.update(1)
-            except KeyboardInterrupt:
-                interrupted = True
-        if interrupted and not points:
-            raise KeyboardInterrupt  # nothing finished: keep the old file (the temporary one goes)
-    if points:
-        from convsram.plot import sweep_plot
-        with atomic_path(plot_path) as tmp:
-            sweep_plot(points, names, tmp, title=f"{args.images} test images per chip")
-    print(f"{'interrupted: kept' if interrupted else 'wrote'} {len(points)} of {total} points to {out}"
-          + (f" and {plot_path}" if points else ""))
-    knob = names[0] if names else None
-    for row in summarise(points, knob):
-        label = f"{knob}={row['value']}" if knob else "nominal"
-        print(f"  {label:32s} chips {row['chips']:3d}  mean {100 * row['mean']:6.2f} %  "
-              f"p5 {100 * row['p5']:6.2f} %  p95 {100 * row['p95']:6.2f} %  min {100 * row['min']:6.2f} %")
-    return 130 if interrupted else 0
 
 
 # --- config ------------------------------------------------------------------------------------

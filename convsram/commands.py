@@ -66,4 +66,5 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 import convsram.cmd_gui  # noqa: E402,F401  (registers app, snapshot)
-from convsram import cmd_eval  # noqa: E402,F401  (registers eval, sweep, config)
+import convsram.cmd_sweep  # noqa: E402,F401  (registers sweep)
+from convsram import cmd_eval  # noqa: E402,F401  (registers eval, config)

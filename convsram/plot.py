@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from convsram.core.sweep import Point, summarise
+from convsram.core.sweep_stats import ChipResult, summarise_chips
 
 
 def _app():
@@ -18,9 +19,15 @@ def _app():
     return QApplication.instance() or QApplication([])
 
 
-def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title: str = "") -> Path:
+def _number(text: str) -> float:
+    """A knob value as the CSV writes it, as a number for the axis (switches: False 0, True 1)."""
+    return {"True": 1.0, "False": 0.0}[text] if text in ("True", "False") else float(text)
+
+
+def sweep_plot(chips: Sequence[ChipResult], knobs: Sequence[str], path: Path, title: str = "") -> Path:
     """Accuracy mean and 5th-95th percentile band over chips vs the first knob (one curve per value
-    of the other knobs); without knobs, each chip's accuracy with the 5th percentile marked."""
+    of the other knobs); without knobs, each chip's accuracy at its seed (whole numbers on the axis)
+    with the mean and the 5th percentile marked."""
     app = _app()
     import pyqtgraph as pg
 
@@ -38,17 +45,16 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
     plot.setLabel("left", "accuracy [%]")
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     if knobs:
-        knob, others = knobs[0], list(knobs[1:])
-        values = np.array([p.knobs[knob] for p in points], dtype=float)
+        values = np.array([_number(c.knobs[0]) for c in chips], dtype=float)
         log_x = bool(values.min() > 0 and values.max() / values.min() >= 100)  # decades: a log axis
-        combos = sorted({tuple(p.knobs[o] for o in others) for p in points})
+        combos = list(dict.fromkeys(c.knobs[1:] for c in chips))
         for ci, combo in enumerate(combos):
-            subset = [p for p in points if tuple(p.knobs[o] for o in others) == combo]
-            rows = summarise(subset, knob)
-            x = np.array([r["value"] for r in rows], dtype=float)
+            rows = sorted(summarise_chips([c for c in chips if c.knobs[1:] == combo]),
+                          key=lambda s: _number(s.knobs[0]))
+            x = np.array([_number(r.knobs[0]) for r in rows], dtype=float)
             x = np.log10(x) if log_x else x
-            mean = np.array([r["mean"] for r in rows]) * 100
-            lo, hi = (np.array([r[k] for r in rows]) * 100 for k in ("p5", "p95"))
+            mean = np.array([r.mean for r in rows]) * 100
+            lo, hi = (np.array([getattr(r, k) for r in rows]) * 100 for k in ("p5", "p95"))
             colour = colours[ci % len(colours)]
             edge = pg.mkPen(pg.mkColor(colour).lighter(150), width=1)
             c_lo, c_hi = plot.plot(x, lo, pen=edge), plot.plot(x, hi, pen=edge)
@@ -56,23 +62,32 @@ def sweep_plot(points: Sequence[Point], knobs: Sequence[str], path: Path, title:
             fill.setAlpha(60)
             band = pg.FillBetweenItem(c_lo, c_hi, brush=pg.mkBrush(fill))
             plot.addItem(band)
-            name = ", ".join(f"{o}={v}" for o, v in zip(others, combo, strict=True)) or "mean"
+            name = ", ".join(f"{o}={v}" for o, v in zip(knobs[1:], combo, strict=True)) or "mean"
             plot.plot(x, mean, pen=pg.mkPen(colour, width=3), symbol="o", symbolBrush=colour,
                       name=f"{name} (band: 5th-95th percentile over chips)")
         from convsram.core.config import field_info
+        knob = knobs[0]
         if log_x:
             plot.getAxis("bottom").setTicks([[(float(np.log10(v)), f"{v:g}") for v in np.unique(values)]])
         plot.setLabel("bottom", f"{knob} [{field_info(knob)['unit']}]" + (" (log scale)" if log_x else ""))
     else:
-        acc = np.sort(np.array([p.accuracy for p in points])) * 100
-        plot.plot(np.arange(acc.size), acc, pen=None, symbol="o", symbolBrush=colours[0],
-                  name="chips, sorted")
-        p5 = float(np.percentile(acc, 5))
+        seeds = np.array([c.seed for c in chips])
+        acc = np.array([c.accuracy for c in chips]) * 100
+        plot.plot(seeds, acc, pen=None, symbol="o", symbolBrush=colours[0], name="one chip")
+        p5, average = float(np.percentile(acc, 5)), float(acc.mean())
         dashed = pg.mkPen(colours[1], width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
         plot.addItem(pg.InfiniteLine(p5, angle=0, pen=dashed, label=f"5th percentile {p5:.2f} %",
                                      labelOpts={"position": 0.2, "color": colours[1],
                                                 "fill": (255, 255, 255, 200)}))
-        plot.setLabel("bottom", "chip instance (sorted by accuracy)")
+        plot.addItem(pg.InfiniteLine(average, angle=0, pen=pg.mkPen(colours[2], width=2),
+                                     label=f"mean {average:.2f} %",
+                                     labelOpts={"position": 0.8, "color": colours[2],
+                                                "fill": (255, 255, 255, 200)}))
+        first, last = int(seeds.min()), int(seeds.max())
+        step = max(1, math.ceil((last - first + 1) / 12))
+        plot.getAxis("bottom").setTicks([[(float(s), str(s)) for s in range(first, last + 1, step)], []])
+        plot.setXRange(first - 0.5, last + 0.5, padding=0)
+        plot.setLabel("bottom", "chip instance (seed)")
     for axis in ("left", "bottom"):
         plain_ticks(plot.getAxis(axis))
     plot.setTitle(f"<span style='font-size:{font_px}pt'>Monte Carlo over chip instances: {title}</span>")

@@ -1,13 +1,13 @@
-"""Monte Carlo over chip instances (seeds) and a grid of non-ideality knobs, on all cores.
-
-Results arrive one (knob setting, seed) point at a time, so an interrupted sweep keeps what finished.
+"""Monte Carlo over chip instances (seeds) and a grid of non-ideality knobs, on all cores or a Dask
+cluster: the knob grid and its parsing, and :func:`sweep`, a generator of one Point per chip as it
+finishes (the chip lab's Monte Carlo tab uses it). The command line's resumable, sharded sweep is
+built from the same parts: core/sweep_tasks.py (tasks), sweep_engines.py (where they run),
+sweep_rows.py (the results file) and sweep_stats.py (aggregates).
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
-import signal
 import threading
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -17,9 +17,6 @@ from typing import Any
 import numpy as np
 
 from convsram.core.config import ChipConfig
-from convsram.core.evaluate import evaluate
-from convsram.core.mnist import load
-from convsram.core.network import load_model
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ def grid(knobs: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
 def parse_knob(text: str, base: ChipConfig | None = None) -> tuple[str, list[Any]]:
     """'cap_mismatch_sigma=0,0.02,0.05' -> ('cap_mismatch_sigma', [0.0, 0.02, 0.05]): each value parsed
     by the field's declared type (rows=32,64 gives integers) and checked on `base` (default nominal)."""
-    from convsram.core.configfile import ConfigError, parse_value
+    from convsram.core.configfile import ConfigError, parse_value, renamed
     from convsram.core.files import short
 
     if "=" not in text:
@@ -48,7 +45,7 @@ def parse_knob(text: str, base: ChipConfig | None = None) -> tuple[str, list[Any
     name, _, values = text.partition("=")
     name = name.strip()
     if name not in ChipConfig.__dataclass_fields__:
-        raise ValueError(f"--knob: unknown ChipConfig field {short(name)}")
+        raise ValueError(f"--knob: {renamed(name) or f'unknown ChipConfig field {short(name)}'}")
     base = base or ChipConfig()
     out: list[Any] = []
     for v in values.split(","):
@@ -64,90 +61,26 @@ def parse_knob(text: str, base: ChipConfig | None = None) -> tuple[str, list[Any
     return name, out
 
 
-_STATE: dict[str, Any] = {}
-
-
-def _init_worker(model_path: str | None, mnist_dir: str | None, images: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a worker process: the parent handles Ctrl-C
-    _init(model_path, mnist_dir, images)
-
-
-def _init(model_path: str | None, mnist_dir: str | None, images: int) -> None:
-    _STATE["model"] = load_model(model_path) if model_path else load_model(_default_model())
-    data = load("test", mnist_dir, limit=images)
-    _STATE["images"], _STATE["labels"] = data.images, data.labels
-
-
-def _default_model() -> Path:
-    from convsram.core.paths import DEFAULT_MODEL
-    return DEFAULT_MODEL
-
-
-def _run(task: tuple[dict[str, Any], dict[str, Any], int]) -> Point:
-    base, knobs, seed = task
-    config = ChipConfig(**{**base, **knobs})
-    r = evaluate(_STATE["model"], _STATE["images"], _STATE["labels"], config, seed)
-    return Point(knobs=knobs, seed=seed, accuracy=r["accuracy"], images=r["images"],
-                 energy_per_image_pj=r["energy_per_image_pj"])
-
-
 def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int], images: int,
           model_path: Path | str | None = None, mnist_dir: Path | str | None = None, workers: int = 0,
-          cancel: threading.Event | None = None) -> Generator[Point, None, None]:
-    """Yield one Point per (knob setting, seed) as it finishes; `workers` 0 = all cores.
+          cancel: threading.Event | None = None, scheduler: str | None = None
+          ) -> Generator[Point, None, None]:
+    """Yield one Point per (knob setting, seed) as it finishes: one task per chip on `workers` local
+    processes (0 = all cores, 1 = this thread) or on the Dask cluster at `scheduler`.
 
     Setting `cancel` (another thread) ends the sweep within a fraction of a second, and closing the
-    generator (or Ctrl-C) ends its processes within a bounded time (:data:`SHUTDOWN_S`)."""
-    tasks = [(base.to_dict(), k, int(s)) for k in grid(knobs) for s in seeds]
-    workers = workers or mp.cpu_count()
-    args = (str(model_path) if model_path else None, str(mnist_dir) if mnist_dir else None, images)
-    if workers == 1:
-        _init(*args)  # in this process, on this thread: its Ctrl-C handling stays the caller's
-        for t in tasks:
-            if cancel is not None and cancel.is_set():
-                return
-            yield _run(t)
-        return
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ctx.Pool(max(1, min(workers, len(tasks))), initializer=_init_worker, initargs=args)
-    try:
-        results = pool.imap_unordered(_run, tasks)
-        for _ in range(len(tasks)):
-            while True:  # wait with a timeout, so a cancel (or a dead pool) never blocks for good
-                if cancel is not None and cancel.is_set():
-                    return
-                try:
-                    point = results.next(timeout=POLL_S)
-                    break
-                except mp.TimeoutError:
-                    continue
-            yield point
-    finally:
-        close_pool(pool)
+    generator (or Ctrl-C) ends its processes within a bounded time (sweep_engines.SHUTDOWN_S)."""
+    from convsram.core.sweep_engines import make_engine, run
+    from convsram.core.sweep_tasks import DataSpec, make_tasks
 
-
-POLL_S = 0.2
-SHUTDOWN_S = 5.0
-
-
-def close_pool(pool: Any, timeout: float = SHUTDOWN_S) -> None:
-    """Terminate `pool` and wait for it at most `timeout` seconds, then kill what is left."""
-    done = threading.Event()
-
-    def terminate() -> None:
-        try:
-            pool.terminate()
-            pool.join()
-        finally:
-            done.set()
-
-    threading.Thread(target=terminate, name="sweep-shutdown", daemon=True).start()
-    if not done.wait(timeout):
-        for process in list(getattr(pool, "_pool", [])):
-            try:
-                process.kill()
-            except (OSError, AttributeError, ValueError):
-                pass
+    tasks = make_tasks(grid(knobs), seeds, images, images)
+    spec = DataSpec(str(model_path) if model_path else None, str(mnist_dir) if mnist_dir else None, images)
+    with make_engine(workers, scheduler) as engine:
+        engine.start(spec)
+        for r in run(tasks, base.to_dict(), engine, cancel):
+            write_share = r.weight_write_pj / r.task.images
+            yield Point(knobs=r.task.knobs, seed=r.task.seed, accuracy=r.correct / r.task.images,
+                        images=r.task.images, energy_per_image_pj=r.energy_per_image_pj + write_share)
 
 
 def summarise(points: Sequence[Point], knob: str | None) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ import pytest
 from convsram.cli import main
 from convsram.core.mnist import FILES
 from convsram.core.paths import MNIST_DIR
-from convsram.core.sweep import Point
 from tests.helpers import random_model_file
 
 
@@ -104,14 +103,17 @@ def test_sweep_writes_csv_and_png(model_path, tmp_path, capsys):
 
 
 def test_sweep_interrupted_keeps_what_finished(model_path, tmp_path, monkeypatch, capsys):
-    def fake_sweep(*args, **kwargs):
-        yield Point({}, 0, 0.9, 10, 1.0)
-        yield Point({}, 1, 0.8, 10, 1.0)
+    from convsram.core.sweep_tasks import run_task
+
+    def two_then_interrupt(tasks, base, engine, cancel=None):
+        for task in tasks[:2]:
+            yield run_task(task, base, engine.spec)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("convsram.core.sweep.sweep", fake_sweep)
+    monkeypatch.setattr("convsram.core.sweep_engines.run", two_then_interrupt)
     out = tmp_path / "i.csv"
-    code = main(["sweep", "--model", str(model_path), "--chips", "5", "--images", "10", "--out", str(out)])
+    code = main(["sweep", "--model", str(model_path), "--chips", "5", "--images", "10", "--workers", "1",
+                 "--out", str(out)])
     assert code == 130
     assert len(list(csv.DictReader(out.open()))) == 2
     assert "interrupted: kept 2 of 5" in capsys.readouterr().out

@@ -104,7 +104,7 @@ def test_sweep_bad_workers_keeps_the_old_csv(tmp_path, capsys):
 def test_sweep_plot_path_checked_before_the_work(tmp_path, capsys, monkeypatch):
     out = tmp_path / "sweep.csv"
     out.write_bytes(OLD)
-    monkeypatch.setattr("convsram.core.sweep.sweep", lambda *a, **k: pytest.fail("ran the sweep"))
+    monkeypatch.setattr("convsram.core.sweep_engines.run", lambda *a, **k: pytest.fail("ran the sweep"))
     err = _one_line_error(capsys, _main(["sweep", "--out", str(out), "--plot", str(tmp_path / "no" / "p.png"),
                                         "--chips", "1", "--images", "5"]))
     assert "does not exist" in err and out.read_bytes() == OLD
