@@ -111,7 +111,7 @@ def _take_top_options(args: argparse.Namespace, name: str) -> None:
 
 def _load_commands() -> None:
     # importing registers the subcommands; each module keeps heavy imports inside its run function
-    from convsram import commands  # noqa: F401
+    from convsram import cmd_study, commands  # noqa: F401  (cmd_study: scaling, report)
 
 
 EXIT_INTERRUPTED = 130

@@ -1,0 +1,97 @@
+"""Study subcommands: `scaling` (the design at other nodes and bit widths) and `report` (one HTML)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from pathlib import Path
+
+from convsram.cli import command
+from convsram.cmd_eval import _chip_args, _config, _int_at_least, _int_between, _model, _progress, _seed
+
+
+def _int_list(what: str, lo: int, hi: int):
+    """An argparse type: comma-separated integers in lo..hi."""
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} takes comma-separated integers, got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{what} needs at least one value")
+        for v in values:
+            if not lo <= v <= hi:
+                raise argparse.ArgumentTypeError(f"{what} values must be in {lo}..{hi}, got {v}")
+        return values
+    return parse
+
+
+# --- scaling -----------------------------------------------------------------------------------
+def _scaling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--nodes", type=_int_list("--nodes", 7, 65), default=[65, 45, 28, 22, 7],
+                   help="technology nodes in nm, of 65,45,28,22,7 (default all)")
+    p.add_argument("--input-bits", type=_int_list("--input-bits", 1, 12), default=[7],
+                   help="input (DAC) bits to try, comma-separated (default 7)")
+    p.add_argument("--adc-bits", type=_int_list("--adc-bits", 1, 12), default=[7],
+                   help="ADC bits to try, comma-separated (default 7)")
+    p.add_argument("--rows", type=_int_list("--rows", 1, 1024), default=[50],
+                   help="rows averaged at the paper's operating point, for energy per invocation and TOPS/W "
+                        "(default 50; the network keeps its own tiles for accuracy)")
+    p.add_argument("--chips", type=_int_between(1, 1000, "--chips"), default=5,
+                   help="Monte Carlo chips per point (default 5)")
+    p.add_argument("--first-seed", type=_seed, default=0, help="seeds are first-seed .. first-seed+chips-1")
+    p.add_argument("--images", type=_int_at_least(1, "--images"), default=500,
+                   help="test images per chip (default 500: about a minute for the 5 nodes)")
+    p.add_argument("--out", type=Path, default=Path("scaling.csv"),
+                   help="CSV of every point (default scaling.csv)")
+    p.add_argument("--plot", type=Path, help="PNG (default: the CSV's name with .png)")
+    _chip_args(p)
+
+
+def scaling_points(args: argparse.Namespace, bar_desc: str = "scaling") -> list:
+    from convsram.core.mnist import load
+    from convsram.core.scaling import Grid, run
+
+    base = _config(args)
+    grid = Grid(tuple(args.nodes), tuple(args.input_bits), tuple(args.adc_bits), tuple(args.rows))
+    grid.check(base)  # every value before any work
+    model = _model(args)
+    data = load("test", args.mnist, limit=args.images)
+    with _progress(len(grid.points()) * args.chips, bar_desc) as bar:
+        bar.unit = "chip"
+        return run(base, model, data.images, data.labels, grid, args.chips, args.first_seed, bar.update)
+
+
+def scaling_csv(points: list) -> str:
+    from convsram.core.scaling import columns
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns(), lineterminator="\n")
+    writer.writeheader()
+    for p in points:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in p.row().items()})
+    return buf.getvalue()
+
+
+@command("scaling", "What-if: energy band, TOPS/W and Monte Carlo accuracy at other nodes and bit widths.",
+         _scaling_args)
+def run_scaling(args: argparse.Namespace) -> int:
+    from convsram.core.files import check_output, write_bytes, write_text
+    from convsram.figures import scaling_png
+
+    out = check_output(args.out, ("csv",), "--out")
+    plot = check_output(args.plot or args.out.with_suffix(".png"), ("png",), "--plot")
+    points = scaling_points(args)
+    write_text(out, scaling_csv(points))
+    write_bytes(plot, scaling_png([p.row() for p in points]))
+    print(f"wrote {len(points)} points to {out} and {plot} ({args.chips} chips x {args.images} images each)")
+    for p in points:
+        e, t = p.energy_per_image_nj, p.tops_per_w
+        print(f"  {p.node_nm:2d} nm {p.vdd_v:.2f} V  in {p.input_bits} b  ADC {p.adc_bits} b  "
+              f"rows {p.rows:3d}: {e[1]:6.1f} nJ/inference ({e[0]:.1f}-{e[2]:.1f})  "
+              f"{t[1]:6.0f} TOPS/W ({t[0]:.0f}-{t[2]:.0f})  "
+              f"accuracy mean {100 * p.accuracy_mean:.2f} % (95 % {100 * p.accuracy_ci95[0]:.2f}-"
+              f"{100 * p.accuracy_ci95[1]:.2f}), p5 {100 * p.accuracy_p5:.2f} %  "
+              f"{p.fairest_saving:.2f}x vs a weight-stationary datapath at the same node")
+    return 0
