@@ -93,7 +93,7 @@ def bench_latency(app, window, lab, changes: int) -> dict[str, list[float]]:
     frame, to the lab's updated view, and to both painted."""
     from PySide6 import QtCore
 
-    slider = lab.knobs.sliders["adc_offset_sigma"]
+    slider = lab.knobs.sliders["comparator_offset_sigma"]
     out: dict[str, list[float]] = {"rendered": [], "lab": [], "painted": []}
     marks: dict[str, float] = {}
     window.rendered.connect(lambda: marks.setdefault("rendered", time.perf_counter()))
@@ -168,8 +168,8 @@ def main() -> int:
               f"applied: {'yes' if d['final_ok'] else 'NO'}")
     worst = max(d["stall_ms"] for d in drags.values())
     print(f"  longest stall over all views: {worst:.1f} ms [goal < 100 ms]")
-    print(f"knob change -> updated frame ({args.changes} single changes of adc_offset_sigma, errors view "
-          "visible), milliseconds:")
+    print(f"knob change -> updated frame ({args.changes} single changes of comparator_offset_sigma, "
+          "errors view visible), milliseconds:")
     for key, text in (("rendered", "dashboard re-simulated and re-rendered"),
                       ("lab", "chip lab view updated"), ("painted", "both windows painted")):
         v = latency[key]

@@ -7,13 +7,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from convsram.cli import command
 
 
+def _preset_names() -> tuple[str, ...]:
+    from convsram.core.presets import PRESETS
+    return tuple(PRESETS)
+
+
 def _chip_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--chip", choices=("ideal", "nominal", "harsh"), default="nominal",
-                   help="chip preset (default nominal); --config overrides it")
+    p.add_argument("--chip", choices=_preset_names(), default="calibrated",
+                   help="chip preset (default calibrated; nominal is its old name): ideal, calibrated "
+                        "(offsets as left by offset calibration), uncalibrated (offsets as fabricated), "
+                        "harsh; --config overrides it")
     p.add_argument("--config", type=Path, help="chip configuration TOML (see `convsram config`)")
     p.add_argument("--model", type=Path, help="model file (default: the shipped assets/models/lenet-bw.npz)")
     p.add_argument("--mnist", type=Path, help="directory with the MNIST files (default: bundled)")
@@ -72,6 +80,12 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=0, help="chip instance seed (default 0)")
     _chip_args(p)
     p.add_argument("--batch-size", type=_positive, default=500, help="images per batch (default 500)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="run offset calibration on each chip first (known zero input, 64 conversions per "
+                        "column, a 7-b whole-code correction; its energy and time are charged once per chip)")
+    p.add_argument("--chips", type=_int_between(1, MAX_CHIPS, "--chips"), default=1,
+                   help="evaluate this many chips, seeds --seed .. --seed+chips-1, and report their mean, "
+                        "5th percentile and minimum accuracy (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
@@ -84,20 +98,50 @@ def run_eval(args: argparse.Namespace) -> int:
     config = _config(args)
     model = _model(args)
     data = load("test", args.mnist, limit=args.images)
-    with _progress(len(data), "eval") as bar:
-        report = evaluate(model, data.images, data.labels, config, args.seed, args.batch_size, bar.update)
+    seeds = range(args.seed, args.seed + args.chips)
+    reports = []
+    with _progress(len(data) * len(seeds), "eval") as bar:
+        for seed in seeds:
+            reports.append(evaluate(model, data.images, data.labels, config, seed, args.batch_size,
+                                    bar.update, calibrate=args.calibrate))
+    report = reports[0]
     report["model"] = str(args.model or "assets/models/lenet-bw.npz")
+    if args.chips > 1:
+        report["chips"] = _chips_report(reports)
     if args.json:
         print(json.dumps(report))
     else:
         print(format_report(report))
+        if args.chips > 1:
+            print(_chips_text(report["chips"]))
     return 0
+
+
+def _chips_report(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Accuracy over the chips (the first chip's report is the main one)."""
+    from convsram.core.stats import chips_summary
+    per_chip = [{"seed": r["chip"]["seed"], "accuracy": r["accuracy"], "correct": r["correct"],
+                 **({"rms_offset_before_mv": r["calibration"]["rms_offset_before_mv"],
+                     "rms_offset_after_mv": r["calibration"]["rms_offset_after_mv"]}
+                    if r.get("calibration") else {})} for r in reports]
+    return {**chips_summary([r["accuracy"] for r in reports]), "images": reports[0]["images"],
+            "per_chip": per_chip}
+
+
+def _chips_text(c: dict[str, Any]) -> str:
+    from convsram.core.stats import wilson
+    lo, hi = wilson(round(c["mean"] * c["images"]), c["images"])
+    half = 100 * (hi - lo) / 2
+    return (f"over {c['chips']} chips   mean {100 * c['mean']:.2f} %, 5th percentile {100 * c['p5']:.2f} %, "
+            f"min {100 * c['min']:.2f} %, max {100 * c['max']:.2f} % ({c['images']:,} images per chip: "
+            f"one chip's accuracy is +/-{half:.2f} points at 95 %)\n"
+            "per chip          " + " ".join(f"{100 * p['accuracy']:.2f}" for p in c["per_chip"]))
 
 
 # --- config ------------------------------------------------------------------------------------
 def _config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--chip", choices=("ideal", "nominal", "harsh"), default="nominal",
-                   help="preset to write (default nominal)")
+    p.add_argument("--chip", choices=_preset_names(), default="calibrated",
+                   help="preset to write (default calibrated; nominal is its old name)")
     p.add_argument("--out", type=Path, help="write the preset as TOML here")
     p.add_argument("--check", type=Path, help="validate a TOML file and print the resulting config")
     p.add_argument("--fields", action="store_true", help="list every field with unit, range and source")
@@ -109,9 +153,17 @@ def run_config(args: argparse.Namespace) -> int:
     from convsram.core.configfile import dumps, load_config, preset, save_config
 
     if args.fields:
-        for name in ChipConfig.__dataclass_fields__:
-            i = field_info(name)
-            print(f"{name:24s} [{i['unit']}] {i['min']}..{i['max']}, default {i['default']}: {i['doc']}")
+        from convsram.core.config import knob_fields
+        from convsram.core.presets import NAMES, PRESETS
+        presets = {n: PRESETS[n]() for n in NAMES if n != "ideal"}
+        for spec in knob_fields():
+            i = field_info(spec.name)
+            values = ""
+            if spec.name in ChipConfig.NONIDEALITIES:
+                values = " (" + ", ".join(f"{n} {spec.format(getattr(c, spec.name))}"
+                                          for n, c in presets.items()) + ")"
+            print(f"{spec.name:24s} [{i['unit']}] {i['min']}..{i['max']}, default {i['default']} = "
+                  f"{spec.format(i['default'])}{values}: {i['doc']}")
         return 0
     if args.check:
         print(dumps(load_config(args.check)), end="")

@@ -37,14 +37,10 @@ def ideal_config(config: ChipConfig) -> ChipConfig:
 
 
 def preset_name(config: ChipConfig) -> str:
-    """'ideal', 'nominal' or 'harsh' if `config` is that preset, else 'custom'."""
-    if config == ChipConfig.ideal():
-        return "ideal"
-    if config == ChipConfig():
-        return "nominal"
-    if config == ChipConfig.harsh():
-        return "harsh"
-    return "custom"
+    """'ideal', 'calibrated', 'uncalibrated' or 'harsh' if `config` is that preset (core/presets.py),
+    else 'custom'."""
+    from convsram.core.presets import name_of
+    return name_of(config)
 
 
 def check_fits(layers: Sequence[Any], config: ChipConfig) -> None:
@@ -320,7 +316,7 @@ def noise_free_twin(chip: Chip) -> Chip:
 class StaticLevels:
     """Per conversion of a LayerSignals: the noise-free chip's ADC level and code (in codes)."""
 
-    level: np.ndarray  # (V_N - V_P)(1 + a_g) / adc_lsb + b_g, before rounding
+    level: np.ndarray  # (V_N - V_P + v_os,g)(1 + a_g) / adc_lsb - correction, before rounding
     code: np.ndarray
 
 
@@ -331,7 +327,7 @@ def static_levels(chip: Chip, sig: LayerSignals) -> StaticLevels:
     for (_, rec) in sig.records:
         inv = twin.invoke_batch(rec.x, rec.columns, rec.adc_lsb, rec.mode, with_ideal=False, detail=True)
         g = twin.group_of(rec.columns)
-        level = inv.diff * twin.adc_gain[g] / rec.adc_lsb + twin.adc_offset[g]
+        level = inv.diff * twin.adc_gain[g] / rec.adc_lsb + twin.static_offset_codes(rec.columns, rec.adc_lsb)
         outs.append((level, inv.codes))
     r, s = sig.keys[:, 0], sig.keys[:, 1]
     positions = sig.position  # a record's batch axis is the layer's output position

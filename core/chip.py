@@ -8,7 +8,9 @@ The signal chain (README, "The chip model"; every parameter a :class:`ChipConfig
 3. Averaging: each side's segments share charge, ``V_P,j = sum_i C_P,ij v_P,ij / sum_i C_P,ij``. With
    equal capacitors ``V_N,j - V_P,j = dac_lsb / N * sum_i w_ij x_i``. kT/C noise on each line, charge
    injection as a per-column offset.
-4. ADC (integrating): ``code = clip(round((V_N - V_P)(1 + a_g) / adc_lsb + b_g))``, ReLU or signed.
+4. ADC (integrating): ``code = clip(round((V_N - V_P + v_os,g)(1 + a_g) / adc_lsb) - c_j)``, ReLU or
+   signed: ``v_os,g`` the comparator's input-referred offset (volts, whatever the layer's ADC step),
+   ``c_j`` the column's offset correction (codes) once the chip is calibrated (core/calibration.py).
 
 Static mismatch is drawn once per chip from ``seed`` as unit normals and scaled by the config's sigmas,
 so :meth:`Chip.reconfigure` can turn a knob on the *same* chip. Per-operation noise comes from a second
@@ -113,6 +115,9 @@ class Chip:
         self.noise = np.random.default_rng([self.seed, 1])
         self.weights = np.zeros((self.config.rows, self.config.columns), dtype=np.int8)
         self.programmed_rows = np.zeros(self.config.columns, dtype=np.int64)
+        # offset correction per column (codes), stored by calibration; None: not calibrated. Knob
+        # changes keep it, as a chip keeps its registers: recalibrate after changing the chip.
+        self.correction: np.ndarray | None = None
         self._derive()
 
     # --- static properties of this chip -------------------------------------------------------
@@ -125,7 +130,7 @@ class Chip:
         self.cap_p = np.maximum(cfg.c_line * (1.0 + cfg.cap_mismatch_sigma * eps.cap_p), floor)
         self.cap_n = np.maximum(cfg.c_line * (1.0 + cfg.cap_mismatch_sigma * eps.cap_n), floor)
         self.injection = cfg.charge_injection_sigma * eps.injection  # V on the difference
-        self.adc_offset = cfg.adc_offset_sigma * eps.adc_offset  # LSB
+        self.adc_offset = cfg.comparator_offset_sigma * eps.adc_offset  # V at the comparator input
         self.adc_gain = 1.0 + cfg.adc_gain_sigma * eps.adc_gain
         self._share: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._dac_flat = self._dac_table().ravel()
@@ -139,6 +144,24 @@ class Chip:
             raise ValueError("reconfigure cannot change rows, columns or adc_groups; make a new Chip")
         self.config = config
         self._derive()
+
+    def set_correction(self, codes: np.ndarray | None) -> None:
+        """Store (or clear, None) the per-column offset correction in codes (core/calibration.py)."""
+        if codes is None:
+            self.correction = None
+            return
+        c = np.asarray(codes, dtype=np.float64)
+        if c.shape != (self.config.columns,) or not np.all(np.isfinite(c)):
+            raise ValueError(f"a correction needs one finite value per column ({self.config.columns})")
+        self.correction = c
+
+    def static_offset_codes(self, columns: np.ndarray, adc_lsb: float) -> np.ndarray:
+        """The columns' static offset at the ADC decision in codes: comparator offset and correction
+        (charge injection is on the lines, in :attr:`Invocation.diff`)."""
+        cols = np.asarray(columns)
+        g = self.group_of(cols)
+        out = self.adc_offset[g] * self.adc_gain[g] / adc_lsb
+        return out - self.correction[cols] if self.correction is not None else out
 
     def group_of(self, columns: np.ndarray | int) -> np.ndarray:
         """ADC group of each column (groups are blocks of adjacent columns)."""
@@ -281,9 +304,12 @@ class Chip:
         share, ktc = self._sharing(n)
         groups = self.group_of(cols)
         gain = self.adc_gain[groups] / adc_lsb if cfg.adc_gain_sigma else np.full(k, 1.0 / adc_lsb)
-        # ADC offset (codes) plus the rounding half-step, added once per column
+        # comparator offset (V, in codes through the ADC gain), the correction stored by calibration
+        # (codes) and the rounding half-step, added once per column
         tie = self.tie_bias(n, adc_lsb)
-        offset = (self.adc_offset[groups] if cfg.adc_offset_sigma else 0.0) + (0.5 + tie)
+        offset = (self.adc_offset[groups] * gain if cfg.comparator_offset_sigma else 0.0) + (0.5 + tie)
+        if self.correction is not None:
+            offset = offset - self.correction[cols]
         v_p = v_n = None
         if detail:
             drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]

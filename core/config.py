@@ -126,16 +126,30 @@ class ChipConfig:
     charge_injection_sigma: float = _knob(
         2e-4, "V", 0.0, 1.0,
         "Per-column offset of the line difference from switch charge injection, standard deviation. "
-        "0.2 mV [assumed].",
+        "0.2 mV [assumed]. Uncalibrated estimate 0.5 mV [derived, Pelgrom]: each of a line's N segment "
+        "switches (W L about 0.12 x 0.06 um) injects a channel charge whose mismatch, "
+        "Cox W L sigma(dV_T) = Cox A_VT sqrt(W L) with Cox about 15 fF/um^2 and A_VT 3.5 mV.um, is about "
+        "4.5 aC, half of it onto the line; N such charges on N x 1 fF give 2.2 aC / (sqrt(N) fF), "
+        "0.3 mV per line at N = 50 and 0.45 mV on the difference of the pair. Offset calibration "
+        "(core/calibration.py) removes it with the comparator offset.",
         label="charge injection σ", group="lines", kind="static", shown=("mV", 1e3), slider=(2.0, 3),
         per="column",
         maps=(("injection", "Charge injection offset",
                "Switch charge injection shifts the column's line difference by a fixed voltage."),))
-    adc_offset_sigma: float = _knob(
-        0.25, "LSB", 0.0, 64.0, "Per-ADC offset, standard deviation, in ADC LSB. 0.25 LSB [assumed].",
-        label="offset σ", group="adc", kind="static", slider=(3.0, 2), per="ADC group",
-        maps=(("adc_offset", "ADC offset",
-               "Every column of the ADC's group reads this many codes too high (or low)."),))
+    comparator_offset_sigma: float = _knob(
+        4e-4, "V", 0.0, 1.0,
+        "Per-ADC comparator offset, input-referred, standard deviation: the same volts at the comparator "
+        "whatever the layer's ADC step. 0.4 mV [assumed: what offset calibration leaves, "
+        "core/calibration.py; a whole-code correction leaves at most half a code, 0.35-0.9 mV on the "
+        "shipped LeNet's layers, rms 0.2-0.5 mV]. A sub-mV offset is credible only after calibration: "
+        "Pelgrom mismatch, sigma(dV_T) = A_VT / sqrt(W L) with A_VT about 3-4 mV.um at 65 nm [derived: "
+        "Pelgrom et al., IEEE JSSC 1989; Kinget, IEEE JSSC 2005], gives 5 mV for a 0.5 um^2 input pair, "
+        "and a simple StrongARM latch lands at 5-10 mV uncalibrated [derived: its latch and load add to "
+        "the pair's offset, Razavi, IEEE SSC Magazine 2015]; the uncalibrated preset uses 6 mV.",
+        label="comparator offset σ", group="adc", kind="static", shown=("mV", 1e3), slider=(10.0, 2),
+        per="ADC group",
+        maps=(("adc_offset", "ADC comparator offset",
+               "Every column of the ADC's group sees its line difference shifted by this voltage."),))
     adc_gain_sigma: float = _knob(
         0.01, "fraction", 0.0, 1.0,
         "Per-ADC gain error (ramp step error), standard deviation. 1 % [assumed].",
@@ -199,11 +213,16 @@ class ChipConfig:
 
     @classmethod
     def harsh(cls, **overrides: Any) -> ChipConfig:
-        """A pessimistic corner: every static and dynamic non-ideality at several times nominal."""
-        nominal = cls()
-        knobs = {name: getattr(nominal, name) * 4 for name in cls.NONIDEALITIES if name != "ktc_noise"}
-        knobs.update(overrides)
-        return cls(**knobs)
+        """The pessimistic corner (core/presets.py: uncalibrated offsets at the top of their range, every
+        other non-ideality at 4x the default)."""
+        from convsram.core.presets import harsh
+        return harsh(**overrides)
+
+    @classmethod
+    def uncalibrated(cls, **overrides: Any) -> ChipConfig:
+        """Offsets as fabricated, before offset calibration (core/presets.py)."""
+        from convsram.core.presets import uncalibrated
+        return uncalibrated(**overrides)
 
     def with_(self, **changes: Any) -> ChipConfig:
         """A copy with some fields changed (validated)."""

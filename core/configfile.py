@@ -1,20 +1,22 @@
 """Chip configurations as TOML files.
 
 A file holds ChipConfig fields at the top level (units as in the field docs) and optionally
-``preset = "ideal" | "nominal" | "harsh"`` for the fields it leaves out (default "nominal")::
+``preset = "ideal" | "calibrated" | "uncalibrated" | "harsh"`` (core/presets.py; "nominal" is the old
+name of "calibrated") for the fields it leaves out (default "calibrated")::
 
-    preset = "nominal"
+    preset = "uncalibrated"
     cap_mismatch_sigma = 0.05
     ktc_noise = false
 
-Unknown keys and bad values raise :class:`ConfigError` naming the file and the key.
+Unknown keys and bad values raise :class:`ConfigError` naming the file and the key. A key this program
+no longer reads (``adc_offset_sigma``, in ADC LSB, replaced by ``comparator_offset_sigma`` in volts)
+gets a one-line error that says how to convert it.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,26 @@ import tomli_w
 
 from convsram.core.config import ChipConfig
 from convsram.core.files import check_nesting, check_output, read_text_bounded, short, write_text
+from convsram.core.presets import PRESETS
 
-PRESETS: dict[str, Callable[[], ChipConfig]] = {
-    "ideal": ChipConfig.ideal, "nominal": ChipConfig, "harsh": ChipConfig.harsh}
+# the shipped LeNet's ADC volts per code by layer (s x dac_lsb / N at 3 mV): what one old LSB was
+OLD_LSB_MV = {"conv1": 1.80, "conv2": 0.69, "fc": 0.73}
+
+
+def renamed(name: str, value: Any = None) -> str | None:
+    """The one-line message for a field this program no longer reads, or None."""
+    if name != "adc_offset_sigma":
+        return None
+    try:
+        lsb = float(value)
+        mv = ", ".join(f"{lsb * v:.3g} mV on {k}" for k, v in OLD_LSB_MV.items())
+        example = f"{lsb} LSB was {mv}: "
+    except (TypeError, ValueError):
+        example = ""
+    return (f"adc_offset_sigma (ADC LSB) is now comparator_offset_sigma in volts at the comparator input; "
+            f"1 LSB of the shipped LeNet is 1.80 mV on conv1, 0.69 mV on conv2, 0.73 mV on fc, so "
+            f"{example}write comparator_offset_sigma = <volts>, e.g. 0.0004 for the calibrated default "
+            f"(0.4 mV) or 0.006 for an uncalibrated comparator")
 
 
 class ConfigError(ValueError):
@@ -33,6 +52,7 @@ class ConfigError(ValueError):
 
 
 def preset(name: str) -> ChipConfig:
+    """A preset's configuration (core/presets.py); ConfigError naming the choices otherwise."""
     if name not in PRESETS:
         raise ConfigError(f"unknown chip preset {short(name)}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()
@@ -45,7 +65,7 @@ def parse_value(name: str, text: str, where: str = "") -> Any:
     prefix = f"{where}: " if where else ""
     types = {f.name: f.type for f in fields(ChipConfig)}
     if name not in types:
-        raise ConfigError(f"{prefix}unknown ChipConfig field {short(name)}")
+        raise ConfigError(f"{prefix}{renamed(name, text) or f'unknown ChipConfig field {short(name)}'}")
     kind = types[name]
     word = text.strip().lower()
     if kind in ("bool", bool):
@@ -74,7 +94,7 @@ def from_dict(data: dict[str, Any], source: str = "config") -> ChipConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a table of fields, got {type(data).__name__}")
     data = dict(data)
-    name = data.pop("preset", "nominal")
+    name = data.pop("preset", "calibrated")
     if not isinstance(name, str):
         raise ConfigError(f"{source}: preset must be a string, one of {', '.join(PRESETS)}")
     if name not in PRESETS:
@@ -82,6 +102,8 @@ def from_dict(data: dict[str, Any], source: str = "config") -> ChipConfig:
     base = PRESETS[name]()
     names = {f.name for f in fields(ChipConfig)}
     for key in data:
+        if renamed(key):
+            raise ConfigError(f"{source}: {renamed(key, data[key])}")
         if key not in names:
             raise ConfigError(f"{source}: unknown key {short(key)}; valid keys: preset, "
                               f"{', '.join(sorted(names))}")

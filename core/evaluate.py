@@ -11,6 +11,7 @@ import numpy as np
 from convsram.core import baselines as digital_baselines
 from convsram.core import energy
 from convsram.core.analysis import preset_name
+from convsram.core.calibration import calibrate as calibrate_chip
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
@@ -22,17 +23,21 @@ ARRAY_PARTS = ("dac", "array", "adc")
 
 def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipConfig | None = None,
              seed: int = 0, batch_size: int = 500,
-             progress: Callable[[int], None] | None = None, first_image: int = 0) -> dict[str, Any]:
+             progress: Callable[[int], None] | None = None, first_image: int = 0,
+             calibrate: bool = False) -> dict[str, Any]:
     """Run `images` through chip (config, seed) and report; `progress(n)` is told of each n done.
     Every random draw comes from `seed`; the result is the same for any `batch_size`. `images` may be a
     shard of a larger set starting at index `first_image` there: each image's noise is keyed on that
-    index, so the shards of a set add up to exactly the evaluation of the whole set."""
+    index, so the shards of a set add up to exactly the evaluation of the whole set.
+    calibrate=True runs offset calibration (core/calibration.py) once after programming the weights and
+    charges its energy and time once per chip, like the weight writes."""
     config = config or ChipConfig()
     n = len(images)
     if n == 0:
         raise ValueError("no images to evaluate; --images must be at least 1")
     chip = Chip(config, seed)
     amap, writes = programmed_chip(model, chip)
+    cal = calibrate_chip(chip, model, amap) if calibrate else None
     # per-operation noise keyed on (seed, image index): the result does not depend on batch_size
     keyed = KeyedNoise(seed)
     ev = ChipEvaluator(chip, model, amap, rng=keyed)
@@ -57,6 +62,8 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
         by_layer[spec.name] = row
     breakdown = {k: sum(layer[k] for layer in by_layer.values()) for k in (*ARRAY_PARTS, "digital")}
     breakdown["write"] = write_pj / n  # weights written once, amortised over the images
+    if cal is not None:
+        breakdown["calibration"] = cal.energy_total_pj / n  # once per chip, amortised likewise
     per_image = float(sum(breakdown.values()))
     macro = float(sum(breakdown[k] for k in ARRAY_PARTS))
     macs = float(sum(c.macs for c in op_counts(model)))
@@ -81,7 +88,8 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
         "weight_write_once": {"energy_pj": write_pj, "time_ns": write_ns,
                               "bits": int(sum(w.bits for w in writes))},
         "invocations_per_image": totals.invocations / n,
-        "time_per_image_ns": totals.time_ns / n + write_ns / n,
+        "calibration": cal.summary() if cal is not None else None,
+        "time_per_image_ns": totals.time_ns / n + (write_ns + (cal.time_ns if cal else 0.0)) / n,
         "macs_per_image": macs,
         "tops_per_w": energy.tops_per_w(macs, per_image),
         "tops_per_w_array": energy.tops_per_w(macs, macro),

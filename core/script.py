@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from convsram.core.config import ChipConfig
-from convsram.core.configfile import PRESETS, parse_value
+from convsram.core.configfile import PRESETS, parse_value, renamed
 from convsram.core.files import read_text_bounded, short
 from convsram.core.session import truthy
 
@@ -119,7 +119,7 @@ def parse(text: str, source: str = "script") -> list[Step]:
             else:
                 field, value = args
                 if field not in ChipConfig.__dataclass_fields__:
-                    raise ScriptError(f"{where}: unknown knob {short(field)}")
+                    raise ScriptError(f"{where}: {renamed(field, value) or f'unknown knob {short(field)}'}")
                 try:
                     parsed = parse_value(field, value)
                     ChipConfig().with_(**{field: parsed})

@@ -254,7 +254,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if path is not None and Path(path).resolve() == DEFAULT_MODEL.resolve():
             name += " (shipped)"
         set_text(self.status_model, f"model {name} · {len(s.data):,} test images")
-        chip = {"ideal": "ideal", "nominal": "nominal non-idealities", "harsh": "harsh corner"}.get(
+        chip = {"ideal": "ideal", "calibrated": "calibrated chip", "uncalibrated": "uncalibrated chip",
+                "harsh": "harsh corner"}.get(
             "ideal" if s.config.is_ideal() else preset_name(s.config), "custom knobs")
         set_text(self.status_chip, f"chip seed {s.seed} ({chip})")
         self._image_shown = None

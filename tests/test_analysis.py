@@ -14,7 +14,7 @@ from convsram.core.network import layer_shapes
 from convsram.core.session import Session
 from tests.helpers import random_model
 
-ONLY_OFFSET = ChipConfig.ideal(adc_offset_sigma=0.4)
+ONLY_OFFSET = ChipConfig.ideal(comparator_offset_sigma=5e-4)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,8 @@ def nominal(model, data):
 
 def test_preset_names_and_ideal_config():
     assert A.preset_name(ChipConfig.ideal()) == "ideal"
-    assert A.preset_name(ChipConfig()) == "nominal"
+    assert A.preset_name(ChipConfig()) == "calibrated"
+    assert A.preset_name(ChipConfig.uncalibrated()) == "uncalibrated"
     assert A.preset_name(ChipConfig.harsh()) == "harsh"
     assert A.preset_name(ChipConfig(dac_inl=0.2)) == "custom"
     cfg = ChipConfig(dac_lsb=2e-3, cap_mismatch_sigma=0.1)
@@ -58,8 +59,8 @@ def test_mismatch_maps_are_the_chips_draws():
     np.testing.assert_allclose(A.mismatch_map(chip, "dac_offset")[:, 17], chip.dac_offset * 1e3)
     np.testing.assert_allclose(A.mismatch_map(chip, "injection")[9], chip.injection * 1e3)
     adc = A.mismatch_map(chip, "adc_offset")
-    np.testing.assert_allclose(adc[0, 16:32], chip.adc_offset[1])  # one ADC per 16 adjacent columns
-    np.testing.assert_allclose(A.mismatch_values(chip, "adc_offset"), chip.adc_offset)
+    np.testing.assert_allclose(adc[0, 16:32], chip.adc_offset[1] * 1e3)  # one ADC per 16 columns, mV
+    np.testing.assert_allclose(A.mismatch_values(chip, "adc_offset"), chip.adc_offset * 1e3)
     assert A.mismatch_values(chip, "dac_gain").shape == (cfg.rows,)
     # the spread of 16k capacitor draws is the knob's sigma
     spread = A.mismatch_values(chip, "cap_n").std()
@@ -92,12 +93,14 @@ def test_static_levels_with_only_an_adc_offset(model, data):
     s = Session(model, data, ONLY_OFFSET, seed=7)
     sig = A.layer_signals(s.run_image(0), 1, s.config)
     st = A.static_levels(s.chip, sig)
-    # nothing random: the static code is the code; the level is the ideal level shifted by the ADC offset
+    # nothing random: the static code is the code; the level is the ideal level shifted by the
+    # comparator offset, the same volts on every layer, so a different number of codes per ADC step
     np.testing.assert_array_equal(st.code, sig.code)
-    np.testing.assert_allclose(st.level - sig.ideal_level, s.chip.adc_offset[sig.group], atol=1e-9)
+    np.testing.assert_allclose(st.level - sig.ideal_level, s.chip.adc_offset[sig.group] / sig.adc_lsb,
+                               atol=1e-9)
     stats = A.column_stats(sig, st)
     assert np.all(stats.noise_rms == 0)
-    assert np.abs(stats.mean_error).max() > 0  # an offset of 0.4 LSB sigma moves some codes
+    assert np.abs(stats.mean_error).max() > 0  # an offset of 0.5 mV sigma moves some codes
 
 
 def test_column_stats_split_static_error_from_noise(nominal):

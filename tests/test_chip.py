@@ -133,15 +133,16 @@ def test_static_mismatch_moves_results_and_reconfigure_keeps_the_chip():
     x = np.random.default_rng(0).integers(0, 128, size=(200, 64))
     cols = np.arange(16) * 16
     base = chip.invoke_batch(x, cols, adc_lsb=chip.adc_lsb_for(7, 64))
-    chip.reconfigure(ChipConfig.ideal(adc_offset_sigma=2.0))
-    shifted = chip.invoke_batch(x, cols, adc_lsb=chip.adc_lsb_for(7, 64), mode="signed")
-    inside = (np.abs(shifted.ideal_codes) < 120)
-    offset = np.round(chip.adc_offset[chip.group_of(cols)] + 1e-12)
+    chip.reconfigure(ChipConfig.ideal(comparator_offset_sigma=2e-3))
+    lsb = chip.adc_lsb_for(7, 64)
+    shifted = chip.invoke_batch(x, cols, adc_lsb=lsb, mode="signed")
+    offset = np.round(chip.adc_offset[chip.group_of(cols)] / lsb + 1e-12)  # volts -> codes
+    inside = np.abs(shifted.ideal_codes) + np.abs(offset) < 126  # not clipped
     delta = (shifted.codes - shifted.ideal_codes)
-    # with only an ADC offset, every unclipped code moves by that ADC's offset (rounded)
-    assert np.all(np.abs(delta - offset)[inside] <= 1)
+    # with only a comparator offset, every unclipped code moves by that ADC's offset (rounded)
+    assert np.all(np.abs(delta - offset)[inside] <= 1) and np.abs(offset).max() >= 2
     assert (base.codes == base.ideal_codes).all()
-    again = Chip(ChipConfig.ideal(adc_offset_sigma=2.0), seed=3)
+    again = Chip(ChipConfig.ideal(comparator_offset_sigma=2e-3), seed=3)
     np.testing.assert_array_equal(again.adc_offset, chip.adc_offset)
 
 

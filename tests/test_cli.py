@@ -74,9 +74,9 @@ def test_corrupt_model_exits_2(tmp_path, capsys):
 
 def test_negative_sigma_toml_exits_2(model_path, tmp_path, capsys):
     cfg = tmp_path / "chip.toml"
-    cfg.write_text("adc_offset_sigma = -1\n")
+    cfg.write_text("comparator_offset_sigma = -1\n")
     code = main(["eval", "--model", str(model_path), "--config", str(cfg), "--images", "5"])
-    assert "adc_offset_sigma" in _one_line_error(capsys, code)
+    assert "comparator_offset_sigma" in _one_line_error(capsys, code)
 
 
 def test_bad_knob_exits_2(model_path, capsys):
@@ -93,11 +93,11 @@ def test_config_command_writes_a_loadable_file(tmp_path, capsys):
 
 def test_sweep_writes_csv_and_png(model_path, tmp_path, capsys):
     out = tmp_path / "s.csv"
-    code = main(["sweep", "--model", str(model_path), "--knob", "adc_offset_sigma=0,2", "--chips", "2",
-                 "--images", "20", "--workers", "1", "--out", str(out)])
+    code = main(["sweep", "--model", str(model_path), "--knob", "comparator_offset_sigma=0,0.002",
+                 "--chips", "2", "--images", "20", "--workers", "1", "--out", str(out)])
     assert code == 0
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 4 and {r["adc_offset_sigma"] for r in rows} == {"0.0", "2.0"}
+    assert len(rows) == 4 and {r["comparator_offset_sigma"] for r in rows} == {"0.0", "0.002"}
     assert (tmp_path / "s.png").stat().st_size > 5000
     assert "p5" in capsys.readouterr().out
 

@@ -21,7 +21,9 @@ def test_ideal_turns_every_nonideality_off():
 
 def test_harsh_is_worse_than_nominal():
     h, n = ChipConfig.harsh(), ChipConfig()
-    assert h.cap_mismatch_sigma > n.cap_mismatch_sigma and h.adc_offset_sigma > n.adc_offset_sigma
+    assert h.cap_mismatch_sigma > n.cap_mismatch_sigma
+    u = ChipConfig.uncalibrated()
+    assert h.comparator_offset_sigma > u.comparator_offset_sigma > n.comparator_offset_sigma
 
 
 @pytest.mark.parametrize("field,value", [

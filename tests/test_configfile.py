@@ -13,9 +13,9 @@ def test_round_trip(tmp_path):
 
 def test_preset_and_partial_file(tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text('preset = "ideal"\nadc_offset_sigma = 1.5\n')
+    p.write_text('preset = "ideal"\ncomparator_offset_sigma = 0.0015\n')
     cfg = load_config(p)
-    assert cfg.adc_offset_sigma == 1.5 and cfg.cap_mismatch_sigma == 0 and not cfg.ktc_noise
+    assert cfg.comparator_offset_sigma == 0.0015 and cfg.cap_mismatch_sigma == 0 and not cfg.ktc_noise
 
 
 @pytest.mark.parametrize("text,match", [

@@ -347,7 +347,7 @@ def test_hover_texts_say_where_numbers_come_from(window):
     cfg = window.session.config
     dac = window.array_view.dac_plot.toolTip()
     assert cfg.dac_lsb == 3e-3 and "dac_lsb = 3 mV" in dac and "[assumed]" in dac  # in its display unit
-    assert "adc_offset_sigma" in window.codes_view.toolTip()
+    assert "comparator_offset_sigma" in window.codes_view.toolTip()
     assert "cap_mismatch_sigma" in window.lines_view.toolTip()
     ev = window.energy_view
     dac_tip = ev.cells[("dac", 0)].toolTip()

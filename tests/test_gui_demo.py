@@ -212,8 +212,8 @@ def test_an_empty_drawing_is_ignored(shipped_demo):
 # --- scripts ------------------------------------------------------------------------------------------
 def test_a_script_replays_images_knobs_layers_and_player_steps(window, qtbot, tmp_path):
     script = tmp_path / "booth.txt"
-    script.write_text("# booth\ngoto 3\nknob adc_offset_sigma 0.8\nnext_layer\nspeed 60\nplay\nwait 0.15\n"
-                      "pause\nwait 0.5\nloop\n")
+    script.write_text("# booth\ngoto 3\nknob comparator_offset_sigma 0.0008\nnext_layer\nspeed 60\nplay\n"
+                      "wait 0.15\npause\nwait 0.5\nloop\n")
     s = window.session
     demo = window.enter_demo(script, full_screen=False)
     qtbot.addWidget(demo)
@@ -221,7 +221,7 @@ def test_a_script_replays_images_knobs_layers_and_player_steps(window, qtbot, tm
     assert runner is not None and len(runner.steps) == 9
     qtbot.waitUntil(lambda: runner.index == 8 and not demo.player.playing, timeout=5000)  # in the last wait
     assert s.image == 3
-    assert s.config.adc_offset_sigma == pytest.approx(0.8)
+    assert s.config.comparator_offset_sigma == pytest.approx(0.0008)
     assert s.current.layer_start[1] <= s.frame < s.current.layer_start[2]  # next layer, then some playing
     assert demo.player.speed == 60
     assert runner.errors == [] and demo.messages == []

@@ -56,7 +56,7 @@ def expected_codes(window, frame) -> np.ndarray:
     s = window.session
     n = len(frame.x)
     groups = frame.place.columns // s.config.columns_per_group
-    level = frame.ideal_diff / frame.adc_lsb + s.chip.adc_offset[groups]
+    level = (frame.ideal_diff + s.chip.adc_offset[groups]) / frame.adc_lsb  # comparator offset in volts
     return quantise(level, s.config.max_code, frame.mode, s.chip.tie_bias(n, frame.adc_lsb))
 
 
@@ -88,16 +88,16 @@ def test_an_adc_offset_knob_shifts_the_codes_by_this_chips_offsets(window, lab, 
     go(window, 1, 40)
     before = window.frame
     np.testing.assert_array_equal(before.codes, before.ideal_codes)
-    lab.knobs.set_value("adc_offset_sigma", 0.6)  # as a user drags the slider
-    wait_config(qtbot, window, adc_offset_sigma=0.6)
+    lab.knobs.set_value("comparator_offset_sigma", 0.0006)  # 0.6 mV, as a user drags the slider
+    wait_config(qtbot, window, comparator_offset_sigma=0.0006)
     s = window.session
-    assert s.seed == 0 and s.config == ChipConfig.ideal(adc_offset_sigma=0.6)
+    assert s.seed == 0 and s.config == ChipConfig.ideal(comparator_offset_sigma=0.0006)
     f = window.frame
     assert (f.image, f.index) == (before.image, before.index)  # the same frame, re-simulated
     # an ADC offset moves no voltage: the lines hold the ideal difference for the (new) inputs
     np.testing.assert_allclose(f.diff, f.ideal_diff, atol=1e-12)
     np.testing.assert_array_equal(f.codes, expected_codes(window, f))
-    assert np.any(f.codes != f.ideal_codes) or np.abs(s.chip.adc_offset).max() < 0.5
+    assert np.any(f.codes != f.ideal_codes) or np.abs(s.chip.adc_offset / f.adc_lsb).max() < 0.5
     for layer, step in ((0, 300), (2, 4)):  # and on every layer
         go(window, layer, step)
         np.testing.assert_array_equal(window.frame.codes, expected_codes(window, window.frame))

@@ -12,7 +12,7 @@ from tests.test_session import small_data
 
 pytest_plugins = ["tests.test_gui_support"]
 
-MINE = ChipConfig(dac_lsb=2e-3, adc_offset_sigma=0.4, cap_mismatch_sigma=0.03)
+MINE = ChipConfig(dac_lsb=2e-3, comparator_offset_sigma=5e-4, cap_mismatch_sigma=0.03)
 
 
 def test_ideal_keeps_the_operating_point_and_comes_back_to_the_same_chip():
@@ -34,7 +34,7 @@ def test_ideal_keeps_the_operating_point_and_comes_back_to_the_same_chip():
 def test_a_knob_moved_in_ideal_mode_is_the_new_chip():
     s = Session(random_model(), small_data(), MINE)
     s.run("ideal", "on")
-    s.set_chip(s.config.with_(adc_offset_sigma=0.1))
+    s.set_chip(s.config.with_(comparator_offset_sigma=1e-4))
     assert s.before_ideal is None and not s.config.is_ideal()
 
 

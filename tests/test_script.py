@@ -13,7 +13,7 @@ speed 300
 goto 2
 play
 wait 1.5
-knob adc_offset_sigma 0.8
+knob comparator_offset_sigma 0.0008
 next_layer
 preset ideal
 step 10
@@ -25,7 +25,7 @@ def test_parse_demo():
     steps = parse(DEMO)
     assert [s.name for s in steps] == ["speed", "goto", "play", "wait", "knob", "next_layer", "preset",
                                        "step", "loop"]
-    assert steps[3].args == (1.5,) and steps[4].args == ("adc_offset_sigma", 0.8)
+    assert steps[3].args == (1.5,) and steps[4].args == ("comparator_offset_sigma", 0.0008)
     assert steps[0].line == 3
 
 

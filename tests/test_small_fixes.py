@@ -13,9 +13,10 @@ pytest_plugins = ["tests.test_gui_support"]
 
 
 def test_eval_names_every_preset(model_path, capsys):
-    for chip in ("nominal", "harsh", "ideal"):
+    for chip in ("calibrated", "uncalibrated", "harsh", "ideal", "nominal"):
         assert main(["eval", "--model", str(model_path), "--images", "20", "--chip", chip]) == 0
-        assert f"chip              {chip}, seed 0" in capsys.readouterr().out.splitlines()
+        shown = "calibrated" if chip == "nominal" else chip  # nominal is the old name of calibrated
+        assert f"chip              {shown}, seed 0" in capsys.readouterr().out.splitlines()
 
 
 def test_class_score_placeholder_is_not_struck_through(window):

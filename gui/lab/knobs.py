@@ -17,6 +17,7 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled, signals_blocked
 
 from convsram.core.config import GROUPS, ChipConfig, KnobSpec, knob_fields
+from convsram.core.presets import DESCRIPTIONS, NAMES, PRESETS
 from convsram.gui import theme
 from convsram.gui.views.plotting import set_font, set_size, spacing
 
@@ -44,13 +45,13 @@ def sections(specs: Sequence[KnobSpec]) -> list[tuple[str, str, list[KnobSpec]]]
 
 def tooltip(knob: KnobSpec) -> str:
     """The field's docstring and unit, what the slider shows, and the preset values."""
-    nominal, harsh = getattr(ChipConfig(), knob.name), getattr(ChipConfig.harsh(), knob.name)
+    values = {name: knob.format(getattr(PRESETS[name](), knob.name)) for name in NAMES if name != "ideal"}
     what = KIND_TEXT[knob.kind]
     if not knob.is_bool:
         field_unit = f" (the field is in {knob.unit})" if knob.unit != knob.shown_unit else ""
         what = f"shown in {knob.shown_unit}{field_unit}; {what}"
     return (f"{knob.name}: {knob.doc} [{knob.unit}]\n\n{what[0].upper()}{what[1:]}. "
-            f"Nominal {knob.format(nominal)}, harsh {knob.format(harsh)}.")
+            + "Presets: " + ", ".join(f"{name} {v}" for name, v in values.items()) + ".")
 
 
 class KnobPanel(QtWidgets.QWidget):
@@ -59,7 +60,7 @@ class KnobPanel(QtWidgets.QWidget):
     configEdited = QtCore.Signal(object)  # ChipConfig (throttled)
     seedEdited = QtCore.Signal(int)
     newChip = QtCore.Signal()
-    presetChosen = QtCore.Signal(str)  # "ideal", "nominal", "harsh"
+    presetChosen = QtCore.Signal(str)  # a name of core.presets.NAMES
     idealToggled = QtCore.Signal(bool)
     loadRequested = QtCore.Signal()
     saveRequested = QtCore.Signal()
@@ -103,12 +104,9 @@ class KnobPanel(QtWidgets.QWidget):
         presets = QtWidgets.QHBoxLayout()
         spacing(presets, 6)
         self.preset_buttons: dict[str, QtWidgets.QPushButton] = {}
-        tips = {"ideal": "Every non-ideality off: the chip reproduces integer arithmetic exactly",
-                "nominal": "The documented default of every knob ([assumed] plausible 65 nm values)",
-                "harsh": "A pessimistic corner: every non-ideality at 4x nominal"}
-        for name in ("ideal", "nominal", "harsh"):
+        for name in NAMES:
             b = QtWidgets.QPushButton(name.capitalize())
-            b.setToolTip(tips[name])
+            b.setToolTip(DESCRIPTIONS[name])
             b.clicked.connect(lambda _=False, n=name: self.presetChosen.emit(n))
             presets.addWidget(b)
             self.preset_buttons[name] = b
