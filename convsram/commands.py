@@ -68,3 +68,4 @@ def run_train(args: argparse.Namespace) -> int:
 import convsram.cmd_gui  # noqa: E402,F401  (registers app, snapshot)
 import convsram.cmd_sweep  # noqa: E402,F401  (registers sweep)
 from convsram import cmd_eval  # noqa: E402,F401  (registers eval, config)
+from convsram import cmd_classify  # noqa: E402,F401  (registers classify)

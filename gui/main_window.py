@@ -353,6 +353,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_shortcuts(self) -> None:
         if self.help_dialog is None:
             self.help_dialog = ShortcutsDialog(self.named_actions, self)
+        self.help_dialog.session = self.session  # the chip page works its equation on this frame
+        self.help_dialog.refresh()
         self.help_dialog.show()  # modeless: the demo keeps running behind it
         self.help_dialog.raise_()
 

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from convsram.core import classify, energy
 from convsram.core.digitize import to_mnist
 from convsram.core.script import ScriptError, Step
 from convsram.core.script import load as load_script
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
+from convsram.gui.demo import captions
 from convsram.gui.demo.pad import DrawingPad
 from convsram.gui.demo.script_runner import ScriptRunner
 from convsram.gui.pacer import Pacer, show_views
@@ -27,10 +29,12 @@ from convsram.gui.views import colormaps
 from convsram.gui.views.array_view import ArrayView
 from convsram.gui.views.context import Context, FrameView
 from convsram.gui.views.layer_stats import warm
+from convsram.gui.views.narration import NarrationView
 from convsram.gui.views.outputs import OutputView
 from convsram.gui.views.plotting import (
     Panel,
     Segments,
+    caption_lines,
     configure_pyqtgraph,
     make_image_plot,
     restyle,
@@ -51,6 +55,8 @@ HOLD_S = 4.0  # each answer stays up this long
 DRAWING_SPEED = 400  # a visitor's digit plays faster (they are waiting for the answer)
 DRAWING_HOLD_S = 9.0
 MESSAGE_S = 15.0  # a script error stays on screen this long
+ATTRACT_S = 90.0  # paused with nobody touching anything this long: the demo plays again on its own
+REJECT_S = 6.0  # a refused drawing's message stays on the pad this long (or until the next touch)
 
 BLACK = "#000000"
 PANEL = "#0a0d13"
@@ -68,6 +74,9 @@ QFrame#panel {{ background: {PANEL}; border: {max(1, px(2))}px solid {EDGE}; bor
 QLabel {{ background: transparent; }}
 QLabel#title {{ font-size: {px(theme.TITLE_PX + 3)}px; font-weight: bold; color: {WHITE}; }}
 QLabel#subtitle {{ font-size: {px(theme.TICK_PX)}px; color: #c3cbd8; }}
+QLabel#badge {{ background: #c98a00; color: #000000; font-size: {px(theme.BIG_PX)}px; font-weight: bold;
+    padding: {px(8)}px {px(24)}px; border-radius: {px(10)}px; }}
+QLabel#caption {{ color: #dfe6f0; }}
 QLabel#banner {{ background: #7a1010; color: {WHITE}; font-size: {px(theme.BASE_PX + 2)}px; font-weight: bold;
     padding: {px(6)}px {px(14)}px; border-radius: {px(6)}px; }}
 QPushButton {{ background: #1c2433; border: {max(1, px(2))}px solid {EDGE}; border-radius: {px(6)}px;
@@ -185,23 +194,34 @@ class AnswerView(QtWidgets.QFrame):
         for w in (self.caption, self.verdict, self.tally):
             col.addWidget(w)
         col.addStretch(1)
+        self.text_column = col
         lay.addLayout(col, 1)
-        self.state = ""  # "", "thinking", "right", "wrong", "drawn": what the highlight shows
+        self.state = ""  # "", "thinking", "right", "wrong", "drawn", "unsure": what the highlight shows
+        self.reading: classify.Reading | None = None  # a drawing's verdict, on its final frame
         self._set_state("thinking")
 
     def _set_state(self, state: str) -> None:
         if state == self.state:
             return
         self.state = state
-        color = {"right": theme.CORRECT, "wrong": theme.WRONG, "drawn": theme.PREDICTED}.get(state, EDGE)
-        fill = {"right": "#06301f", "wrong": "#3a0a0a", "drawn": "#33290a"}.get(state, PANEL)
+        color = {"right": theme.CORRECT, "wrong": theme.WRONG, "drawn": theme.PREDICTED,
+                 "unsure": theme.PREDICTED}.get(state, EDGE)
+        fill = {"right": "#06301f", "wrong": "#3a0a0a", "drawn": "#33290a", "unsure": PANEL}.get(state, PANEL)
         self.setStyleSheet(f"QFrame#answer {{ background: {fill}; border: {max(2, theme.px(5))}px solid "
                            f"{color}; border-radius: {theme.px(10)}px; }}")
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
         drawn = session.is_drawing(frame.image)
-        if frame.final:
+        self.reading = None
+        if frame.final and drawn and frame.scores is not None:
+            self.reading = classify.judge(frame.scores, 1.0, session.pixels(frame.image))
+        if self.reading is not None and not self.reading.sure:
+            state = "unsure"
+            set_text(self.digit, f"<span style='color:{theme.PREDICTED}'>?</span>")
+            set_text(self.caption, "Not sure")
+            set_text(self.verdict, f"<span style='color:{theme.PREDICTED}'>{classify.NOT_SURE}</span>")
+        elif frame.final:
             pred = frame.prediction
             if drawn:
                 state, color = "drawn", theme.PREDICTED
@@ -229,6 +249,9 @@ class AnswerView(QtWidgets.QFrame):
             k = len(stats.drawings)
             parts.append(f"{k} digit{'s' if k > 1 else ''} drawn by visitors")
         tally = " · ".join(parts) or "the first digit…"
+        if self.reading is not None and not self.reading.sure:
+            tally = (f"best guess {self.reading.digit}, but {self.reading.reason} "
+                     f"(score margin {self.reading.margin:.1f}); draw it again, big and clear")
         set_text(self.tally, tally)
 
 
@@ -259,19 +282,25 @@ class EnergyBar(QtWidgets.QWidget):
 
 
 class EnergyView(Panel):
-    """The energy counter: this digit so far, big; one array operation; the breakdown."""
+    """Why the chip matters: this digit's energy on the chip and on a named conventional digital chip
+    doing the same multiply-adds (``N× less``), big; where the chip's energy went."""
 
     PARTS = ("dac", "array", "adc", "digital")
+    ARRAY = ("dac", "array", "adc")  # what the baseline replaces (digital periphery is common to both)
     playing_every_s = 0.1  # ten times a second is as fast as anyone reads a number
 
     def __init__(self) -> None:
         super().__init__("Energy for this digit", "", subtitle_lines=0)
-        self.total = QtWidgets.QLabel()
-        set_font(self.total, theme.BIG_PX + 18, bold=True)
-        self.total.setStyleSheet(f"color: {theme.DAC};")
-        self.add(self.total, 0)
+        self.baseline = fair_baseline()
+        self.saving = QtWidgets.QLabel()
+        set_font(self.saving, theme.BIG_PX + 6, bold=True)
+        self.saving.setStyleSheet(f"color: {theme.CORRECT};")
+        self.add(self.saving, 0)
         self.what = QtWidgets.QLabel()
-        set_font(self.what, theme.BASE_PX + 1)
+        set_font(self.what, theme.BASE_PX)
+        self.what.setWordWrap(True)
+        self.what.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        caption_lines(self.what, 3, theme.BASE_PX)
         self.add(self.what, 0)
         self.bar = EnergyBar()
         self.add(self.bar, 0)
@@ -279,14 +308,57 @@ class EnergyView(Panel):
                                                 f"{theme.ENERGY_NAMES[c]}" for c in self.PARTS))
         set_font(self.legend, theme.BASE_PX)
         self.add(self.legend, 0)
+        self._macs = np.zeros(0)
+        self._macs_key: tuple | None = None
+        self.saving_x = 0.0
+        self.technical = (f"DAC + array + ADC energy vs the same MACs at {self.baseline.pj_per_mac:.3f} pJ "
+                          f"per MAC on a {self.baseline.name}: {self.baseline.how}")
+
+    def _macs_so_far(self, session: Session, index: int) -> float:
+        key = (session.uid, session.generation)
+        if key != self._macs_key:
+            self._macs_key = key
+            self._macs = np.cumsum([(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places])
+        return float(self._macs[min(index, len(self._macs) - 1)])
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         image = sum(frame.energy_image[c] for c in self.PARTS)
-        one = sum(frame.energy[c] for c in ("dac", "array", "adc"))
-        set_text(self.total, theme.fmt_energy(image))
-        set_text(self.what, f"in {theme.fmt_time(frame.time_ns)} · {theme.fmt_energy(one)} per array "
-                            "operation")
+        chip = sum(frame.energy_image[c] for c in self.ARRAY)
+        macs = self._macs_so_far(context.session, frame.index)
+        base = self.baseline.pj_per_mac * macs
+        self.saving_x = base / chip if chip else 0.0
+        set_text(self.saving, f"{self.saving_x:.1f}× less energy")
+        name = self.baseline.name.replace(" (SRAM)", " with SRAM")
+        set_text(self.what, f"than a conventional {name} doing the same {macs:,.0f} multiply-adds: "
+                            f"<b style='color:{theme.DAC}'>{theme.fmt_energy(chip)}</b> here, "
+                            f"<b>{theme.fmt_energy(base)}</b> there")
+        self.set_note(f"{theme.fmt_energy(image)} in all", theme.DAC)
         self.bar.set_parts([(c, frame.energy_image[c]) for c in self.PARTS])
+
+
+def fair_baseline() -> energy.Baseline:
+    """The baseline the booth quotes: the digital design closest to the chip (binary weights, the same
+    SRAM for weights and inputs), which gives the smallest, fairest saving of the energy table's."""
+    return min(energy.baselines(), key=lambda b: b.pj_per_mac)
+
+
+class PauseBadge(QtWidgets.QLabel):
+    """Big and unmissable while the demo is paused (Space)."""
+
+    def __init__(self, parent: QtWidgets.QWidget) -> None:
+        super().__init__("❚❚  PAUSED — press Space to play", parent)
+        self.setObjectName("badge")
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.hide()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        self.adjustSize()
+        self.move((parent.width() - self.width()) // 2, (parent.height() - self.height()) // 2)
+        self.raise_()
 
 
 class DemoWindow(QtWidgets.QWidget):
@@ -317,6 +389,11 @@ class DemoWindow(QtWidgets.QWidget):
         self._drawing: int | None = None  # the visitor's digit being shown
         self._message_until = 0.0
         self._has_left = False
+        self.technical = False  # captions: plain (for visitors) or technical (T toggles)
+        self._input = True  # someone touched a key or the pad since the last display tick
+        self._last_input = 0.0  # display clock of the last touch (the attract loop's reference)
+        self._reject_at: float | None = None  # display clock when a refused drawing's message went up
+        self.help_dialog: QtWidgets.QDialog | None = None
         self.runner: ScriptRunner | None = None
         if script is not None:
             self.load_script(script)
@@ -341,6 +418,8 @@ class DemoWindow(QtWidgets.QWidget):
         self.header.set_session(self.session)
         self.header.strip.layerClicked.connect(self._go_to_layer)
         outer.addWidget(self.header, 0)
+        self.narration = NarrationView(theme.BASE_PX + 2, lines=2)
+        outer.addWidget(self.narration, 0)
         self.banner = QtWidgets.QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -352,6 +431,7 @@ class DemoWindow(QtWidgets.QWidget):
         self.pad_panel = Panel("Draw a digit!", "", subtitle_lines=0)
         self.pad = DrawingPad()
         self.pad.drawn.connect(self.classify)
+        self.pad.started.connect(self._touched)
         self.pad_panel.add(self.pad, 1)
         self.clear_button = QtWidgets.QPushButton("clear")
         self.clear_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -364,7 +444,9 @@ class DemoWindow(QtWidgets.QWidget):
         self.array_view.title.setText("SRAM array, rows driven by the DACs")
         self.array_view.set_session(self.session)
         self.diff_view, self.codes_view = DiffView(), CodesView()
-        self.diff_view.title.setText("Line pair: V<sub>N</sub> − V<sub>P</sub>")
+        # it shows only the difference of the two lines, not the lines themselves
+        self.diff_view.title.setText("Difference V<sub>N</sub> − V<sub>P</sub>")
+        caption_lines(self.diff_view.subtitle, 3)  # its legend ends in a unit ("mV"): room to fit it
         self.codes_view.title.setText("ADC output codes")
         self.output_view = OutputView()
         for panel in (self.output_view, self.codes_view):
@@ -380,6 +462,28 @@ class DemoWindow(QtWidgets.QWidget):
             w.setSizePolicy(ignored, ignored)
         for text_panel in (self.answer, self.energy_view):
             text_panel.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        # under every panel a caption: plain words for a visitor, technical ones a key (T) away
+        self.panels: dict[str, QtWidgets.QFrame] = {
+            "digit": self.digit_view, "pad": self.pad_panel, "array": self.array_view, "diff": self.diff_view,
+            "codes": self.codes_view, "output": self.output_view, "answer": self.answer,
+            "energy": self.energy_view}
+        self.captions: dict[str, QtWidgets.QLabel] = {}
+        for key, frame in self.panels.items():
+            label = QtWidgets.QLabel()
+            label.setObjectName("caption")
+            label.setWordWrap(True)
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+            label.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+            set_font(label, theme.BASE_PX)
+            caption_lines(label, 2, theme.BASE_PX)
+            if isinstance(frame, Panel):
+                frame.add(label, 0)
+            else:  # the answer: under its text
+                self.answer.text_column.addWidget(label)
+            self.captions[key] = label
+        TECH = captions.TECHNICAL  # noqa: N806
+        TECH["energy"] = self.energy_view.technical
+        self.set_technical(False)
 
 
         def box(horizontal: bool, *items: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QWidget:
@@ -397,6 +501,21 @@ class DemoWindow(QtWidgets.QWidget):
         for plot in self.findChildren(QtWidgets.QGraphicsView):
             if hasattr(plot, "setBackground"):
                 plot.setBackground(BLACK)
+        self.views.insert(1, self.narration)
+        self.badge = PauseBadge(self)
+
+    def set_technical(self, on: bool) -> None:
+        """Captions for engineers (the views' own legends and the technical lines) or for visitors."""
+        self.technical = on
+        for key, label in self.captions.items():
+            text = (captions.TECHNICAL if on else captions.PLAIN).get(key, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+            frame = self.panels[key]
+            if isinstance(frame, Panel) and key in ("digit", "diff", "codes"):
+                frame.subtitle.setVisible(on)  # their legends: technical
+        for w in (self.energy_view.bar, self.energy_view.legend):  # where the energy went: technical
+            w.setVisible(on)
 
     # --- scale --------------------------------------------------------------------------------------------
     def _set_scale(self, w: int, h: int) -> bool:
@@ -410,6 +529,8 @@ class DemoWindow(QtWidgets.QWidget):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         self.apply_scale()
+        if hasattr(self, "badge"):
+            self.badge.place()
 
     def apply_scale(self) -> None:
         """Fonts and fixed sizes follow the window (the same picture at 1280x720 as at 1920x1080)."""
@@ -463,7 +584,9 @@ class DemoWindow(QtWidgets.QWidget):
 
     @QtCore.Slot(bool)
     def _on_playing(self, playing: bool) -> None:
+        self.badge.setVisible(not playing)
         if not playing:
+            self.badge.place()
             self.pacer.invalidate(self)  # paused: the throttled energy counter shows this very frame
 
     def _before_tick(self, now: float) -> None:
@@ -471,6 +594,18 @@ class DemoWindow(QtWidgets.QWidget):
         banner's timeout."""
         s = self.session
         generation, image = s.generation, s.image
+        if self._input:
+            self._input, self._last_input = False, now
+        # the attract loop: a paused demo nobody touches plays again; a refused drawing's message goes
+        if (not self.player.playing and self.runner is None and self._drawing is None
+                and now - self._last_input > ATTRACT_S):
+            self.player.set_playing(True)
+        if self.pad.message and self._reject_at is None:
+            self._reject_at = now
+        if self._reject_at is not None and (not self.pad.message or now - self._reject_at > REJECT_S):
+            self._reject_at = None
+            if self.pad.message:
+                self.pad.clear()
         if self.runner is not None and self.runner.advance(now):
             if s.generation != generation:
                 self.array_view.set_session(s)
@@ -502,6 +637,12 @@ class DemoWindow(QtWidgets.QWidget):
     def classify(self, drawing: np.ndarray) -> int | None:
         """Run the visitor's drawing through the chip: MNIST-style centring and scaling, then the same
         simulation and views as a test digit. Returns the drawing's image index."""
+        if classify.too_little_ink(drawing):  # a tap or a dot: no digit to read
+            if classify.ink_extent(drawing) > 0:
+                self.pad.reject(f"{classify.NOT_SURE}:\ndraw the digit bigger")
+            else:
+                self.pad.clear()
+            return None
         try:
             pixels = to_mnist(drawing)
         except ValueError:
@@ -530,14 +671,36 @@ class DemoWindow(QtWidgets.QWidget):
         """Esc leaves, Space pauses, Right skips to the next image (keys reach the window whatever has
         focus inside it; window shortcuts would need it to be the active window)."""
         key = event.key()
+        self._touched()
         if key == QtCore.Qt.Key.Key_Escape:
             self.leave()
         elif key == QtCore.Qt.Key.Key_Space:
             self.player.toggle()
         elif key == QtCore.Qt.Key.Key_Right:
             self._next_image()
+        elif key == getattr(QtCore.Qt.Key, f"Key_{captions.TECHNICAL_KEY}"):
+            self.set_technical(not self.technical)
+        elif key == QtCore.Qt.Key.Key_F1:
+            self.show_help()
         else:
             super().keyPressEvent(event)
+
+    @QtCore.Slot()
+    def _touched(self) -> None:
+        """Someone is at the booth (a key, the pad): the attract loop waits."""
+        self._input = True
+
+    def show_help(self) -> None:
+        """F1: how the chip works, worked on the frame on screen, the glossary and the demo's keys."""
+        from convsram.gui.help import HelpDialog
+
+        keys = [("Space", "pause / play (it plays again by itself after a while untouched)"),
+                ("Right", "next digit"), (captions.TECHNICAL_KEY, "technical captions on / off"),
+                ("F1", "this page"), ("Esc", "leave the demo")]
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+        self.help_dialog = HelpDialog(self.session, keys, self)
+        self.help_dialog.show()
 
     # --- leaving ---------------------------------------------------------------------------------------
     def leave(self) -> None:

@@ -1,0 +1,123 @@
+"""Plain words for what the chip is doing: one sentence per frame ("what is happening now"), the worked
+number of the charge-sharing equation for the current frame, and a glossary of the terms on screen.
+Derived from a session's Frame and the layer's description only: no simulation here, no Qt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+def _rows(first: int, last: int) -> str:
+    return f"row {first}" if first == last else f"rows {first}–{last}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def sentence(frame: Any, spec: Any, n_layers: int | None = None) -> str:
+    """One plain sentence for `frame` (a core.session.Frame) of layer `spec` (its LayerSpec: kind,
+    kernel, in_channels, out_channels, tiles, pool)."""
+    if frame.final:
+        return (f"Done: of the ten digit scores, {frame.prediction}'s is the highest, so the chip answers "
+                f"{frame.prediction}.")
+    place = frame.place
+    n = len(frame.x)
+    cols = len(place.columns)
+    r0, r1 = place.rows
+    tiles = len(getattr(spec, "tiles", ((r0, r1),)))
+    total_rows = getattr(spec, "rows", r1 - r0)
+    kind = getattr(spec, "kind", "conv")
+    name = frame.layer_name
+    if kind == "conv":
+        k = spec.kernel
+        maps = spec.in_channels
+        what = (f"the {_plural(k * k, 'pixel')} of this {k}×{k} window" if maps == 1 else
+                f"{'the' if tiles == 1 else f'{n} of the'} {total_rows:,} inputs of this {k}×{k} window "
+                f"({maps} maps)")
+        columns = f"{cols} columns each add them with their filter's +1/−1 weights"
+    else:
+        what = f"{'the' if tiles == 1 else f'{n} of the'} {total_rows:,} inputs from the last layer"
+        columns = f"{cols} columns (one per digit) each add them with their +1/−1 weights"
+    lead = name if tiles == 1 else f"{name}, part {place.tile + 1} of {tiles}"
+    convert = "ADCs turn the sums into numbers" + ("" if tiles == 1 else ", added up digitally")
+    text = (f"{lead}: the DACs put {what} on {_rows(0, n - 1)} as voltages; {columns} by sharing charge; "
+            f"{convert}.")
+    layer_frames = getattr(frame, "layer_frames", 0)
+    if layer_frames and place.layer_step == layer_frames - 1:
+        if kind == "conv" and getattr(spec, "pool", 0):
+            p = spec.pool
+            text += f" {name} done: digital logic keeps the largest of each {p}×{p} block (max-pooling)."
+        elif kind == "conv":
+            text += f" {name} done."
+    return text
+
+
+@dataclass(frozen=True)
+class Worked:
+    """The charge-sharing equation V_N − V_P = dac_lsb / N · Σ w·x worked for one column of a frame."""
+
+    column: int  # array column
+    filter: int  # the filter (or class) it holds
+    n: int  # active rows N
+    sum_wx: int  # Σ w·x over the active rows
+    dac_lsb_v: float  # volts per input code
+    ideal_v: float  # dac_lsb / N · Σ w·x, V
+    actual_v: float  # this chip's V_N − V_P, V
+    ideal_code: int
+    code: int
+    adc_lsb_v: float
+
+    def equation(self) -> str:
+        """The worked equation as one line of plain text (mV)."""
+        return (f"V_N − V_P = dac_lsb / N · Σ w·x = {self.dac_lsb_v * 1e3:g} mV / {self.n} × {self.sum_wx:,} "
+                f"= {self.ideal_v * 1e3:.3f} mV")
+
+
+def worked(frame: Any, weights: np.ndarray, dac_lsb: float, slot: int = 0) -> Worked:
+    """The equation for evaluated column `slot` of `frame`; `weights` is that column's +1/−1 weights on
+    the active rows (the chip's array: ``chip.weights[:N, frame.place.columns[slot]]``)."""
+    x = np.asarray(frame.x, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.int64)[:len(x)]
+    s = int(x @ w)
+    n = len(x)
+    return Worked(column=int(frame.place.columns[slot]), filter=int(frame.place.filters[slot]), n=n, sum_wx=s,
+                  dac_lsb_v=float(dac_lsb), ideal_v=dac_lsb / n * s, actual_v=float(frame.diff[slot]),
+                  ideal_code=int(frame.ideal_codes[slot]), code=int(frame.codes[slot]),
+                  adc_lsb_v=float(frame.adc_lsb))
+
+
+# The terms on screen, in plain words (F1's glossary).
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("invocation (array operation)", "One use of the SRAM array: inputs on its rows, 16 columns compute at "
+     "once, their ADCs give 16 numbers. One digit takes 1,189 of them; one takes 150 ns."),
+    ("DAC", "Digital-to-analog converter, one per row: turns an input value (a 7-bit code, 0–127) into a "
+     "voltage drop on the row line (dac_lsb per code)."),
+    ("bitcell (10T)", "One stored weight, +1 or −1. It steers its row's voltage onto the column's P line "
+     "(+1, blue) or N line (−1, red)."),
+    ("P line, N line (line pair)", "The two wires of a column. Their pieces share charge, so each settles "
+     "at the average of what was steered onto it."),
+    ("V_N − V_P", "The difference of the line pair: dac_lsb / N × Σ w·x, the filter's weighted sum as a "
+     "voltage (N = rows in use)."),
+    ("Σ w·x (MAC)", "Multiply-accumulate: each input times its weight, added up. This is the work of a "
+     "neural network; the chip does it with charge instead of logic."),
+    ("ADC, code, LSB", "Analog-to-digital converter, one per 16 columns: an integrating ramp turns V_N − V_P "
+     "into a whole number, the code. One LSB is one step of that number."),
+    ("ideal chip", "The same design with every imperfection off (no mismatch, no noise): the white marks; "
+     "green codes equal it, orange ones differ."),
+    ("mismatch, kT/C noise", "Real capacitors and transistors differ slightly (mismatch, fixed per chip); "
+     "thermal noise (kT/C) differs every time. They make the chip's codes differ from the ideal."),
+    ("saturation", "A difference beyond the ADC's largest code: the code stops at the largest value."),
+    ("feature map", "A layer's output: for each position of the picture, how strongly each filter's "
+     "pattern is there."),
+    ("max-pooling", "Digital step after a layer: of every 2×2 block of a feature map only the largest "
+     "value goes on."),
+    ("class score", "The last layer's output: one number per digit 0–9; the highest is the answer."),
+    ("pJ, nJ", "Picojoule (10⁻¹² J) and nanojoule (10⁻⁹ J): energy. A digit costs the chip tens of nJ."),
+    ("TOPS/W", "Tera-operations per second per watt: operations per energy (2 per MAC). Higher is better."),
+    ("baseline", "The conventional digital chip the saving is measured against, named next to every "
+     "saving."),
+)
