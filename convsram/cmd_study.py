@@ -95,3 +95,108 @@ def run_scaling(args: argparse.Namespace) -> int:
               f"{100 * p.accuracy_ci95[1]:.2f}), p5 {100 * p.accuracy_p5:.2f} %  "
               f"{p.fairest_saving:.2f}x vs a weight-stationary datapath at the same node")
     return 0
+
+
+# --- report ------------------------------------------------------------------------------------
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file (default report.html)")
+    p.add_argument("--images", type=_int_at_least(1, "--images"), default=2000,
+                   help="test images for the evaluation and each Monte Carlo chip (default 2000)")
+    p.add_argument("--chips", type=_int_between(1, 1000, "--chips"), default=5,
+                   help="Monte Carlo chips (default 5)")
+    p.add_argument("--seed", type=_seed, default=0, help="first chip seed (default 0)")
+    p.add_argument("--scaling-chips", type=_int_between(1, 1000, "--scaling-chips"), default=3,
+                   help="Monte Carlo chips per scaling point (default 3)")
+    p.add_argument("--scaling-images", type=_int_at_least(1, "--scaling-images"), default=500,
+                   help="test images per chip in the scaling study (default 500)")
+    _chip_args(p)
+
+
+def _monte_carlo(model, data, config, seeds, first: dict | None = None, **kwargs) -> dict:
+    import numpy as np
+
+    from convsram.core.baselines import wilson_interval
+    from convsram.core.evaluate import evaluate
+
+    accs, correct = [], 0
+    for s in seeds:
+        r = first if (first is not None and s == seeds[0]) else evaluate(model, data.images, data.labels,
+                                                                            config, s, **kwargs)
+        accs.append(r["accuracy"])
+        correct += r["correct"]
+    n = len(seeds) * len(data.images)
+    return {"mean": float(np.mean(accs)), "p5": float(np.percentile(accs, 5)), "min": float(min(accs)),
+            "ci95": list(wilson_interval(correct, n)), "chips": len(seeds), "images": len(data.images)}
+
+
+def _calibration(model, data, seeds) -> dict | None:
+    """Accuracy of the calibrated and uncalibrated presets, and of uncalibrated chips after offset
+    calibration, when that work (issue 11, sections 1-2) is present; None otherwise."""
+    import inspect
+
+    from convsram.core.evaluate import evaluate
+    try:
+        from convsram.core.presets import PRESETS  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    if "uncalibrated" not in PRESETS or "calibrate" not in inspect.signature(evaluate).parameters:
+        return None
+    rows = {}
+    for label, name, cal in (("calibrated preset", "calibrated", False),
+                             ("uncalibrated", "uncalibrated", False),
+                             ("uncalibrated, then calibrated on chip", "uncalibrated", True)):
+        if name in PRESETS:
+            rows[label] = _monte_carlo(model, data, PRESETS[name](), seeds, calibrate=cal)
+    return {"rows": rows, "note": "Offsets in volts at the comparator input; the uncalibrated preset draws "
+                                  "Pelgrom-sized offsets, calibration measures and corrects them per column "
+                                  "(core/calibration.py, convsram eval --calibrate)."}
+
+
+@command("report", "Write one self-contained HTML report: paper vs model, depth, scaling, digital baselines.",
+         _report_args)
+def run_report(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
+    from convsram.core import report
+    from convsram.core.evaluate import evaluate
+    from convsram.core.files import check_output, write_text
+    from convsram.core.mnist import load
+    from convsram.core.scaling import Grid, run
+    from convsram.figures import baselines_png, per_layer_png, scaling_png
+
+    out = check_output(args.out, ("html", "htm"), "--out")
+    config = _config(args)
+    model = _model(args)
+    data = load("test", args.mnist, limit=args.images)
+    t0 = time.time()
+    print("report: evaluating ...", file=sys.stderr)
+    ev = evaluate(model, data.images, data.labels, config, args.seed)
+    seeds = list(range(args.seed, args.seed + args.chips))
+    mc = _monte_carlo(model, data, config, seeds, first=ev)
+    print("report: scaling ...", file=sys.stderr)
+    sdata = load("test", args.mnist, limit=args.scaling_images)
+    points = run(config, model, sdata.images, sdata.labels, Grid(), args.scaling_chips, args.seed)
+    srows = [p.row() for p in points]
+    print("report: calibration, figures ...", file=sys.stderr)
+    d = {
+        "generated": f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {{}} s",
+        "command": " ".join(["convsram", "report", *sys.argv[sys.argv.index("report") + 1:]]
+                            if "report" in sys.argv else ["convsram", "report"]),
+        "settings": f"{args.images:,} test images, chips seeds {seeds[0]}-{seeds[-1]}, scaling "
+                    f"{args.scaling_chips} chips x {args.scaling_images:,} images per node.",
+        "paper_point": report.paper_point(config), "eval": ev, "monte_carlo": mc,
+        "layers": report.layer_rows(model, config),
+        "depth_note": "No deeper-network experiment has been run for this report, so the shipped LeNet's "
+                      "layers stand in for it.",
+        "scaling": {"rows": srows, "chips": args.scaling_chips, "images": args.scaling_images},
+        "calibration": _calibration(model, data, seeds),
+        "figures": {"layers": per_layer_png(ev["energy_by_layer_pj"]), "scaling": scaling_png(srows),
+                    "baselines": baselines_png(ev["chip_energy_compared_pj"] / 1e3, ev["baselines"],
+                                               f"this chip ({ev['chip']['preset']})")},
+    }
+    d["generated"] = d["generated"].format(f"{time.time() - t0:.0f}")
+    write_text(out, report.build(d))
+    print(f"wrote {out}: accuracy {100 * ev['accuracy']:.2f} % on {ev['images']:,} images, "
+          f"{mc['chips']} chips mean {100 * mc['mean']:.2f} %, {len(points)} scaling points")
+    return 0

@@ -112,15 +112,15 @@ def scaling_png(rows: Sequence[dict[str, Any]]) -> bytes:
     return _grab(w)
 
 
-def baselines_png(chip_nj: float, chip_us: float, rows: Sequence[dict[str, Any]]) -> bytes:
+def baselines_png(chip_nj: float, rows: Sequence[dict[str, Any]], chip: str = "this chip") -> bytes:
     """Energy per inference of the chip and each baseline (bars, log scale, whiskers = range)."""
     import pyqtgraph as pg
 
-    w = _layout(1300, 520)
+    w = _layout(1400, 520)
     p = w.addPlot(row=0, col=0)
     _style(p, "energy per inference [nJ] (log)", "",
            "Energy per MNIST inference: the chip and digital baselines")
-    names = ["this chip (nominal)", *[r["name"] for r in rows]]
+    names = [chip, *[r["name"] for r in rows]]
     vals = np.array([chip_nj, *[r["energy_per_image_pj"] / 1e3 for r in rows]])
     lo = np.array([chip_nj, *[r["energy_range_pj"][0] / 1e3 for r in rows]])
     hi = np.array([chip_nj, *[r["energy_range_pj"][1] / 1e3 for r in rows]])
@@ -131,15 +131,16 @@ def baselines_png(chip_nj: float, chip_us: float, rows: Sequence[dict[str, Any]]
     p.addItem(bars)
     p.addItem(pg.ErrorBarItem(x=np.log10(vals), y=y, left=np.log10(vals) - np.log10(lo),
                               right=np.log10(hi) - np.log10(vals), beam=0.2, pen=pg.mkPen("k", width=1.5)))
-    for yi, v in zip(y, vals, strict=True):
-        t = pg.TextItem(f"{v:,.0f} nJ", color="k", anchor=(0, 0.5))
+    for yi, v, name in zip(y, vals, names, strict=True):
+        t = pg.TextItem(f"{v:,.0f} nJ  {name}", color="k", anchor=(0, 0.5))
         t.setPos(float(np.log10(hi[int(yi)])) + 0.05, yi)
         p.addItem(t)
-    p.getAxis("left").setTicks([[(float(i), n) for i, n in enumerate(names)]])
+    p.getAxis("left").setTicks([[]])
     p.setLabel("left", "")
     p.setLabel("bottom", "energy per inference [nJ] (log scale; whiskers: range of the sources)")
     p.invertY(True)
-    p.setXRange(0, float(np.log10(hi.max())) + 0.9)
+    p.getAxis("bottom").enableAutoSIPrefix(False)
+    p.setXRange(0, float(np.log10(hi.max())) + 3.4)
     return _grab(w)
 
 
@@ -157,7 +158,6 @@ def per_layer_png(by_layer: dict[str, dict[str, float]]) -> bytes:
         h = np.array([by_layer[n][comp] / 1e3 for n in names])
         p.addItem(pg.BarGraphItem(x=np.arange(len(names)), y0=bottom, height=h, width=0.6,
                                   brush=COLOURS[ci], name=comp))
-        p.plot([], [], pen=pg.mkPen(COLOURS[ci], width=8), name=comp)
         bottom = bottom + h
     p.getAxis("bottom").setTicks([[(float(i), n) for i, n in enumerate(names)]])
     return _grab(w)
