@@ -24,6 +24,13 @@ def _number(text: str) -> float:
     return {"True": 1.0, "False": 0.0}[text] if text in ("True", "False") else float(text)
 
 
+def seed_ticks(seeds: np.ndarray, most: int = 12) -> list[tuple[float, str]]:
+    """Axis ticks for chip seeds: whole numbers only (a chip has no seed 2.5), at most about `most`."""
+    first, last = int(seeds.min()), int(seeds.max())
+    step = max(1, math.ceil((last - first + 1) / most))
+    return [(float(s), str(s)) for s in range(first, last + 1, step)]
+
+
 def sweep_plot(chips: Sequence[ChipResult], knobs: Sequence[str], path: Path, title: str = "") -> Path:
     """Accuracy mean and 5th-95th percentile band over chips vs the first knob (one curve per value
     of the other knobs); without knobs, each chip's accuracy at its seed (whole numbers on the axis)
@@ -83,10 +90,8 @@ def sweep_plot(chips: Sequence[ChipResult], knobs: Sequence[str], path: Path, ti
                                      label=f"mean {average:.2f} %",
                                      labelOpts={"position": 0.8, "color": colours[2],
                                                 "fill": (255, 255, 255, 200)}))
-        first, last = int(seeds.min()), int(seeds.max())
-        step = max(1, math.ceil((last - first + 1) / 12))
-        plot.getAxis("bottom").setTicks([[(float(s), str(s)) for s in range(first, last + 1, step)], []])
-        plot.setXRange(first - 0.5, last + 0.5, padding=0)
+        plot.getAxis("bottom").setTicks([seed_ticks(seeds), []])
+        plot.setXRange(float(seeds.min()) - 0.5, float(seeds.max()) + 0.5, padding=0)
         plot.setLabel("bottom", "chip instance (seed)")
     for axis in ("left", "bottom"):
         plain_ticks(plot.getAxis(axis))

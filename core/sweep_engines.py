@@ -151,9 +151,9 @@ class DaskCluster(Engine):
     """The workers of an existing Dask cluster. The model and test images go to every worker once
     (scattered); tasks are submitted with ``pure=False`` so Dask never merges two of them into one."""
 
-    def __init__(self, address: str, connect_s: float = CONNECT_S) -> None:
+    def __init__(self, address: str, connect_s: float | None = None) -> None:
         self.address = scheduler_address(address)
-        self.connect_s = connect_s
+        self.connect_s = CONNECT_S if connect_s is None else connect_s
         self.name = f"the Dask cluster at {self.address}"
         self.client: Any = None
         self.executor: cf.Executor | None = None

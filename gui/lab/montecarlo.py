@@ -1,6 +1,7 @@
 """Monte Carlo in the app: core.sweep over chip instances with this chip's knob settings, run by a
-worker thread that consumes the sweep's generator (the sweep itself runs on all cores); a progress bar,
-cancel, and the accuracy distribution over chips with this chip and the ideal chip marked.
+worker thread that consumes the sweep's generator (the sweep itself runs on all cores, or on the Dask
+cluster named in the tab's scheduler field, CONVSRAM_SCHEDULER by default); a progress bar, cancel, and
+the accuracy distribution over chips with this chip and the ideal chip marked.
 
 Cancel asks the worker to stop after the chip it is waiting for and close the sweep (which ends its
 processes); the chips that finished stay on the plot."""
@@ -8,6 +9,7 @@ processes); the chips that finished stay on the plot."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import tempfile
 import threading
 from collections.abc import Generator
@@ -22,6 +24,7 @@ from superqt.utils import GeneratorWorker
 from convsram.core import analysis
 from convsram.core.config import ChipConfig
 from convsram.core.network import Model, save_model
+from convsram.core.sweep_engines import ENV_SCHEDULER, EngineError, scheduler_address
 from convsram.gui import theme
 from convsram.gui.lab import common, style
 from convsram.gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
@@ -31,10 +34,12 @@ Message = tuple
 
 def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str, mnist_dir: str | None,
                workers: int, cancel: threading.Event,
-               done: threading.Event | None = None) -> Generator[Message, None, None]:
+               done: threading.Event | None = None,
+               scheduler: str | None = None) -> Generator[Message, None, None]:
     """Runs in the worker thread: ('ideal', accuracy), then ('chip', seed, accuracy, pJ per image) per
-    chip as the sweep yields them; stops (closing the sweep) within a fraction of a second once
-    `cancel` is set; sets `done` when it has ended, whatever the reason."""
+    chip as the sweep yields them (on `workers` local processes, or on the Dask cluster at `scheduler`);
+    stops (closing the sweep) within a fraction of a second once `cancel` is set; sets `done` when it
+    has ended, whatever the reason."""
     from convsram.core.evaluate import evaluate
     from convsram.core.mnist import load
     from convsram.core.network import load_model
@@ -56,7 +61,7 @@ def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str,
         if cancel.is_set():
             return
         gen = sweep(base, {}, seeds, images, model_path=model_path, mnist_dir=mnist_dir, workers=workers,
-                    cancel=cancel)
+                    cancel=cancel, scheduler=scheduler)
         try:
             for p in gen:
                 yield ("chip", int(p.seed), float(p.accuracy), float(p.energy_per_image_pj))
@@ -99,15 +104,21 @@ class MonteCarloView(QtWidgets.QWidget):
                                    "live")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.scheduler = QtWidgets.QLineEdit(os.environ.get(ENV_SCHEDULER, ""))
+        self.scheduler.setPlaceholderText("this computer")
+        self.scheduler.setToolTip("Dask scheduler (tcp://HOST:PORT) whose workers evaluate the chips; empty: "
+                                  f"this computer's cores. The {ENV_SCHEDULER} environment variable fills "
+                                  "it in. Needs convsram[cluster] here and on the workers.")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setFormat("%v / %m chips")
         self.progress.setValue(0)
         for w in (QtWidgets.QLabel("chips"), self.chips, QtWidgets.QLabel("images per chip"), self.images,
-                  self.run_button, self.cancel_button):
+                  QtWidgets.QLabel("on"), self.scheduler, self.run_button, self.cancel_button):
             controls.addWidget(w)
         controls.addWidget(self.progress, 1)
         set_size(self.chips, min_w=90)
         set_size(self.images, min_w=100)
+        set_size(self.scheduler, min_w=150)
         lay.addLayout(controls)
 
         self.panel = Panel("Accuracy over chips", "", subtitle_lines=2)
@@ -179,9 +190,21 @@ class MonteCarloView(QtWidgets.QWidget):
     def running(self) -> bool:
         return self.worker is not None
 
-    def start(self, chips: int | None = None, images: int | None = None, workers: int = 0) -> None:
+    def start(self, chips: int | None = None, images: int | None = None, workers: int = 0,
+              scheduler: str | None = None) -> None:
+        """Run a sweep (arguments default to the tab's fields; `scheduler` '' = this computer)."""
         if self.running or self.source is None:
             return
+        if scheduler is not None:
+            self.scheduler.setText(scheduler)
+        address = self.scheduler.text().strip() or None
+        if address is not None:
+            try:
+                address = scheduler_address(address)
+            except EngineError as exc:
+                self.state = "failed"
+                self.summary.setText(f"The sweep could not start: {exc}")
+                return
         config, seed, model, mnist = self.source()
         if isinstance(model, Model):  # built in memory: the sweep's processes load a file
             self._tmp = tempfile.TemporaryDirectory(prefix="convsram-mc-")
@@ -199,7 +222,7 @@ class MonteCarloView(QtWidgets.QWidget):
         workers = workers or max(2, mp.cpu_count())
         self.worker = GeneratorWorker(sweep_work, config, seeds, images, str(model),
                                       None if mnist is None else str(mnist), workers, self._cancel,
-                                      self._done)
+                                      self._done, address)
         self.worker.yielded.connect(self._on_message)
         self.worker.errored.connect(self._on_error)
         self.worker.finished.connect(self._on_finished)
@@ -208,8 +231,9 @@ class MonteCarloView(QtWidgets.QWidget):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.state = "running"
+        where = "all cores" if address is None else f"the Dask cluster at {address}"
         self.summary.setText(f"Evaluating {len(seeds)} chips ({analysis.preset_name(config)} knobs) on "
-                             f"{images} images each, on all cores…")
+                             f"{images} images each, on {where}…")
         self._redraw()
         self.worker.start()
 
@@ -233,7 +257,10 @@ class MonteCarloView(QtWidgets.QWidget):
     @QtCore.Slot(object)
     def _on_error(self, exc: object) -> None:
         self.state = "failed"
-        self.summary.setText(f"The sweep failed: {type(exc).__name__}: {exc}")
+        if isinstance(exc, EngineError):  # the cluster: unreachable, no workers, workers without convsram
+            self.summary.setText(f"The sweep could not run: {exc}")
+        else:
+            self.summary.setText(f"The sweep failed: {type(exc).__name__}: {exc}")
 
     @QtCore.Slot()
     def _on_finished(self, *_: object) -> None:
