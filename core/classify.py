@@ -139,6 +139,24 @@ def chip_scores(model: Model, pixels: np.ndarray, config: ChipConfig | None = No
                    batch_size=max(1, len(codes)))
 
 
+def ideal_prediction(model: Model, pixels: np.ndarray, config: ChipConfig | None = None) -> int:
+    """What the ideal chip (this operating point, every non-ideality off; bit-exact with the integer
+    path) answers for one (28, 28) uint8 picture."""
+    config = (config or ChipConfig()).idealised()
+    return int(np.argmax(chip_scores(model, np.asarray(pixels)[None], config)[0]))
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion k / n (a small sample's accuracy)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * float(np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
 def read_drawing(model: Model, drawing: np.ndarray, config: ChipConfig | None = None,
                  seed: int = 0) -> Reading:
     """The pad's pipeline on a drawing (2-D, ink bright on dark): ink check, to_mnist, chip, verdict."""

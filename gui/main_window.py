@@ -39,6 +39,7 @@ from convsram.gui.views.context import Context, FrameView
 from convsram.gui.views.energy_view import EnergyView
 from convsram.gui.views.input_view import InputView
 from convsram.gui.views.layer_stats import warm
+from convsram.gui.views.narration import NarrationView
 from convsram.gui.views.outputs import OutputView
 from convsram.gui.views.plotting import (
     Panel,
@@ -166,6 +167,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.where = WhereView()
         self.where.strip.layerClicked.connect(self._go_to_layer)
         outer.addWidget(self.where, 0)
+        self.narration = NarrationView(theme.TICK_PX + 1, lines=2)  # "what is happening now"
+        outer.addWidget(self.narration, 0)
         self.ideal_badge = QtWidgets.QLabel()  # ideal mode, impossible to miss (see _session_changed)
         self.ideal_badge.setObjectName("idealBadge")
         self.ideal_badge.setVisible(False)
@@ -202,9 +205,9 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.dashboard_panels():
             panel.ranges = self.ranges
         # every view of the dashboard, in render order: a new view is built above and listed here
-        self.views: list[FrameView] = [self.where, self.input_view, self.array_view, self.lines_view,
-                                       self.diff_view, self.codes_view, self.hist_view, self.output_view,
-                                       self.result_view, self.energy_view]
+        self.views: list[FrameView] = [self.where, self.narration, self.input_view, self.array_view,
+                                       self.lines_view, self.diff_view, self.codes_view, self.hist_view,
+                                       self.output_view, self.result_view, self.energy_view]
 
         self.transport = TransportBar(self.named_actions)
         self.transport.speedChanged.connect(self._on_speed)

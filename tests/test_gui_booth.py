@@ -226,3 +226,63 @@ def test_f1_explains_the_chip_with_the_current_frames_numbers(demo, qtbot):
     for word in ("DAC", "bitcell", "Charge sharing", "Integrating ADC", "Glossary", captions.TECHNICAL_KEY):
         assert word in text
     dialog.close()
+
+
+# --- the main window's answer ---------------------------------------------------------------------------
+@pytest.fixture
+def shipped_window(qtbot, no_qt_warnings):
+    if not DEFAULT_MODEL.is_file():
+        pytest.skip("the shipped model is not built")
+    from convsram.gui.main_window import MainWindow
+
+    win = MainWindow(Session.open(DEFAULT_MODEL), model_path=DEFAULT_MODEL, remember=False)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def test_the_answer_says_what_the_ideal_chip_answers(shipped_window, monkeypatch):
+    win = shipped_window
+    win.command("goto", 247, -1)  # wrong on this chip and on the ideal chip (the network's own error)
+    win.refresh()
+    view = win.result_view
+    f = win.frame
+    assert f.final and f.prediction != f.label
+    assert view.ideal_answer == f.prediction
+    assert "ideal chip says" in view.ideal.text() and "too" in view.ideal.text()
+    # a chip whose imperfections change the answer: the panel names the ideal chip's answer
+    from convsram.gui.views import result_view
+
+    monkeypatch.setattr(result_view, "ideal_prediction", lambda model, pixels, config: int(f.label))
+    view._ideal.clear()
+    win.pacer.invalidate(win)
+    win.refresh()
+    assert f"the ideal chip says {f.label} (right)" in view.ideal.text()
+    win.command("ideal", True)  # on the ideal chip itself there is nothing to compare
+    win.command("last")
+    win.refresh()
+    assert view.ideal.text() == ""
+
+
+def test_running_accuracy_after_a_jump_is_not_called_an_accuracy(shipped_window):
+    from convsram.gui.views.result_view import accuracy_text
+
+    win = shipped_window
+    win.command("goto", 0, -1)
+    win.refresh()
+    assert "running accuracy 1 / 1 = 100.0 % (95 % CI" in win.result_view.accuracy.text()
+    win.command("goto", 247, -1)  # where F8 (next misclassified) lands
+    win.refresh()
+    text = win.result_view.accuracy.text()
+    assert "50" not in text and "1 of 2 images right" in text and "not the chip's accuracy" in text
+    assert accuracy_text([(3, 1, 1), (4, 2, 2), (5, 0, 6)]).startswith("running accuracy 2 / 3 = 66.7 %")
+
+
+def test_the_main_window_says_what_is_happening_now(shipped_window):
+    win = shipped_window
+    win.command("frame", 0)
+    win.refresh()
+    assert win.narration.sentence.startswith(win.frame.layer_name) and "DACs" in win.narration.text()

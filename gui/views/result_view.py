@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from convsram.core.session import Frame
+from convsram.core.classify import ideal_prediction, wilson
+from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, set_font, set_size, set_text, spacing
@@ -43,6 +44,14 @@ class ResultView(Panel):
         self.accuracy.setToolTip("Images whose last invocation was reached in this session, and how many of "
                                  "them the chip classified correctly")
         self.add(self.accuracy, 0)
+        self.ideal = QtWidgets.QLabel()  # what the ideal chip answers, when it differs
+        set_font(self.ideal, theme.BASE_PX, bold=True)
+        self.ideal.setToolTip("The ideal chip: the same operating point with every non-ideality off (Ctrl+I "
+                              "shows it). When it answers otherwise, this chip's imperfections changed the "
+                              "answer; when both are wrong, the network itself misreads the digit.")
+        col.addWidget(self.ideal)
+        self._ideal: dict[tuple[int, int, int], int] = {}
+        self.ideal_answer: int | None = None
         self.history = QtWidgets.QLabel()
         set_font(self.history, theme.BASE_PX)
         self.history.setToolTip("The most recent images completed in this session: chip's answer / "
@@ -50,9 +59,30 @@ class ResultView(Panel):
         self.add(self.history, 0)
 
 
+    def _ideal_answer(self, session: Session, image: int) -> int:
+        key = (session.uid, session.generation, image)
+        if key not in self._ideal:
+            if len(self._ideal) > 64:
+                self._ideal.clear()
+            self._ideal[key] = ideal_prediction(session.model, session.pixels(image), session.config)
+        return self._ideal[key]
+
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
         stats = session.stats
+        self.ideal_answer = None
+        ideal_text = ""
+        if frame.final and frame.prediction is not None and not session.config.is_ideal():
+            self.ideal_answer = self._ideal_answer(session, frame.image)
+            if self.ideal_answer != frame.prediction:
+                verdict = ("right" if self.ideal_answer == frame.label else "wrong too"
+                           if frame.label >= 0 else "")
+                ideal_text = (f"<span style='color:{theme.IDEAL}'>the ideal chip says {self.ideal_answer}"
+                              f"{f' ({verdict})' if verdict else ''}</span>")
+            elif frame.label >= 0 and frame.prediction != frame.label:
+                ideal_text = (f"<span style='color:{theme.TEXT_DIM}'>the ideal chip says {self.ideal_answer} "
+                              "too (the network's error)</span>")
+        set_text(self.ideal, ideal_text)
         if frame.final:
             pred = frame.prediction
             ok = pred == frame.label
@@ -70,11 +100,7 @@ class ResultView(Panel):
             set_text(self.truth, f"true label {frame.label}")
             set_text(self.verdict, f"<span style='color:{theme.TEXT_DIM}'>layer {frame.layer_name}, "
                                    f"{frame.index + 1} / {frame.n_frames}</span>")
-        n, right = len(stats.images), len(stats.correct)
-        if n:
-            set_text(self.accuracy, f"running accuracy {right} / {n} = {100 * right / n:.1f} %")
-        else:
-            set_text(self.accuracy, "running accuracy: after the first image")
+        set_text(self.accuracy, accuracy_text(stats.history))
         # as many of the most recent as the row has room for (it used to clip the newest ones)
         metrics, room = self.history.fontMetrics(), self.history.contentsRect().width()
         items: list[str] = []
@@ -87,3 +113,24 @@ class ResultView(Panel):
             items.insert(0, f"<span style='color:{color}'>{pred}</span><span style='color:{theme.TEXT_DIM}'>"
                             f"/{label}</span>")
         set_text(self.history, ("recent (chip/label): " + " ".join(items)) if items else "")
+
+
+def in_order(history: list[tuple[int, int, int]]) -> bool:
+    """True if the images were answered one after the other (each the next test image): a sample the
+    running accuracy may speak for. Jumps (F8 to the next misclassified image, Ctrl+G) pick images."""
+    images = [h[0] for h in history]
+    return all(b == a + 1 for a, b in zip(images, images[1:], strict=False))
+
+
+def accuracy_text(history: list[tuple[int, int, int]]) -> str:
+    """The running accuracy with its 95 % interval; for images picked by jumps, a count, not an accuracy."""
+    n = len(history)
+    if not n:
+        return "running accuracy: after the first image"
+    right = sum(1 for _, pred, label in history if pred == label)
+    if not in_order(history):
+        return (f"{right} of {n} images right: picked by jumps, not the chip's accuracy "
+                "(convsram eval measures it)")
+    lo, hi = wilson(right, n)
+    return (f"running accuracy {right} / {n} = {100 * right / n:.1f} % "
+            f"(95 % CI {100 * lo:.0f}–{100 * hi:.0f} %)")

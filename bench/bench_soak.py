@@ -1,0 +1,93 @@
+"""Soak test of the booth: the demo plays unattended (cycling test digits, each answer held) on an
+accelerated display clock, with a visitor drawing a digit (and sometimes tapping or scribbling) every
+few simulated minutes, and reports the process's memory over the run. Offscreen, the shipped model.
+
+"Accelerated": the display loop is ticked as fast as the machine renders, each tick moving the demo's
+clock on by 1/TICK_HZ s, so 30 minutes of booth time take however long the rendering takes.
+
+    OMP_NUM_THREADS=1 nice -n 10 python bench/bench_soak.py [--minutes 30] [--tick-hz 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.drawn_digits (the pad's strokes)
+
+from convsram.core.session import Session  # noqa: E402
+from tests.drawn_digits import DIGITS, TAP, render, scribble  # noqa: E402
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, MB (Linux /proc)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=30.0, help="booth time to play (default 30)")
+    ap.add_argument("--tick-hz", type=float, default=20.0, help="display ticks per booth second (default 20)")
+    ap.add_argument("--visitor-every", type=float, default=3.0, help="booth minutes between visitors")
+    ap.add_argument("--size", default="1366x768")
+    args = ap.parse_args()
+    from PySide6 import QtWidgets
+
+    from convsram.gui.app import application, show_offscreen
+    from convsram.gui.demo.window import DemoWindow
+
+    app = application()
+    w, h = (int(v) for v in args.size.split("x"))
+    demo = DemoWindow(Session.open())
+    show_offscreen(demo, (w, h))
+    demo.pacer.timer.stop()  # the bench drives the clock
+    demo.start()
+    dt = 1.0 / args.tick_hz
+    now, end = 1000.0, 1000.0 + 60 * args.minutes
+    next_sample, next_visitor, visitor = now, now + 60 * args.visitor_every, 0
+    samples: list[tuple[float, float, int, int]] = []
+    t0 = time.perf_counter()
+    print(f"booth time  wall s   RSS MB   test digits answered   drawings   ({args.size}, "
+          f"{args.tick_hz:g} ticks/s)")
+    while now < end:
+        now += dt
+        demo.pacer.tick(now)
+        app.processEvents()  # the prefetcher's worker hands its images over through the event loop
+        if now >= next_visitor:  # a visitor: a digit, every third one a tap or a scribble
+            next_visitor += 60 * args.visitor_every
+            kind = visitor % 3
+            strokes = DIGITS[visitor % 10] if kind != 2 else (TAP if visitor % 2 else scribble(visitor))
+            demo.classify(render(strokes))
+            visitor += 1
+        if now >= next_sample:
+            next_sample += 60.0
+            st = demo.session.stats
+            samples.append((now - 1000.0, rss_mb(), len(st.images), len(st.drawings)))
+            m, r, n, d = samples[-1]
+            wall = time.perf_counter() - t0
+            print(f"{m / 60:7.1f} min  {wall:7.0f}  {r:7.1f}   {n:20d}   {d:8d}", flush=True)
+    demo.close()
+    QtWidgets.QApplication.processEvents()
+    first = samples[min(2, len(samples) - 1)]  # after the first two minutes (caches warm)
+    last = samples[-1]
+    st = demo.session.stats
+    acc = len(st.correct) / max(1, len(st.images))
+    growth = last[1] - first[1]
+    per_hour = growth / max(1e-9, (last[0] - first[0]) / 3600)
+    print(f"\n{args.minutes:g} booth minutes in {time.perf_counter() - t0:.0f} s wall; {len(st.images)} test "
+          f"digits answered ({100 * acc:.1f} % right), {len(st.drawings)} drawings read; RSS "
+          f"{samples[0][1]:.0f} MB at start, "
+          f"{first[1]:.0f} MB at {first[0] / 60:.0f} min, {last[1]:.0f} MB at the end "
+          f"({growth:+.1f} MB, {per_hour:+.1f} MB/h), "
+          f"peak {max(s[1] for s in samples):.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
