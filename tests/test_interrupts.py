@@ -62,7 +62,16 @@ def test_ctrl_c_early_in_any_command(tmp_path, delay, command):
     code, err, _ = _interrupt([*CONVSRAM, *command], delay, tmp_path)
     if code == 0 and command == ["config", "--fields"]:
         return  # it finished first
+    if _before_our_code(err):
+        return  # on a busy machine the signal can still land in CPython's own start (see above)
     _clean(code, err)
+
+
+def _before_our_code(err: str) -> bool:
+    """A traceback whose every frame is CPython's own start-up (runpy, importlib, site), before the first
+    line of convsram runs: nothing of ours can catch it."""
+    frames = [line.strip() for line in err.splitlines() if line.strip().startswith('File "')]
+    return bool(frames) and "KeyboardInterrupt" in err and all(f.startswith('File "<frozen') for f in frames)
 
 
 def test_ctrl_c_during_record_keeps_the_old_film(tmp_path):
