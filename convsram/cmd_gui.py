@@ -40,7 +40,7 @@ def _snapshot_arguments(parser: argparse.ArgumentParser) -> None:
                         help="render a chip-lab view instead of the dashboard: compare (ideal vs this chip), "
                              "mismatch (the array mismatch map), errors (where the error comes from), "
                              "waveform (inside one invocation), montecarlo (runs a small sweep first, a few "
-                             "seconds)")
+                             "seconds), calibrate (offset calibration before and after, over 20 chips)")
 
 
 def _record_arguments(parser: argparse.ArgumentParser) -> None:

@@ -245,3 +245,36 @@ def residual_offsets_v(chip: Chip, model: Model, amap: ArrayMap | None = None) -
 def uses(config: ChipConfig) -> bool:
     """Whether calibrating a chip of `config` can change anything (it has a static offset)."""
     return bool(config.comparator_offset_sigma or config.charge_injection_sigma or config.dac_offset_sigma)
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """One chip evaluated as fabricated and after calibration (the same images, the same noise)."""
+
+    seed: int
+    correct_before: int
+    correct_after: int
+    images: int
+    rms_before_mv: float
+    rms_after_mv: float
+
+    @property
+    def accuracy_before(self) -> float:
+        return self.correct_before / self.images
+
+    @property
+    def accuracy_after(self) -> float:
+        return self.correct_after / self.images
+
+
+def before_after(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipConfig, seed: int,
+                 progress: Any = None) -> BeforeAfter:
+    """Accuracy of chip (config, seed) on `images` without and with offset calibration."""
+    from convsram.core.evaluate import evaluate  # evaluate imports this module
+
+    plain = evaluate(model, images, labels, config, seed, progress=progress)
+    cal = evaluate(model, images, labels, config, seed, progress=progress, calibrate=True)
+    c = cal["calibration"]
+    return BeforeAfter(seed=seed, correct_before=int(plain["correct"]), correct_after=int(cal["correct"]),
+                       images=int(plain["images"]), rms_before_mv=float(c["rms_offset_before_mv"]),
+                       rms_after_mv=float(c["rms_offset_after_mv"]))

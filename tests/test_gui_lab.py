@@ -241,7 +241,7 @@ def test_chip_config_toml_round_trip_through_the_file_menu(window, lab, qtbot, t
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     window.named_actions["save_chip"].trigger()
     assert load_config(path) == saved
-    preset(lab, qtbot, "nominal")
+    preset(lab, qtbot, "calibrated")
     assert window.session.config == ChipConfig()
     monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     window.named_actions["load_chip"].trigger()

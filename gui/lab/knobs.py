@@ -101,14 +101,14 @@ class KnobPanel(QtWidgets.QWidget):
         row.addWidget(self.new_chip)
         lay.addLayout(row)
 
-        presets = QtWidgets.QHBoxLayout()
+        presets = QtWidgets.QGridLayout()  # two per row: four names do not fit the dock in one
         spacing(presets, 6)
         self.preset_buttons: dict[str, QtWidgets.QPushButton] = {}
-        for name in NAMES:
+        for i, name in enumerate(NAMES):
             b = QtWidgets.QPushButton(name.capitalize())
             b.setToolTip(DESCRIPTIONS[name])
             b.clicked.connect(lambda _=False, n=name: self.presetChosen.emit(n))
-            presets.addWidget(b)
+            presets.addWidget(b, i // 2, i % 2)
             self.preset_buttons[name] = b
         lay.addLayout(presets)
         self.ideal_toggle = QtWidgets.QPushButton("Ideal chip ⇄ this chip")

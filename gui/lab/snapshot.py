@@ -2,7 +2,8 @@
 
 Views: compare (ideal vs this chip), mismatch (the array mismatch map), errors (where the error comes
 from, with the worst column's detail), waveform (inside one invocation), montecarlo (runs a small sweep
-first: `chips` chips x `images` images, a few seconds on all cores)."""
+first: `chips` chips x `images` images, a few seconds on all cores), calibrate (calibrates this chip with
+the uncalibrated preset's knobs and evaluates `chips` chips x `images` images before and after)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from convsram.gui.app import Position, application, check_interrupt, offscreen_session, show_offscreen
 
-VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
+VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate")
 MC_CHIPS = 20
 MC_IMAGES = 500
 MC_TIMEOUT_S = 300.0
@@ -53,6 +54,19 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
             if mc.running:
                 mc.cancel()
                 raise RuntimeError(f"the Monte Carlo sweep did not finish in {MC_TIMEOUT_S:.0f} s")
+        if view == "calibrate":
+            from convsram.gui.lab.calibrate import CalibrationView
+            cal = lab.views["calibrate"]
+            assert isinstance(cal, CalibrationView)
+            cal.start(chips=mc_chips, images=mc_images)
+            deadline = time.monotonic() + MC_TIMEOUT_S
+            while cal.running and time.monotonic() < deadline:
+                check_interrupt()
+                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                time.sleep(0.01)
+            if cal.running:
+                cal.cancel()
+                raise RuntimeError(f"the calibration did not finish in {MC_TIMEOUT_S:.0f} s")
         lab.refresh()
         app.processEvents()
         save_png(lab, out, (w, h))

@@ -19,6 +19,7 @@ from convsram.core.config import ChipConfig
 from convsram.core.configfile import ConfigError, load_config, preset, save_config
 from convsram.gui import theme
 from convsram.gui.lab import common, style
+from convsram.gui.lab.calibrate import CalibrationView
 from convsram.gui.lab.compare import CompareView
 from convsram.gui.lab.errors import ErrorsView
 from convsram.gui.lab.events import TITLES, EventSearch
@@ -33,13 +34,14 @@ from convsram.gui.views.plotting import configure_pyqtgraph, has_sizes, restyle,
 if TYPE_CHECKING:
     from convsram.gui.main_window import MainWindow
 
-VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo")
+VIEWS: tuple[str, ...] = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
               "errors": "Where the error comes from", "waveform": "Inside one invocation",
-              "montecarlo": "Monte Carlo"}
+              "montecarlo": "Monte Carlo", "calibrate": "Calibration"}
 # while playing, a view updates at most this often: the per-invocation views often, the per-layer
 # analyses (a redraw of every axis when the layer changes) seldom
-PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000}
+PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000,
+                    "calibrate": 1000}
 AFTER_DASHBOARD_MS = 5
 # slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
 # one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
@@ -161,7 +163,7 @@ class LabWindow(QtWidgets.QMainWindow):
         # every view of the lab, by tab: a new view is one file and one entry here (and in VIEWS)
         self.views: dict[str, QtWidgets.QWidget] = {
             "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
-            "waveform": WaveformView(), "montecarlo": MonteCarloView()}
+            "waveform": WaveformView(), "montecarlo": MonteCarloView(), "calibrate": CalibrationView()}
         for view in self.views.values():
             view.data = self.data  # type: ignore[attr-defined]
         for name in VIEWS:
@@ -194,6 +196,8 @@ class LabWindow(QtWidgets.QMainWindow):
         errors.columnSelected.connect(self.views["waveform"].prefer)  # type: ignore[attr-defined]
         mc: MonteCarloView = self.views["montecarlo"]  # type: ignore[assignment]
         mc.source = self._mc_source
+        cal: CalibrationView = self.views["calibrate"]  # type: ignore[assignment]
+        cal.source = lambda: self.main.session
 
     # --- showing ------------------------------------------------------------------------------------
     def show_lab(self) -> None:
@@ -222,6 +226,7 @@ class LabWindow(QtWidgets.QMainWindow):
         """Stop background work (the main window is closing)."""
         self.search.cancel()
         self.views["montecarlo"].stop()  # type: ignore[attr-defined]
+        self.views["calibrate"].stop()  # type: ignore[attr-defined]
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
