@@ -17,8 +17,9 @@ import numpy as np
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.layers import WeightLayer
 from convsram.core.mnist import load
-from convsram.core.network import Model, forward, im2col, input_codes, load_model, max_pool
+from convsram.core.network import Model, forward, input_codes, load_model
 from convsram.core.paths import DEFAULT_MODEL
 
 
@@ -27,14 +28,19 @@ def float32_forward(model: Model, codes: np.ndarray, batch: int = 1000) -> np.nd
     out = []
     w = [m.astype(np.float32) * a.astype(np.float32) for m, a in zip(model.weights, model.alpha, strict=True)]
     beta = [b.astype(np.float32) for b in model.beta]
+    graph = model.graph
     for start in range(0, len(codes), batch):
-        a = codes[start:start + batch, :, :, None].astype(np.float32)
-        for i, spec in enumerate(model.layers):
-            if spec.kind == "conv":
-                y = np.maximum(im2col(a, spec.kernel) @ w[i] + beta[i], 0)
-                a = max_pool(y, spec.pool) if spec.pool else y
+        values = {"input": codes[start:start + batch, :, :, None].astype(np.float32)}
+        for node in graph.nodes:
+            xs = [values[n] for n in node.inputs]
+            if isinstance(node, WeightLayer):
+                li = graph.index[node.name]
+                flat, grid = node.patches(xs[0])
+                y = (flat @ w[li] + beta[li]).reshape(len(xs[0]), *grid, -1)
+                values[node.name] = y if graph.is_output(li) else np.maximum(y, 0)
             else:
-                out.append(a.reshape(len(a), -1) @ w[i] + beta[i])
+                values[node.name] = node.float_forward(xs)
+        out.append(values[graph.output])
     return np.concatenate(out)
 
 

@@ -26,6 +26,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 0)")
     p.add_argument("--percentile", type=float, default=99.9,
                    help="percentile of |S| that maps to the largest ADC code (default 99.9)")
+    p.add_argument("--arch", choices=("lenet", "resnet"), default="lenet",
+                   help="network to train: lenet (3 weight layers, the shipped model) or resnet (9 weight "
+                        "layers, 3 residual adds; core/architectures.py) (default lenet)")
     p.add_argument("--no-test", action="store_true", help="skip measuring the test accuracy at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -42,14 +45,15 @@ def run_train(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 10:
         raise ValueError(f"--limit must be at least 10 images, got {args.limit}")
     settings = train.TrainSettings(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                   noise=args.noise, percentile=args.percentile)
+                                   noise=args.noise, percentile=args.percentile, arch=args.arch)
     data = mnist.load("train", args.mnist, limit=args.limit)
     model, history = train.train(data.images, data.labels, settings, progress=not args.quiet)
     model.training["command"] = "convsram train " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in (("epochs", args.epochs), ("seed", args.seed),
                                                      ("batch_size", args.batch_size), ("lr", args.lr),
                                                      ("noise", args.noise), ("percentile", args.percentile),
-                                                     ("limit", args.limit)) if v is not None)
+                                                     ("limit", args.limit)) if v is not None) \
+        + ("" if args.arch == "lenet" else f" --arch {args.arch}")
     if not args.no_test:
         test = mnist.load("test", args.mnist)
         pred = network.predict(model, test.images)

@@ -445,14 +445,9 @@ def density(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float], y_range:
 
 
 def kernel_shape(spec: Any, shapes: Sequence[dict[str, tuple[int, ...]]], layer: int) -> tuple[int, int, int]:
-    """(H, W, C) of one filter's receptive field: (k, k, C_in) for conv, the input maps' shape for fc."""
-    if spec.kind == "conv":
-        return spec.kernel, spec.kernel, spec.in_channels
-    if layer == 0:
-        side = int(round(np.sqrt(spec.rows)))
-        return side, side, 1
-    h, w, c = shapes[layer - 1]["output"]
-    return int(h), int(w), int(c)
+    """(H, W, C) of one filter's receptive field: (k, k, C_in) for conv, the input maps' shape for fc
+    (the layer asked: :meth:`core.layers.WeightLayer.kernel_shape`)."""
+    return spec.kernel_shape(shapes[layer]["source"])
 
 
 def kernel_picture(model: Any, shapes: Sequence[dict[str, tuple[int, ...]]], layer: int, filt: int,

@@ -45,7 +45,7 @@ class ChipEvaluator:
     def __init__(self, chip: Chip, model: Model, amap: ArrayMap | None = None,
                  rng: np.random.Generator | KeyedNoise | None = None, detail: bool = False) -> None:
         self.chip, self.model = chip, model
-        self.amap = amap or place(model.layers, chip.config)
+        self.amap = amap or place(model, chip.config)
         self.rng, self.detail = rng, detail
         if isinstance(rng, KeyedNoise):
             rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
@@ -81,16 +81,18 @@ class ChipEvaluator:
 
 def programmed_chip(model: Model, chip: Chip) -> tuple[ArrayMap, list]:
     """Place `model` on `chip` and write its weights; returns the map and the write records."""
-    amap = place(model.layers, chip.config)
+    amap = place(model, chip.config)
     return amap, amap.program(chip, model)
 
 
 def digital_energy_pj(model: Model) -> list[float]:
     """Digital periphery energy (pJ) of each layer for one image, from the network's op counts:
-    partial-code adds, requantisation (multiply + add), max-pool and argmax compares."""
+    partial-code adds, requantisation (multiply + add), pool compares and adds, residual adds, argmax
+    compares (a digital node's work is booked to the weight layer before it)."""
     out = []
     for c in op_counts(model):
         out.append(c.tile_adds * energy.e("add") + c.requant_mults * energy.e("mult")
                    + c.requant_adds * energy.e("add")
-                   + (c.pool_compares + c.argmax_compares) * energy.e("compare"))
+                   + (c.pool_compares + c.argmax_compares) * energy.e("compare")
+                   + (c.pool_adds + c.residual_adds) * energy.e("add"))
     return out

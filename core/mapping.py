@@ -13,14 +13,15 @@ row-major order; per position, tile by tile; per tile, its chunks of up to one c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from convsram.core.chip import Chip, WriteRecord
 from convsram.core.config import ChipConfig
-from convsram.core.network import LayerSpec, Model, layer_shapes
+from convsram.core.layers import Graph, WeightLayer
+from convsram.core.network import LayersLike, Model, as_graph
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class Place:
     layer: int  # layer index
     layer_step: int  # invocation number within the layer, 0-based
     position: int  # output position (row-major window index; 0 for fc)
-    window: tuple[int, int] | None  # (y, x) of the window's top-left input pixel; None for fc
+    window: tuple[int, int] | None  # (y, x) of the window's top-left input pixel (negative in the
+    # padding); None for fc
     tile: int
     chunk: int
     rows: tuple[int, int]  # the tile's rows of the flattened receptive field, [r0, r1)
@@ -43,10 +45,11 @@ class Place:
 class ArrayMap:
     """Columns of every (layer, tile, filter) and the invocation chunks of every tile."""
 
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[WeightLayer, ...]
     config: ChipConfig
     columns: tuple[np.ndarray, ...]  # per layer: (n_tiles, filters) array column
     chunks: tuple[tuple[tuple[np.ndarray, ...], ...], ...]  # per layer, per tile: filter index arrays
+    windows: tuple[tuple[tuple[int, int] | None, ...], ...] = ()  # per layer: each output position's window
 
     @property
     def used_columns(self) -> int:
@@ -65,12 +68,7 @@ class ArrayMap:
 
     def invocations_per_image(self) -> list[int]:
         """Invocations of each layer for one image."""
-        shapes = layer_shapes(self.layers)
-        counts = []
-        for li, spec in enumerate(self.layers):
-            positions = shapes[li]["conv"][0] * shapes[li]["conv"][1] if spec.kind == "conv" else 1
-            counts.append(positions * self.invocations_per_position(li))
-        return counts
+        return [len(self.windows[li]) * self.invocations_per_position(li) for li in range(len(self.layers))]
 
     def program(self, chip: Chip, model: Model) -> list[WriteRecord]:
         """Write every layer's weight tiles into their columns (once; the weights never move)."""
@@ -82,16 +80,10 @@ class ArrayMap:
 
     def places(self) -> Iterator[Place]:
         """Every invocation of one image, in order, with its place in the network."""
-        shapes = layer_shapes(self.layers)
         index = 0
         for li, spec in enumerate(self.layers):
-            if spec.kind == "conv":
-                h, w = shapes[li]["conv"][:2]
-                windows: Sequence[tuple[int, int] | None] = [(y, x) for y in range(h) for x in range(w)]
-            else:
-                windows = [None]
             step = 0
-            for pos, win in enumerate(windows):
+            for pos, win in enumerate(self.windows[li]):
                 for t, rows in enumerate(spec.tiles):
                     for c, filters in enumerate(self.chunks[li][t]):
                         yield Place(index=index, layer=li, layer_step=step, position=pos, window=win,
@@ -101,9 +93,12 @@ class ArrayMap:
                         step += 1
 
 
-def place(layers: Sequence[LayerSpec], config: ChipConfig | None = None) -> ArrayMap:
-    """Deal the layers' filter tiles over the ADC groups; ValueError if they do not fit the array."""
+def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayMap:
+    """Deal the weight layers' filter tiles over the ADC groups; ValueError if they do not fit the
+    array. `model`: a Model, its Graph, or layers as :func:`core.network.as_graph` takes them."""
     config = config or ChipConfig()
+    graph: Graph = model.graph if isinstance(model, Model) else as_graph(model)
+    layers = graph.layers
     groups, per_group = config.adc_groups, config.columns_per_group
     need = sum(spec.columns for spec in layers)
     if need > config.columns:
@@ -138,4 +133,6 @@ def place(layers: Sequence[LayerSpec], config: ChipConfig | None = None) -> Arra
             tile_chunks.append(tuple(out))
         chunks.append(tuple(tile_chunks))
         base = int(slot.max()) + 1
-    return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks))
+    windows = tuple(tuple(spec.windows(graph.in_shape(li))) for li, spec in enumerate(layers))
+    return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks),
+                    windows=windows)

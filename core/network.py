@@ -1,21 +1,26 @@
-"""The binary-weight LeNet the chip runs: layer specs as data, the model file, one forward pass.
+"""Binary-weight networks the chip runs: the model (a graph of layers plus parameters), the model
+file, one forward pass.
 
 Semantics (the chip simulation reproduces them exactly):
 
 * input codes ``x0 = round_half_up(pix * M / 255)``, ``M = 2^input_bits - 1`` (127 at 7 b);
-* every weight layer is a matrix ``(rows, filters)`` of +/-1, a conv layer's rows being its receptive
-  field flattened in (ky, kx, c) order; rows are split into row tiles of at most 64 (one array
-  invocation each);
+* every weight layer (conv with stride and padding, fc) is a matrix ``(rows, filters)`` of +/-1, a conv
+  layer's rows being its receptive field flattened in (ky, kx, c) order; rows are split into row tiles
+  of at most 64 (one array invocation each);
 * one tile gives the ideal-ADC partial code ``p = clip(round_half_up(S / s), lo, max_code)`` with
   ``S = sum(w * x)`` over the tile's rows, ``s`` the layer's odd ADC step, ``lo = 0`` ("relu") or
   ``-max_code`` ("signed");
-* off the array, in digital logic: ``P = sum_t p_t``; conv layers requantise
+* off the array, in digital logic: ``P = sum_t p_t``; weight layers requantise
   ``a = clip(floor(alpha * P + beta + 0.5), 0, M)`` (float64 arithmetic on the stored float32
-  alpha, beta) and 2x2 max-pool; the fc layer gives scores ``z = alpha * P + beta``; prediction argmax.
+  alpha, beta), except the last, which gives scores ``z = alpha * P + beta``; max-pool, average-pool
+  (rounded half up), residual add (clipped to 0..M) and flatten between them; prediction argmax.
 
-:func:`forward` owns every digital step. The array part is the pluggable ``partial_codes`` callable,
-by default :func:`exact_partial_codes` (the ideal chip in exact integer arithmetic); a chip-based
-evaluator with the same signature gives the analog result.
+Each layer kind is a class in :mod:`core.layers`; :func:`forward` runs the graph. The array part is the
+pluggable ``partial_codes`` callable, by default :func:`exact_partial_codes` (the ideal chip in exact
+integer arithmetic); a chip-based evaluator with the same signature gives the analog result.
+
+Model files: version 2 stores the graph of named nodes with their inputs; version 1 (a chain of
+conv/fc layer specs with an optional max-pool after each conv) still loads, as the same graph.
 """
 
 from __future__ import annotations
@@ -24,25 +29,34 @@ import json
 import math
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from convsram.core.layers import INPUT, N_CLASSES, Graph, Node, RunContext, WeightLayer, from_v1
+from convsram.core.layers.arith import (
+    DEFAULT_BITS,
+    adc_codes,
+    fc_scores,
+    im2col,
+    input_codes,
+    max_pool,
+    requantise,
+)
+from convsram.core.layers.base import PartialCodes, node_from_dict
 from convsram.core.mnist import DataError
 
-FORMAT = "convsram-model"
-VERSION = 1
-IMAGE_SIZE = 28
-N_CLASSES = 10
-MODES = ("relu", "signed")
-KINDS = ("conv", "fc")
-DEFAULT_BITS = 7
+__all__ = ["adc_codes", "fc_scores", "im2col", "input_codes", "max_pool", "requantise", "PartialCodes"]
 
-# partial_codes(layer_index, tile_index, x_tile) -> codes (n, filters); x_tile is (n, tile rows)
-PartialCodes = Callable[[int, int, np.ndarray], np.ndarray]
+FORMAT = "convsram-model"
+VERSION = 2
+READS = (1, 2)  # model file versions this program reads
+IMAGE_SIZE = 28
+MODES = ("relu", "signed")
+KINDS = ("conv", "fc")  # version-1 layer tags
 
 
 # --- architecture ------------------------------------------------------------------------------
@@ -62,7 +76,8 @@ def tile_bounds(length: int, max_rows: int = 64) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One weight layer: what it computes and how its rows are tiled onto the array."""
+    """A version-1 weight layer (the v1 model file's record; :func:`lenet_bw`); a model turns these
+    into graph nodes (:func:`core.layers.from_v1`)."""
 
     name: str
     kind: str  # "conv" or "fc"
@@ -120,77 +135,71 @@ def lenet_bw(conv1: int = 16, conv2: int = 32, max_rows: int = 64) -> list[Layer
     ]
 
 
-def layer_shapes(layers: Sequence[LayerSpec], size: int = IMAGE_SIZE) -> list[dict[str, tuple[int, ...]]]:
-    """Per layer: input shape, conv output (H, W, F) and pooled output shape, for one image."""
-    shapes: list[dict[str, tuple[int, ...]]] = []
-    h, c = size, 1
-    for spec in layers:
-        if spec.kind == "conv":
-            o = h - spec.kernel + 1
-            pooled = o // spec.pool if spec.pool else o
-            shapes.append({"input": (h, h, c), "conv": (o, o, spec.out_channels),
-                           "output": (pooled, pooled, spec.out_channels)})
-            h, c = pooled, spec.out_channels
-        else:
-            f = (spec.out_channels,)
-            shapes.append({"input": (h * h * c,), "conv": f, "output": f})
-            h, c = 1, spec.out_channels
-    return shapes
+def lenet_graph(conv1: int = 16, conv2: int = 32, max_rows: int = 64) -> list[Node]:
+    """The default architecture as graph nodes: conv1, pool1, conv2, pool2, fc."""
+    return from_v1(lenet_bw(conv1, conv2, max_rows))
 
 
-def check_architecture(layers: Sequence[LayerSpec], max_rows: int = 64) -> None:
+LayersLike = Sequence[LayerSpec] | Sequence[Node] | Graph
+
+
+class WeightLayers(list[WeightLayer]):
+    """A model's weight layers in order (a list), remembering the graph they belong to, so that
+    whatever takes ``model.layers`` (placement, shapes) sees the whole network."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(graph.layers)
+        self.graph = graph
+
+
+def as_graph(layers: LayersLike, max_rows: int = 64) -> Graph:
+    """A Graph of version-1 layer specs (a chain), of nodes (the whole graph), of a model's
+    ``layers`` (:class:`WeightLayers`), or a Graph as is."""
+    if isinstance(layers, Graph):
+        return layers
+    if isinstance(layers, WeightLayers):
+        return layers.graph
+    items = list(layers)
+    if items and all(isinstance(s, LayerSpec) for s in items):
+        return Graph(from_v1(items), max_rows)
+    if not all(isinstance(s, Node) for s in items):
+        raise ValueError("layers must be all version-1 LayerSpecs or all graph nodes")
+    return Graph([s for s in items if isinstance(s, Node)], max_rows)
+
+
+def layer_shapes(layers: LayersLike | Model) -> list[dict[str, tuple[int, ...]]]:
+    """Per weight layer, for one image: its input shape, the maps it reads (``source``: through a
+    flatten, the maps before it) and its output (as ``conv`` and ``output``)."""
+    graph = layers.graph if isinstance(layers, Model) else as_graph(layers)
+    return [{"input": graph.in_shape(i), "source": graph.shapes[graph.layer_source(i)],
+             "conv": graph.out_shape(i), "output": graph.out_shape(i)} for i in range(len(graph.layers))]
+
+
+def check_architecture(layers: LayersLike, max_rows: int = 64) -> None:
     """Raise ValueError (one line) if the layers do not chain on a 28x28x1 input or tiles are wrong."""
-    if not layers:
-        raise ValueError("architecture has no layers")
-    h, c = IMAGE_SIZE, 1
-    for i, spec in enumerate(layers):
-        where = f"layer {i} ({spec.name})"
-        if spec.kind not in KINDS or spec.mode not in MODES:
-            raise ValueError(f"{where}: kind must be one of {KINDS} and mode one of {MODES}")
-        if min(spec.kernel, spec.in_channels, spec.out_channels) < 1 or spec.pool < 0:
-            raise ValueError(f"{where}: kernel, channels must be positive and pool >= 0")
-        if spec.kind == "conv":
-            if spec.in_channels != c or spec.kernel > h:
-                raise ValueError(f"{where}: expects {spec.in_channels} channels, kernel {spec.kernel}, "
-                                 f"but its input is {h}x{h}x{c}")
-            h = h - spec.kernel + 1
-            if spec.pool:
-                if h % spec.pool:
-                    raise ValueError(f"{where}: output {h}x{h} does not divide by pool {spec.pool}")
-                h //= spec.pool
-            c = spec.out_channels
-        else:
-            if spec.kernel != 1 or spec.in_channels != h * h * c or spec.pool:
-                raise ValueError(f"{where}: fc expects {spec.in_channels} inputs (kernel 1, no pool), "
-                                 f"its input has {h * h * c}")
-            h, c = 1, spec.out_channels
-        start = 0
-        for a, b in spec.tiles:
-            if a != start or b <= a or b - a > max_rows:
-                raise ValueError(f"{where}: tiles {list(spec.tiles)} must be contiguous from 0, each "
-                                 f"1..{max_rows} rows")
-            start = b
-        if start != spec.rows:
-            raise ValueError(f"{where}: tiles cover {start} rows, the filter has {spec.rows}")
-    if layers[-1].kind != "fc":
-        raise ValueError("the last layer must be fc (class scores)")
-    if any(s.kind == "fc" for s in layers[:-1]):
-        raise ValueError("only the last layer may be fc")
+    as_graph(layers, max_rows)
 
 
 @dataclass
 class Model:
-    """Layer specs and per-layer parameters: weights (rows, filters) int8 +/-1, alpha and beta
-    (filters,) float32, an odd positive integer ADC step; plus free-form training metadata."""
+    """A graph of layers and the parameters of its weight layers, in order: weights (rows, filters)
+    int8 +/-1, alpha and beta (filters,) float32, an odd positive integer ADC step; plus free-form
+    training metadata.
 
-    layers: list[LayerSpec]
+    ``layers`` may be given as version-1 LayerSpecs (a chain), as graph nodes or as a Graph; after
+    construction it lists the weight layers (nodes) and ``graph`` holds the whole network."""
+
+    layers: list[Any]
     weights: list[np.ndarray]
     alpha: list[np.ndarray]
     beta: list[np.ndarray]
     adc_step: list[int]
     training: dict[str, Any] = field(default_factory=dict)
+    graph: Graph = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.graph = as_graph(self.layers)
+        self.layers = WeightLayers(self.graph)
         self.weights = [np.asarray(w, dtype=np.int8) for w in self.weights]
         self.alpha = [np.asarray(a, dtype=np.float32) for a in self.alpha]
         self.beta = [np.asarray(b, dtype=np.float32) for b in self.beta]
@@ -198,7 +207,6 @@ class Model:
 
     def validate(self) -> None:
         """Raise ValueError (one line) if parameters disagree with the architecture."""
-        check_architecture(self.layers)
         n = len(self.layers)
         if not len(self.weights) == len(self.alpha) == len(self.beta) == len(self.adc_step) == n:
             raise ValueError(f"{n} layers but {len(self.weights)} weights, {len(self.alpha)} alpha, "
@@ -224,20 +232,22 @@ class Model:
 
 
 # --- the model file ----------------------------------------------------------------------------
-MAX_LAYERS = 32
+MAX_LAYERS = 32  # version 1
+MAX_NODES = 256  # version 2
 MAX_MEMBER_BYTES = 64 << 20  # no member of a real model comes near this (LeNet: 30 KB)
 MAX_JSON_CHARS = 1 << 20
 
 
 def save_model(model: Model, path: Path | str) -> Path:
-    """Write `model` as a versioned compressed .npz (int8 weights), atomically; returns the path."""
+    """Write `model` as a version-2 compressed .npz (the graph as JSON, int8 weights), atomically;
+    returns the path."""
     from convsram.core.files import atomic_open, check_output
 
     model.validate()
     path = check_output(path, ("npz",))
     arrays: dict[str, Any] = {
         "format": np.array(FORMAT), "version": np.array(VERSION),
-        "architecture": np.array(json.dumps([s.to_dict() for s in model.layers])),
+        "graph": np.array(json.dumps(model.graph.to_list())),
         "training": np.array(json.dumps(model.training, sort_keys=True)),
     }
     for spec, w, a, b, s in zip(model.layers, model.weights, model.alpha, model.beta, model.adc_step,
@@ -358,25 +368,20 @@ def load_model(path: Path | str) -> Model:
 def _read_model(z: _Members, path: Path) -> Model:
     if z.text("format", 64) != FORMAT:
         raise DataError(f"model file {path}: format {z.text('format', 64)[:40]!r}, expected {FORMAT!r}")
-    version = z.get("version", "iu", ())
-    if int(version) != VERSION:
-        raise DataError(f"model file {path}: format version {int(version)}, this program reads version "
-                        f"{VERSION}")
-    arch = _json(z.text("architecture"), path, "architecture")
-    if not isinstance(arch, list) or not 0 < len(arch) <= MAX_LAYERS:
-        raise DataError(f"model file {path}: architecture must be a list of 1..{MAX_LAYERS} layers")
-    layers = [_layer(d, i, path) for i, d in enumerate(arch)]
-    if len({s.name for s in layers}) != len(layers):
-        raise DataError(f"model file {path}: two layers share a name")
+    version = int(z.get("version", "iu", ()))
+    if version not in READS:
+        raise DataError(f"model file {path}: format version {version}, this program reads versions "
+                        f"{', '.join(map(str, READS))}")
+    try:
+        graph = _graph_v1(z, path) if version == 1 else _graph_v2(z, path)
+    except ValueError as exc:
+        raise DataError(f"model file {path}: {exc}") from None
+    layers = graph.layers
     training = _json(z.text("training"), path, "training")
     if not isinstance(training, dict):
         raise DataError(f"model file {path}: training metadata must be a JSON object")
     try:
-        check_architecture(layers)
-    except ValueError as exc:
-        raise DataError(f"model file {path}: {exc}") from None
-    try:
-        model = Model(layers=layers,
+        model = Model(layers=WeightLayers(graph),
                       weights=[_exact_int8(z.get(f"{s.name}.weights", "iuf", (s.rows, s.out_channels)),
                                            path, s.name) for s in layers],
                       alpha=[z.get(f"{s.name}.alpha", "f", (s.out_channels,)) for s in layers],
@@ -389,6 +394,23 @@ def _read_model(z: _Members, path: Path) -> Model:
     except (ValueError, TypeError, OverflowError) as exc:
         raise DataError(f"model file {path}: {exc}") from None
     return model
+
+
+def _graph_v1(z: _Members, path: Path) -> Graph:
+    arch = _json(z.text("architecture"), path, "architecture")
+    if not isinstance(arch, list) or not 0 < len(arch) <= MAX_LAYERS:
+        raise DataError(f"model file {path}: architecture must be a list of 1..{MAX_LAYERS} layers")
+    layers = [_layer(d, i, path) for i, d in enumerate(arch)]
+    if len({s.name for s in layers}) != len(layers):
+        raise DataError(f"model file {path}: two layers share a name")
+    return Graph(from_v1(layers))
+
+
+def _graph_v2(z: _Members, path: Path) -> Graph:
+    nodes = _json(z.text("graph"), path, "graph")
+    if not isinstance(nodes, list) or not 0 < len(nodes) <= MAX_NODES:
+        raise DataError(f"model file {path}: graph must be a list of 1..{MAX_NODES} nodes")
+    return Graph([node_from_dict(d, f"graph node {i}") for i, d in enumerate(nodes)])
 
 
 def _step(v: np.ndarray, path: Path, name: str) -> int:
@@ -406,58 +428,7 @@ def _exact_int8(w: np.ndarray, path: Path, name: str) -> np.ndarray:
     return w.astype(np.int8)
 
 
-# --- arithmetic shared by forward and training -------------------------------------------------
-def input_codes(images: np.ndarray, input_bits: int = DEFAULT_BITS) -> np.ndarray:
-    """uint8 pixels -> input codes round_half_up(pix * M / 255), M = 2^input_bits - 1 (int32)."""
-    pix = np.asarray(images)
-    if pix.dtype != np.uint8:
-        raise ValueError(f"images must be uint8 pixels, got {pix.dtype}")
-    m = 2**input_bits - 1
-    return ((2 * m * pix.astype(np.int32) + 255) // 510).astype(np.int32)
-
-
-def adc_codes(s: np.ndarray, step: int, mode: str, max_code: int = 2**DEFAULT_BITS - 1) -> np.ndarray:
-    """Ideal ADC of a tile: clip(round_half_up(S / step), lo, max_code); exact for integer S."""
-    lo = 0 if mode == "relu" else -max_code
-    if np.issubdtype(np.asarray(s).dtype, np.integer):
-        p = (2 * np.asarray(s, dtype=np.int64) + step) // (2 * step)
-    else:
-        p = np.floor(np.asarray(s, dtype=np.float64) / step + 0.5)
-    return np.clip(p, lo, max_code).astype(np.int32)
-
-
-def requantise(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray, max_input: int = 2**DEFAULT_BITS - 1
-               ) -> np.ndarray:
-    """Digital rescale of summed codes to the next layer's input: clip(floor(alpha P + beta + .5), 0, M)."""
-    u = np.asarray(alpha, np.float64) * p  # in place from here, the same operations in the same order
-    u += np.asarray(beta, np.float64)
-    u += 0.5
-    np.floor(u, out=u)
-    np.clip(u, 0, max_input, out=u)
-    return u.astype(np.int32)
-
-
-def fc_scores(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Class scores alpha * P + beta (float64)."""
-    return np.asarray(alpha, np.float64) * p + np.asarray(beta, np.float64)
-
-
-def im2col(x: np.ndarray, kernel: int) -> np.ndarray:
-    """Valid k x k patches of x (batch, H, W, C) as (batch, H-k+1, W-k+1, k*k*C) in (ky, kx, c) order."""
-    if x.ndim != 4:
-        raise ValueError(f"im2col expects (batch, H, W, C), got shape {x.shape}")
-    b, h, w, c = x.shape
-    win = np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(1, 2))  # b,ho,wo,c,ky,kx
-    return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(
-        b, h - kernel + 1, w - kernel + 1, kernel * kernel * c)
-
-
-def max_pool(x: np.ndarray, size: int) -> np.ndarray:
-    """Non-overlapping size x size max-pool of (batch, H, W, C)."""
-    b, h, w, c = x.shape
-    return x.reshape(b, h // size, size, w // size, size, c).max(axis=(2, 4))
-
-
+# --- the array part ----------------------------------------------------------------------------
 def exact_partial_codes(model: Model, max_code: int = 2**DEFAULT_BITS - 1) -> PartialCodes:
     """The ideal chip: a `partial_codes` callable computing S exactly and the ideal ADC code."""
     w32 = [w.astype(np.float32) for w in model.weights]
@@ -487,14 +458,14 @@ def _bits(config: Any, name: str) -> int:
 def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | None = None,
             record: dict[str, np.ndarray] | None = None, config: Any = None,
             batch_size: int = 1000) -> np.ndarray:
-    """Class scores (batch, 10) float64 of input codes (batch, 28, 28) through the model.
+    """Class scores (batch, 10) float64 of input codes (batch, 28, 28) through the model's graph.
 
     partial_codes(layer_index, tile_index, x_tile) returns one tile's codes (n, filters) for its inputs
     x_tile (n, tile rows) (int32 codes, n = batch x output positions); default: the exact ideal chip
     :func:`exact_partial_codes`. config: a ChipConfig-like object giving ``input_bits`` and
-    ``adc_bits`` (default 7 and 7). If `record` is a dict it is filled, per layer name, with
-    ``name.P`` (summed codes, conv (batch, H, W, F) / fc (batch, 10)), ``name.act`` (requantised
-    codes before pooling) and ``name.out`` (after pooling); ``input`` holds the input codes.
+    ``adc_bits`` (default 7 and 7). If `record` is a dict it is filled with ``name.P`` (summed codes,
+    conv (batch, H, W, F) / fc (batch, F)) and ``name.act`` (requantised codes) per weight layer,
+    ``name.out`` per node but the last (its output codes), and ``input`` (the input codes).
     Images are processed in chunks of `batch_size` (the callable sees each chunk).
     """
     x = np.asarray(codes_in)
@@ -506,7 +477,7 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
     if x.size and (x.min() < 0 or x.max() > max_input):
         raise ValueError(f"input codes must be in 0..{max_input}, got {x.min()}..{x.max()}")
     if len(x) == 0:
-        return np.zeros((0, model.layers[-1].out_channels))
+        return np.zeros((0, N_CLASSES))
     if partial_codes is None:
         partial_codes = exact_partial_codes(model, max_code)
     chunks: list[np.ndarray] = []
@@ -524,35 +495,21 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
 
 def _forward_chunk(model: Model, x: np.ndarray, partial_codes: PartialCodes,
                    record: dict[str, np.ndarray] | None, max_input: int) -> np.ndarray:
-    small = max_input <= 255
-    a = x.astype(np.uint8 if small else np.int32)[..., None]  # (b, 28, 28, 1)
+    graph = model.graph
+    ctx = RunContext(model, partial_codes, max_input, record)
+    values: dict[str, np.ndarray] = {INPUT: x.astype(np.uint8 if ctx.small else np.int32)[..., None]}
     if record is not None:
         record["input"] = x.astype(np.int32)
-    b = len(a)
-    for i, spec in enumerate(model.layers):
-        if spec.kind == "conv":
-            patches = im2col(a, spec.kernel)
-            grid = patches.shape[1:3]
-            flat = patches.reshape(-1, spec.rows)
-        else:
-            flat = a.reshape(b, -1)
-        p = np.asarray(partial_codes(i, 0, flat[:, slice(*spec.tiles[0])]), dtype=np.int32)
-        for t, (r0, r1) in enumerate(spec.tiles[1:], start=1):
-            p = p + partial_codes(i, t, flat[:, r0:r1])  # never in place: p may be the callee's array
-        if spec.kind == "fc":
-            if record is not None:
-                record[f"{spec.name}.P"] = p
-            return fc_scores(p, model.alpha[i], model.beta[i])
-        p = p.reshape(b, *grid, spec.out_channels)
-        act = requantise(p, model.alpha[i], model.beta[i], max_input)
-        if small:
-            act = act.astype(np.uint8)
-        a = max_pool(act, spec.pool) if spec.pool else act
-        if record is not None:
-            record[f"{spec.name}.P"] = p
-            record[f"{spec.name}.act"] = act
-            record[f"{spec.name}.out"] = a
-    raise ValueError("architecture must end with an fc layer")
+    last_use = {name: k for k, node in enumerate(graph.nodes) for name in node.inputs}
+    for k, node in enumerate(graph.nodes):
+        out = node.forward([values[n] for n in node.inputs], ctx)
+        values[node.name] = out
+        if record is not None and node.name != graph.output:
+            record[f"{node.name}.out"] = out
+        for name in node.inputs:  # free what no later node reads
+            if last_use[name] == k:
+                values.pop(name, None)
+    return values[graph.output]
 
 
 def predict(model: Model, images: np.ndarray, partial_codes: PartialCodes | None = None,
@@ -565,10 +522,11 @@ def predict(model: Model, images: np.ndarray, partial_codes: PartialCodes | None
 # --- counts for reports ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LayerCounts:
-    """Work of one layer for one image: on the array (MACs, tile conversions) and digital ops."""
+    """Work of one weight layer for one image: on the array (MACs, tile conversions) and digital ops,
+    the latter including the digital nodes that follow it (pools, adds) up to the next weight layer."""
 
     name: str
-    positions: int  # output positions (conv: H x W before pooling; fc: 1)
+    positions: int  # output positions (conv: output H x W; fc: 1)
     macs: int  # multiply-accumulates, positions x rows x filters
     conversions: int  # ADC conversions, positions x tiles x filters
     tile_adds: int  # adding partial codes of the tiles, positions x (tiles - 1) x filters
@@ -576,25 +534,30 @@ class LayerCounts:
     requant_adds: int  # + beta, one per output value
     pool_compares: int  # max-pool comparisons, (window^2 - 1) per pooled value
     argmax_compares: int  # class-score comparisons (last layer: classes - 1)
+    pool_adds: int = 0  # average-pool additions, window^2 per pooled value (with the rounding add)
+    residual_adds: int = 0  # residual additions, (inputs - 1) per value
 
     @property
     def digital_ops(self) -> int:
         return self.tile_adds + self.requant_mults + self.requant_adds + self.pool_compares \
-            + self.argmax_compares
+            + self.argmax_compares + self.pool_adds + self.residual_adds
 
 
-def op_counts(model_or_layers: Model | Sequence[LayerSpec]) -> list[LayerCounts]:
-    """Per-layer counts for one image (see :class:`LayerCounts`)."""
-    layers = model_or_layers.layers if isinstance(model_or_layers, Model) else list(model_or_layers)
+def op_counts(model_or_layers: Model | LayersLike) -> list[LayerCounts]:
+    """Per-weight-layer counts for one image (see :class:`LayerCounts`)."""
+    graph = model_or_layers.graph if isinstance(model_or_layers, Model) else as_graph(model_or_layers)
+    ops: list[dict[str, int]] = [{} for _ in graph.layers]
+    for node in graph.nodes:
+        owner = ops[graph.owner_layer(node.name)]
+        for key, n in node.digital_ops(graph.in_shapes(node), graph.shapes[node.name]).items():
+            owner[key] = owner.get(key, 0) + n
     out = []
-    for spec, shp in zip(layers, layer_shapes(layers), strict=True):
-        f = spec.out_channels
-        positions = math.prod(shp["conv"][:2]) if spec.kind == "conv" else 1
-        values = positions * f
-        pooled = math.prod(shp["output"]) if spec.kind == "conv" and spec.pool else 0
+    for li, spec in enumerate(graph.layers):
+        positions = spec.positions(graph.in_shape(li))
+        values = positions * spec.out_channels
         out.append(LayerCounts(
             name=spec.name, positions=positions, macs=values * spec.rows, conversions=values * spec.n_tiles,
-            tile_adds=values * (spec.n_tiles - 1), requant_mults=values, requant_adds=values,
-            pool_compares=pooled * (spec.pool**2 - 1) if pooled else 0,
-            argmax_compares=f - 1 if spec.kind == "fc" else 0))
+            argmax_compares=spec.out_channels - 1 if graph.is_output(li) else 0,
+            **{k: ops[li].get(k, 0) for k in ("tile_adds", "requant_mults", "requant_adds", "pool_compares",
+                                               "pool_adds", "residual_adds")}))
     return out

@@ -23,6 +23,7 @@ from convsram.core import energy
 from convsram.core.chip import Chip, Invocation, WriteRecord, detail
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj
+from convsram.core.layers import INPUT
 from convsram.core.mapping import ArrayMap, Place, place
 from convsram.core.mnist import Split, load
 from convsram.core.network import Model, fc_scores, forward, input_codes, layer_shapes, load_model, op_counts
@@ -465,16 +466,19 @@ class Session:
             prediction=run.prediction if final else None, scores=run.scores if final else None)
 
     def feature_map(self, layer: int, frame: Frame | None = None) -> np.ndarray:
-        """Layer output (H, W, F) requantised codes as float, NaN where not computed yet at `frame`.
+        """Layer output (H, W, F) requantised codes as float, NaN where not computed yet at `frame`
+        (a vector output shows as (1, 1, F)).
 
-        For the fc layer: the 10 class scores (NaN until the final frame)."""
+        For the output layer: the 10 class scores (NaN until the final frame)."""
         frame = frame or self.frame_at()
         run = self.run_image(frame.image)
         spec = self.model.layers[layer]
-        if spec.kind == "fc":
+        if self.is_output(layer):
             out = run.scores.astype(float).copy()
             return out if frame.final else np.full_like(out, np.nan)
         act = run.activations[f"{spec.name}.act"].astype(float)
+        if act.ndim == 1:
+            act = act.reshape(1, 1, -1)
         h, w, _ = act.shape
         done = act.reshape(h * w, -1).copy()
         if layer > frame.place.layer:
@@ -483,55 +487,56 @@ class Session:
             done[frame.positions_done:] = np.nan
         return done.reshape(act.shape)
 
+    def is_output(self, layer: int) -> bool:
+        """True for the weight layer that gives the class scores."""
+        return self.model.graph.is_output(layer)
+
+    def map_layer(self, layer: int) -> int:
+        """The last weight layer at or before `layer` whose output is maps (H, W, F): what the output
+        panels show while a vector layer (the scores) converts."""
+        while layer > 0 and len(self.model.graph.out_shape(layer)) != 3:
+            layer -= 1
+        return layer
+
+    def takes_image(self, layer: int) -> bool:
+        """True if `layer` reads the input image itself (not maps of an earlier layer)."""
+        return self.model.graph.layer_source(layer) == INPUT
+
     def layer_input(self, layer: int, image: int | None = None) -> np.ndarray:
-        """The input codes a layer sees: (28, 28) for the first, pooled maps (H, W, C) after."""
+        """The input codes a layer sees: (28, 28) for one that reads the image, the maps (H, W, C) it
+        reads after (through a flatten: the maps before it)."""
         run = self.run_image(self.image if image is None else image)
-        if layer == 0:
+        source = self.model.graph.layer_source(layer)
+        if source == INPUT:
             return run.codes_in
-        return run.activations[f"{self.model.layers[layer - 1].name}.out"]
+        return run.activations[f"{source}.out"]
 
     def active_inputs(self, frame: Frame | None = None) -> np.ndarray:
-        """Boolean mask over the layer's input (H, W, C) of the inputs on the frame's active rows.
+        """Boolean mask over the layer's input maps (H, W, C) of the inputs on the frame's active rows.
 
         Conv rows are the window's (ky, kx, c) flattened; fc rows are the input flattened (h, w, c).
         """
         frame = frame or self.frame_at()
         spec, p = self.model.layers[frame.place.layer], frame.place
-        shape = self.shapes[p.layer]["input"]
-        r0, r1 = p.rows
-        if spec.kind == "fc":
-            prev = self.shapes[p.layer - 1]["output"] if p.layer else (int(np.sqrt(shape[0])),) * 2 + (1,)
-            mask = np.zeros(int(np.prod(prev)), dtype=bool)
-            mask[r0:r1] = True
-            return mask.reshape(prev)
-        h, w, c = shape
-        k = spec.kernel
-        window = np.zeros(k * k * c, dtype=bool)
-        window[r0:r1] = True
-        mask = np.zeros((h, w, c), dtype=bool)
-        y, x = p.window or (0, 0)
-        mask[y:y + k, x:x + k] = window.reshape(k, k, c)
-        return mask
+        graph = self.model.graph
+        return spec.field_mask(graph.shapes[graph.layer_source(p.layer)], p.window, p.rows)
 
     def receptive_field(self, frame: Frame | None = None) -> tuple[int, int, int, int]:
         """(y0, y1, x0, x1), end exclusive: the input-image pixels that the frame's active rows depend on."""
         frame = frame or self.frame_at()
-        mask = self.active_inputs(frame).any(axis=-1)
-        ys, xs = np.nonzero(mask)
-        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-        for li in range(frame.place.layer - 1, -1, -1):  # back through the earlier layers
-            spec = self.model.layers[li]
-            if spec.pool:
-                y0, y1, x0, x1 = y0 * spec.pool, y1 * spec.pool, x0 * spec.pool, x1 * spec.pool
-            y1, x1 = y1 + spec.kernel - 1, x1 + spec.kernel - 1
-        return y0, y1, x0, x1
+        active = self.active_inputs(frame)
+        plane = active.any(axis=-1) if active.ndim == 3 else active.reshape(1, -1)
+        ys, xs = np.nonzero(plane)
+        span = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        return self.model.graph.field(self.model.graph.layer_source(frame.place.layer), span)
 
     def partial_scores(self, frame: Frame | None = None) -> np.ndarray | None:
-        """fc layer: class scores alpha * P + beta from the tiles converted up to this frame (NaN for
-        classes not reached yet); None on conv layers. Equals the final scores on the final frame."""
+        """The output layer: class scores alpha * P + beta from the tiles converted up to this frame
+        (NaN for classes not reached yet); None on other layers. Equals the final scores on the
+        final frame."""
         frame = frame or self.frame_at()
         li = frame.place.layer
-        if self.model.layers[li].kind != "fc":
+        if not self.is_output(li):
             return None
         run = self.run_image(frame.image)
         total = np.zeros(self.model.layers[li].out_channels, dtype=np.int64)

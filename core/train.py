@@ -1,11 +1,14 @@
-"""Training the binary-weight LeNet in numpy, quantised exactly as the chip computes it.
+"""Training binary-weight networks (any graph of core.layers) in numpy, quantised exactly as the chip
+computes it.
 
 * Weights: latent floats in [-1, 1]; the forward uses sign(w) (sign(0) = +1); the gradient passes
   where |w| <= 1 (hardtanh straight-through estimator, STE).
 * Per row tile, the ideal ADC: p = clip(round_half_up(S / s), lo, M) with an STE of slope 1/s inside
   the code range and 0 where it clips; optional Gaussian noise on the pre-ADC S (chip-aware training).
 * Digital part exactly as :func:`core.network.forward`: tile sums, requantisation
-  clip(floor(alpha P + beta + 0.5), 0, M) (STE: slope 1 inside 0..M), 2x2 max-pool, fc scores.
+  clip(floor(alpha P + beta + 0.5), 0, M) (STE: slope 1 inside 0..M), pools, residual adds (STE:
+  slope 1 where the sum does not clip), the output layer's scores. Each layer kind owns its training
+  forward and backward (:mod:`core.layers`); the trainer runs the graph.
 * Per-layer odd ADC steps s come from data: a percentile of |S| over a calibration set divided by M,
   recalibrated before every epoch (alpha is rescaled by s_new / s_old so the function barely moves).
 * Adam, minibatches, cosine learning-rate decay, random-shift augmentation; every random draw comes
@@ -26,7 +29,10 @@ from typing import Any
 import numpy as np
 
 from convsram.core import network
-from convsram.core.network import LayerSpec, Model
+from convsram.core.architectures import ARCHITECTURES
+from convsram.core.layers import INPUT, TrainContext
+from convsram.core.layers.weighted import binarise
+from convsram.core.network import Model
 
 MAX = 2**network.DEFAULT_BITS - 1  # input and ADC codes, 7 b
 
@@ -48,6 +54,7 @@ class TrainSettings:
     calib_images: int = 2000
     conv1: int = 16
     conv2: int = 32
+    arch: str = "lenet"  # a name in core.architectures.ARCHITECTURES
 
     def __post_init__(self) -> None:
         checks = [(self.epochs >= 1, "epochs must be >= 1"),
@@ -57,21 +64,11 @@ class TrainSettings:
                   (0 < self.percentile <= 100, "percentile must be in (0, 100]"),
                   (self.noise >= 0, "noise must be >= 0"), (0 <= self.shift <= 4, "shift must be 0..4"),
                   (self.scale_lr > 0 and 0 <= self.leak <= 1, "scale_lr must be > 0 and leak in 0..1"),
-                  (self.calib_images >= 1, "calib images must be >= 1")]
+                  (self.calib_images >= 1, "calib images must be >= 1"),
+                  (self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}")]
         for ok, msg in checks:
             if not ok:
                 raise ValueError(msg)
-
-
-@dataclass
-class _Cache:
-    x: np.ndarray  # layer input rows (n, rows) float32
-    in_shape: tuple[int, ...]  # shape of the layer's input activation
-    p: np.ndarray  # summed codes (n, F) float32
-    tile_masks: list[np.ndarray]  # where each tile's ADC is not clipping
-    u_mask: np.ndarray | None = None  # where requantisation is not clipping
-    act: np.ndarray | None = None  # requantised codes before pooling (b, H, W, F)
-    out: np.ndarray | None = None  # after pooling
 
 
 @dataclass
@@ -100,35 +97,33 @@ class Adam:
             params[k] -= (rate * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(params[k].dtype)
 
 
-def binarise(w: np.ndarray) -> np.ndarray:
-    """sign(w) with sign(0) = +1, as float32."""
-    return np.where(w >= 0, 1.0, -1.0).astype(np.float32)
-
-
 class Trainer:
-    """Latent parameters of a model and its quantisation-exact forward/backward passes.
+    """Latent parameters of a model and its quantisation-exact forward/backward passes over the graph.
 
-    Parameters are kept normalised so one Adam learning rate suits all: conv layers store alpha and
-    beta / 128; the fc layer stores alpha * 128 and beta (powers of two, so conversions are exact).
+    Parameters are kept normalised so one Adam learning rate suits all: requantising layers store
+    alpha and beta / 128; the output layer stores alpha * 128 and beta (powers of two, so conversions
+    are exact).
     """
 
-    def __init__(self, layers: list[LayerSpec], rng: np.random.Generator) -> None:
-        network.check_architecture(layers)
-        self.layers = layers
+    max_code = MAX
+
+    def __init__(self, layers: network.LayersLike, rng: np.random.Generator) -> None:
+        self.graph = network.as_graph(layers)
+        self.layers = list(self.graph.layers)
         self.params: dict[str, np.ndarray] = {}
-        for i, spec in enumerate(layers):
+        for i, spec in enumerate(self.layers):
             self.params[f"w{i}"] = rng.uniform(-0.5, 0.5, (spec.rows, spec.out_channels)).astype(np.float32)
             self.params[f"a{i}"] = np.ones(spec.out_channels, np.float32)
             self.params[f"b{i}"] = np.zeros(spec.out_channels, np.float32)
-        self.steps = [1] * len(layers)
+        self.steps = [1] * len(self.layers)
         self.leak = 0.0  # STE slope below the requantisation floor (keeps silent filters trainable)
 
     @classmethod
     def from_model(cls, model: Model) -> Trainer:
         """A trainer holding `model`'s parameters exactly (latent weights = the +/-1 weights)."""
-        t = cls(list(model.layers), np.random.default_rng(0))
+        t = cls(model.graph, np.random.default_rng(0))
         for i in range(len(model.layers)):
-            sa, sb = t._scales(i)
+            sa, sb = t.scales(i)
             t.params[f"w{i}"] = model.weights[i].astype(np.float32)
             t.params[f"a{i}"] = (model.alpha[i] / np.float32(sa)).astype(np.float32)
             t.params[f"b{i}"] = (model.beta[i] / np.float32(sb)).astype(np.float32)
@@ -136,19 +131,19 @@ class Trainer:
         return t
 
     # --- parameters <-> model -----------------------------------------------------------------
-    def _scales(self, i: int) -> tuple[float, float]:
+    def scales(self, i: int) -> tuple[float, float]:
         """alpha = a * scale_a, beta = b * scale_b."""
-        return (2.0**-7, 1.0) if self.layers[i].kind == "fc" else (1.0, 2.0**7)
+        return (2.0**-7, 1.0) if self.graph.is_output(i) else (1.0, 2.0**7)
 
     def alpha_beta(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        sa, sb = self._scales(i)
+        sa, sb = self.scales(i)
         return ((self.params[f"a{i}"] * np.float32(sa)).astype(np.float32),
                 (self.params[f"b{i}"] * np.float32(sb)).astype(np.float32))
 
     def to_model(self, training: dict[str, Any] | None = None) -> Model:
         n = len(self.layers)
         ab = [self.alpha_beta(i) for i in range(n)]
-        return Model(layers=list(self.layers),
+        return Model(layers=network.WeightLayers(self.graph),
                      weights=[binarise(self.params[f"w{i}"]).astype(np.int8) for i in range(n)],
                      alpha=[a for a, _ in ab], beta=[b for _, b in ab], adc_step=list(self.steps),
                      training=dict(training or {}))
@@ -156,128 +151,50 @@ class Trainer:
     # --- forward ------------------------------------------------------------------------------
     def forward(self, codes: np.ndarray, train: bool = False, rng: np.random.Generator | None = None,
                 noise: float = 0.0, calibrate: float | None = None, init_scale: bool = False,
-                record: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[_Cache]]:
-        """Scores (batch, 10) float64 and per-layer caches for input codes (batch, 28, 28).
+                record: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Caches]:
+        """Scores (batch, 10) float64 and the nodes' caches for input codes (batch, 28, 28).
 
         train=False: no noise; codes equal :func:`core.network.forward`'s exactly. calibrate=q: set
         each layer's ADC step from the q-th percentile of |S| on this batch (sequentially, layer by
         layer), rescaling alpha to keep alpha / s. init_scale: also set each layer's alpha so its
-        summed codes fill the next layer's input range (conv) or give unit-spread scores (fc).
+        summed codes fill the next layer's input range (requantising layers) or give unit-spread
+        scores (the output layer).
         """
-        a = np.asarray(codes, dtype=np.float32)[..., None]
-        b = len(a)
-        caches: list[_Cache] = []
-        for i, spec in enumerate(self.layers):
-            in_shape = a.shape
-            x = network.im2col(a, spec.kernel).reshape(-1, spec.rows) if spec.kind == "conv" \
-                else a.reshape(b, -1)
-            wb = binarise(self.params[f"w{i}"])
-            sums = [x[:, r0:r1] @ wb[r0:r1] for r0, r1 in spec.tiles]
-            if calibrate is not None:
-                level = np.percentile(np.abs(np.concatenate([s.ravel() for s in sums])), calibrate)
-                new = max(1, 2 * int(round((level / MAX - 1) / 2)) + 1)  # nearest odd integer
-                self.params[f"a{i}"] *= np.float32(new / self.steps[i])
-                self.steps[i] = new
-            s_step = np.float32(self.steps[i])
-            lo = 0 if spec.mode == "relu" else -MAX
-            p: np.ndarray = np.zeros((len(x), spec.out_channels), np.float32)
-            masks = []
-            for s in sums:
-                if train and noise > 0:
-                    if rng is None:
-                        raise ValueError("noise injection needs an rng")
-                    s += (noise * rng.standard_normal(s.shape)).astype(np.float32)
-                # float32 is exact here: S is an integer below 2^24, and S / s lies at least 1 / (2s)
-                # from a rounding tie (s odd), far beyond the float32 error of a code below 2^7
-                q = s / s_step
-                p += np.clip(np.floor(q + np.float32(0.5)), lo, MAX)
-                if train:
-                    masks.append((q >= lo - 0.5) & (q <= MAX + 0.5))
-            if init_scale:
-                sa, _ = self._scales(i)
-                spread = np.std(p) if spec.kind == "fc" else np.percentile(np.abs(p), 99.0) / MAX
-                self.params[f"a{i}"][:] = np.float32(1.0 / max(float(spread), 1e-3) / sa)
-            alpha, beta = self.alpha_beta(i)
-            cache = _Cache(x=x, in_shape=in_shape, p=p, tile_masks=masks)
-            caches.append(cache)
-            if spec.kind == "fc":
-                if record is not None:
-                    record[f"{spec.name}.P"] = p.astype(np.int32)
-                return network.fc_scores(p, alpha, beta), caches
-            p = p.reshape(b, in_shape[1] - spec.kernel + 1, in_shape[2] - spec.kernel + 1, -1)
-            # the digital requantisation in float64, the very formula of network.requantise
-            u = alpha.astype(np.float64) * p + beta.astype(np.float64)
-            if train:
-                cache.u_mask = ((u >= -0.5) & (u <= MAX + 0.5)).astype(np.float32)
-                if self.leak:
-                    cache.u_mask[u < -0.5] = self.leak
-            act = np.clip(np.floor(u + 0.5), 0, MAX).astype(np.float32)
-            out = network.max_pool(act, spec.pool) if spec.pool else act
-            cache.act, cache.out = act, out
-            if record is not None:
-                record[f"{spec.name}.P"] = p.astype(np.int32)
-                record[f"{spec.name}.act"] = act.astype(np.uint8)
-                record[f"{spec.name}.out"] = out.astype(np.uint8)
-            a = out.astype(np.float32)
-        raise ValueError("architecture must end with an fc layer")
+        ctx = TrainContext(self, train=train, rng=rng, noise=noise, calibrate=calibrate,
+                           init_scale=init_scale, record=record)
+        values: dict[str, np.ndarray] = {INPUT: np.asarray(codes, dtype=np.float32)[..., None]}
+        caches: dict[str, Any] = {}
+        for node in self.graph.nodes:
+            out, caches[node.name] = node.train_forward([values[n] for n in node.inputs], ctx)
+            values[node.name] = out
+            if record is not None and node.name != self.graph.output:
+                record[f"{node.name}.out"] = out.astype(np.uint8)
+        return values[self.graph.output], Caches(caches, ctx)
 
     # --- backward -----------------------------------------------------------------------------
-    def backward(self, caches: list[_Cache], dz: np.ndarray) -> dict[str, np.ndarray]:
-        """Gradients of all parameters given dLoss/dscores (batch, 10)."""
-        grads: dict[str, np.ndarray] = {}
-        g = dz.astype(np.float32)  # gradient w.r.t. the layer's output (scores or requantised codes)
-        for i in range(len(self.layers) - 1, -1, -1):
-            spec, c = self.layers[i], caches[i]
-            alpha, _ = self.alpha_beta(i)
-            sa, sb = self._scales(i)
-            if spec.kind == "fc":
-                du = g
-            else:
-                assert c.act is not None and c.out is not None and c.u_mask is not None, "forward(train=True)"
-                if spec.pool:
-                    g = _unpool(c.act, c.out, g, spec.pool)
-                du = (g * c.u_mask).reshape(-1, spec.out_channels)
-            grads[f"a{i}"] = (du * c.p).sum(0) * np.float32(sa)
-            grads[f"b{i}"] = du.sum(0) * np.float32(sb)
-            dp = du * alpha
-            w = self.params[f"w{i}"]
-            wb = binarise(w)
-            dwb = np.zeros_like(w)
-            dx = np.zeros_like(c.x) if i > 0 else None
-            for (r0, r1), mask in zip(spec.tiles, c.tile_masks, strict=True):
-                ds = dp * mask / np.float32(self.steps[i])
-                dwb[r0:r1] = c.x[:, r0:r1].T @ ds
-                if dx is not None:
-                    dx[:, r0:r1] = ds @ wb[r0:r1].T
-            grads[f"w{i}"] = dwb * (np.abs(w) <= 1)
-            if dx is None:
-                break
-            if spec.kind == "conv":
-                g = _col2im(dx, c.in_shape, spec.kernel)
-            else:
-                g = dx.reshape(c.in_shape)
-        return grads
+    def backward(self, caches: Caches, dz: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of all parameters given dLoss/dscores (batch, 10); needs forward(train=True)."""
+        ctx = caches.ctx
+        ctx.grads = {}
+        grad: dict[str, np.ndarray] = {self.graph.output: dz.astype(np.float32)}
+        for node in reversed(self.graph.nodes):
+            g = grad.pop(node.name, None)
+            if g is None:
+                continue
+            for name, gi in zip(node.inputs, node.train_backward(g, caches.by_node[node.name], ctx),
+                                strict=True):
+                if gi is None or name == INPUT:
+                    continue
+                grad[name] = grad[name] + gi if name in grad else gi
+        return ctx.grads
 
 
-def _unpool(act: np.ndarray, out: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
-    """Max-pool gradient: shared equally among the maxima of each window."""
-    b, h, w, c = act.shape
-    win = act.reshape(b, h // k, k, w // k, k, c)
-    mask = win == out[:, :, None, :, None, :]
-    share = g / mask.sum(axis=(2, 4))
-    return (mask * share[:, :, None, :, None, :]).reshape(b, h, w, c).astype(np.float32)
+@dataclass
+class Caches:
+    """What a training forward keeps for the backward: each node's cache and the run's context."""
 
-
-def _col2im(dx: np.ndarray, in_shape: tuple[int, ...], k: int) -> np.ndarray:
-    """Adjoint of im2col: dx (b * Ho * Wo, k*k*C) -> (b, H, W, C)."""
-    b, h, w, c = in_shape
-    ho, wo = h - k + 1, w - k + 1
-    d = dx.reshape(b, ho, wo, k, k, c)
-    out = np.zeros(in_shape, np.float32)
-    for ky in range(k):
-        for kx in range(k):
-            out[:, ky:ky + ho, kx:kx + wo, :] += d[:, :, :, ky, kx, :]
-    return out
+    by_node: dict[str, Any]
+    ctx: TrainContext
 
 
 def cross_entropy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -332,8 +249,8 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
     codes, y = codes_all[tr], labels[tr]
     vcodes, vy = codes_all[va], labels[va]
     rng = np.random.default_rng([settings.seed, 0])
-    layers = network.lenet_bw(settings.conv1, settings.conv2)
-    trainer = Trainer(layers, rng)
+    trainer = Trainer(architecture(settings), rng)
+    layers = trainer.layers
     calib = codes[: settings.calib_images]
     steps_per_epoch = -(-len(codes) // settings.batch_size)
     total = settings.epochs * steps_per_epoch
@@ -385,6 +302,11 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
             "val_accuracy": history["val_accuracy"], "val_images": history["val_images"],
             "train_images": history["train_images"], "numpy": np.__version__}
     return trainer.to_model(meta), history
+
+
+def architecture(settings: TrainSettings) -> list[Any]:
+    """The graph nodes `settings` ask for (its arch and widths)."""
+    return ARCHITECTURES[settings.arch](settings.conv1, settings.conv2)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -111,7 +111,7 @@ def brute_force(model: Model, codes: np.ndarray) -> tuple[list[float], dict[str,
     for li, spec in enumerate(model.layers):
         w = model.weights[li].astype(int)
         al, be = model.alpha[li].astype(np.float64), model.beta[li].astype(np.float64)
-        if spec.kind == "fc":
+        if li == len(model.layers) - 1:  # the fc layer: class scores
             x = a.reshape(-1)
             p = [sum(adc(int(x[r0:r1] @ w[r0:r1, f]), model.adc_step[li], spec.mode) for r0, r1 in spec.tiles)
                  for f in range(spec.out_channels)]
@@ -132,7 +132,7 @@ def brute_force(model: Model, codes: np.ndarray) -> tuple[list[float], dict[str,
         h = o // 2
         pooled = np.array([[[max(act[2 * y + dy, 2 * x + dx, f] for dy in (0, 1) for dx in (0, 1))
                              for f in range(spec.out_channels)] for x in range(h)] for y in range(h)])
-        rec[f"{spec.name}.act"], rec[f"{spec.name}.out"] = act, pooled
+        rec[f"{spec.name}.act"], rec[f"{spec.name}.out"], rec[f"pool{li + 1}.out"] = act, act, pooled
         a = pooled
     raise AssertionError("no fc layer")
 
@@ -215,14 +215,14 @@ def _rewrite(src: Path, dst: Path, **changes: np.ndarray) -> Path:
     ("missing", "not found"),
     ("truncated", "corrupt"),
     ("not_zip", "corrupt"),
-    ("version", "version 2"),
+    ("version", "version 3"),
     ("format", "format"),
     ("not_pm1", r"\+1 or -1"),
     ("shape", "shape"),
     ("alpha", "alpha"),
     ("step", "odd"),
     ("missing_key", "missing key"),
-    ("arch_json", "architecture"),
+    ("arch_json", "graph node 0"),
 ])
 def test_corrupt_model_files(tmp_path: Path, case: str, match: str) -> None:
     good = network.save_model(tiny_model(), tmp_path / "good.npz")
@@ -232,7 +232,7 @@ def test_corrupt_model_files(tmp_path: Path, case: str, match: str) -> None:
     elif case == "not_zip":
         bad.write_text("hello")
     elif case == "version":
-        _rewrite(good, bad, version=np.array(2))
+        _rewrite(good, bad, version=np.array(3))
     elif case == "format":
         _rewrite(good, bad, format=np.array("something-else"))
     elif case == "not_pm1":
@@ -251,7 +251,7 @@ def test_corrupt_model_files(tmp_path: Path, case: str, match: str) -> None:
                 if item != "fc.beta.npy":
                     zout.writestr(item, zin.read(item))
     elif case == "arch_json":
-        _rewrite(good, bad, architecture=np.array(json.dumps([{"name": "conv1"}])))
+        _rewrite(good, bad, graph=np.array(json.dumps([{"name": "conv1"}])))
     with pytest.raises(DataError, match=match) as info:
         network.load_model(bad)
     message = str(info.value)

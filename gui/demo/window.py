@@ -154,8 +154,7 @@ class Header(QtWidgets.QFrame):
         self.strip.set_session(session)
         boxes = []
         for li, spec in enumerate(session.model.layers):
-            what = (f"{spec.kernel}×{spec.kernel}, {spec.out_channels} filters" if spec.kind == "conv"
-                    else f"{spec.out_channels} classes")
+            what = f"{spec.out_channels} classes" if session.is_output(li) else spec.short()
             boxes.append((spec.name, what, li))
         self.strip.boxes = [*boxes, ("answer", "the largest", None)]
         self.strip.update()

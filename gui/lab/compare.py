@@ -205,9 +205,7 @@ class CompareView(QtWidgets.QWidget):
         self._show_summary(s, ideal_s, frame, c)
 
     def _show_maps(self, s: Session, ideal_s: Session, frame: Frame, fi: Frame) -> None:
-        layer = frame.place.layer
-        while s.model.layers[layer].kind != "conv" and layer > 0:
-            layer -= 1
+        layer = s.map_layer(frame.place.layer)
         spec = s.model.layers[layer]
         m = analysis.compare_maps(s.feature_map(layer, frame), ideal_s.feature_map(layer, fi))
         self.maps = m
@@ -238,7 +236,7 @@ class CompareView(QtWidgets.QWidget):
     def _show_scores(self, s: Session, ideal_s: Session, frame: Frame, fi: Frame) -> None:
         """The class scores as far as the fc layer has converted them at this invocation (none before it;
         the answers on the final frame), on an axis steady for the whole image."""
-        fc = s.model.layers[frame.place.layer].kind == "fc"
+        fc = s.is_output(frame.place.layer)
         key = (s.uid, s.generation, frame.image, frame.index if fc else -1)
         if key == self._key_image:
             return

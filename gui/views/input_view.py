@@ -55,8 +55,7 @@ class InputView(Panel):
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
         self._show_digit(frame, session)
-        spec = session.model.layers[frame.place.layer]
-        if spec.kind == "conv" and session.shapes[frame.place.layer]["input"][2] == 1:
+        if session.takes_image(frame.place.layer) and frame.place.window is not None:
             self._show_window(frame, session)
         else:
             self._show_maps(frame, session)
@@ -85,10 +84,10 @@ class InputView(Panel):
     # --- first layer: the window's codes -----------------------------------------------------------
     def _show_window(self, frame: Frame, session: Session) -> None:
         spec = session.model.layers[frame.place.layer]
-        k = spec.kernel
+        k = spec.kernel_shape(session.shapes[frame.place.layer]["source"])[0]
         y, x = frame.place.window or (0, 0)
-        layer_in = session.layer_input(frame.place.layer, frame.image)
-        patch = layer_in[y:y + k, x:x + k].astype(float)
+        layer_in = np.pad(session.layer_input(frame.place.layer, frame.image), k)  # padding reads code 0
+        patch = layer_in[y + k:y + 2 * k, x + k:x + 2 * k].astype(float)
         key = ("window", k)
         if key != self._maps_key:
             self._maps_key = key
@@ -127,13 +126,13 @@ class InputView(Panel):
         mask = session.active_inputs(frame)
         xs, ys = cell_rects(mask, self._cols)
         self.active.set_rects(xs, ys, 1.0, 1.0)
-        prev = session.model.layers[layer - 1].name
-        if spec.kind == "conv":
-            k = spec.kernel
-            y, x = frame.place.window or (0, 0)
+        prev = session.model.graph.layer_source(layer)
+        if frame.place.window is not None:
+            k = spec.kernel_shape(session.shapes[layer]["source"])[0]
+            y, x = frame.place.window
             gy, gx = np.divmod(np.arange(c), self._cols)
             self.window_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, float(k), float(k))
-            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output, pooled) · white: {k}×{k} window "
+            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output) · white: {k}×{k} window "
                        f"at ({y}, {x}) · <span style='color:{theme.DAC}'>■</span> the {int(mask.sum())} "
                        f"inputs of tile {frame.place.tile + 1}/{spec.n_tiles} on the DAC rows")
         else:

@@ -71,9 +71,7 @@ class OutputView(Panel):
 
     # --- feature maps ------------------------------------------------------------------------------
     def _show_maps(self, frame: Frame, session: Session) -> None:
-        layer = frame.place.layer
-        while session.model.layers[layer].kind != "conv" and layer > 0:
-            layer -= 1  # during fc: the last conv layer's (finished) output, the fc layer's input
+        layer = session.map_layer(frame.place.layer)  # during fc: the last maps (finished), its input
         spec = session.model.layers[layer]
         running = layer == frame.place.layer
         fmap = session.feature_map(layer, frame)
@@ -88,7 +86,8 @@ class OutputView(Panel):
             color = theme.layer_color(layer)
             self.title.setText(f"Output of <span style='color:{color}'>{spec.name}</span>" if running
                                else f"<span style='color:{color}'>{spec.name}</span> output = fc input")
-            pool = f" before {spec.pool}×{spec.pool} max-pool" if spec.pool else ""
+            after = [n for n in session.model.graph.nodes if spec.name in n.inputs and not n.weighted]
+            pool = f" before {after[0].name} ({after[0].short()})" if after else ""
             self.set_subtitle(f"{c} maps {h}×{w}, codes 0…{session.config.max_input} dark→bright{pool} · "
                               "grey = not yet · white □ = now · below: the 10 class scores")
         self.maps_layer = layer

@@ -30,16 +30,12 @@ class LayerStrip(QtWidgets.QWidget):
 
     def set_session(self, session: Session) -> None:
         boxes: list[tuple[str, str, int | None]] = [("input", "28×28 digit", None)]
-        for li, spec in enumerate(session.model.layers):
-            shp = session.shapes[li]
-            if spec.kind == "conv":
-                detail = f"{spec.kernel}×{spec.kernel}×{spec.in_channels}→{spec.out_channels}"
-            else:
-                detail = f"{spec.in_channels}→{spec.out_channels}"
-            boxes.append((spec.name, f"{detail}, {spec.n_tiles} tile{'s' if spec.n_tiles > 1 else ''}", li))
-            if spec.pool:
-                o = shp["output"]
-                boxes.append((f"pool {spec.pool}×{spec.pool}", f"→ {o[0]}×{o[1]}×{o[2]}", None))
+        graph = session.model.graph
+        for node in graph.nodes:
+            if node.reshape_only:
+                continue  # a flatten moves no value
+            title, detail = node.describe(graph.in_shapes(node), graph.shapes[node.name])
+            boxes.append((title, detail, graph.index.get(node.name)))
         boxes.append(("answer", "argmax of 10", None))
         self.boxes = boxes
         self.update()

@@ -1,0 +1,132 @@
+"""Integer arithmetic the nodes share: input codes, the ideal ADC, requantisation, patches, pooling.
+
+Everything here is exact: integers, or float arithmetic on integers small enough to be exact, so
+the exact path, the trainer in eval mode and the ideal chip agree bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_BITS = 7
+
+
+def input_codes(images: np.ndarray, input_bits: int = DEFAULT_BITS) -> np.ndarray:
+    """uint8 pixels -> input codes round_half_up(pix * M / 255), M = 2^input_bits - 1 (int32)."""
+    pix = np.asarray(images)
+    if pix.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 pixels, got {pix.dtype}")
+    m = 2**input_bits - 1
+    return ((2 * m * pix.astype(np.int32) + 255) // 510).astype(np.int32)
+
+
+def adc_codes(s: np.ndarray, step: int, mode: str, max_code: int = 2**DEFAULT_BITS - 1) -> np.ndarray:
+    """Ideal ADC of a tile: clip(round_half_up(S / step), lo, max_code); exact for integer S."""
+    lo = 0 if mode == "relu" else -max_code
+    if np.issubdtype(np.asarray(s).dtype, np.integer):
+        p = (2 * np.asarray(s, dtype=np.int64) + step) // (2 * step)
+    else:
+        p = np.floor(np.asarray(s, dtype=np.float64) / step + 0.5)
+    return np.clip(p, lo, max_code).astype(np.int32)
+
+
+def requantise(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray, max_input: int = 2**DEFAULT_BITS - 1
+               ) -> np.ndarray:
+    """Digital rescale of summed codes to the next layer's input: clip(floor(alpha P + beta + .5), 0, M)."""
+    u = np.asarray(alpha, np.float64) * p  # in place from here, the same operations in the same order
+    u += np.asarray(beta, np.float64)
+    u += 0.5
+    np.floor(u, out=u)
+    np.clip(u, 0, max_input, out=u)
+    return u.astype(np.int32)
+
+
+def fc_scores(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Class scores alpha * P + beta (float64)."""
+    return np.asarray(alpha, np.float64) * p + np.asarray(beta, np.float64)
+
+
+def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Output side of a k x k window sliding with `stride` over `size` + 2 `padding` (floor mode)."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """k x k patches of x (batch, H, W, C), zero-padded by `padding`, every `stride`-th, as
+    (batch, Ho, Wo, k*k*C) in (ky, kx, c) order."""
+    if x.ndim != 4:
+        raise ValueError(f"im2col expects (batch, H, W, C), got shape {x.shape}")
+    if padding:
+        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    b, h, w, c = x.shape
+    win = np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(1, 2))  # b,ho,wo,c,ky,kx
+    if stride > 1:
+        win = win[:, ::stride, ::stride]
+    ho, wo = win.shape[1:3]
+    return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(b, ho, wo, kernel * kernel * c)
+
+
+def col2im(dx: np.ndarray, in_shape: tuple[int, ...], kernel: int, stride: int = 1, padding: int = 0
+           ) -> np.ndarray:
+    """Adjoint of :func:`im2col`: dx (b * Ho * Wo, k*k*C) -> (b, H, W, C) float32."""
+    b, h, w, c = in_shape
+    ho, wo = conv_out(h, kernel, stride, padding), conv_out(w, kernel, stride, padding)
+    d = dx.reshape(b, ho, wo, kernel, kernel, c)
+    out = np.zeros((b, h + 2 * padding, w + 2 * padding, c), np.float32)
+    for ky in range(kernel):
+        for kx in range(kernel):
+            out[:, ky:ky + stride * (ho - 1) + 1:stride, kx:kx + stride * (wo - 1) + 1:stride, :] \
+                += d[:, :, :, ky, kx, :]
+    return out[:, padding:padding + h, padding:padding + w, :] if padding else out
+
+
+def windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """(b, Ho, Wo, C, size, size) view of the size x size windows of x (b, H, W, C), floor mode."""
+    win = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))
+    return win[:, ::stride, ::stride] if stride > 1 else win
+
+
+def max_pool(x: np.ndarray, size: int, stride: int | None = None) -> np.ndarray:
+    """size x size max-pool of (batch, H, W, C) with `stride` (default: size, non-overlapping)."""
+    stride = stride or size
+    b, h, w, c = x.shape
+    if stride == size and h % size == 0 and w % size == 0:
+        return x.reshape(b, h // size, size, w // size, size, c).max(axis=(2, 4))
+    return windows(x, size, stride).max(axis=(4, 5))
+
+
+def avg_pool(x: np.ndarray, size: int, stride: int | None = None) -> np.ndarray:
+    """size x size average of integer codes, rounded half up: (2 sum + n) // (2 n), n = size^2."""
+    stride = stride or size
+    n = size * size
+    total = windows(np.asarray(x, np.int32), size, stride).sum(axis=(4, 5), dtype=np.int64)
+    return ((2 * total + n) // (2 * n)).astype(np.int32)
+
+
+def unpool_max(x: np.ndarray, out: np.ndarray, g: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """Max-pool gradient: each window's gradient shared equally among its maxima."""
+    ho, wo = out.shape[1:3]
+    count = np.zeros(out.shape, np.float32)
+    masks = []
+    for dy in range(size):
+        for dx in range(size):
+            part = x[:, dy:dy + stride * (ho - 1) + 1:stride, dx:dx + stride * (wo - 1) + 1:stride]
+            m = part == out
+            masks.append(m)
+            count += m
+    share = g / count
+    res = np.zeros(x.shape, np.float32)
+    for k, m in enumerate(masks):
+        dy, dx = divmod(k, size)
+        res[:, dy:dy + stride * (ho - 1) + 1:stride, dx:dx + stride * (wo - 1) + 1:stride] += m * share
+    return res
+
+
+def unpool_avg(shape: tuple[int, ...], g: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """Average-pool gradient (straight through the rounding): g / n to every window element."""
+    ho, wo = g.shape[1:3]
+    res = np.zeros(shape, np.float32)
+    share = (g / np.float32(size * size)).astype(np.float32)
+    for dy in range(size):
+        for dx in range(size):
+            res[:, dy:dy + stride * (ho - 1) + 1:stride, dx:dx + stride * (wo - 1) + 1:stride] += share
+    return res

@@ -1,0 +1,322 @@
+"""Layers that run on the array: convolution and fully connected.
+
+One weight layer is a matrix (rows, filters) of +/-1; a conv layer's rows are its receptive field
+flattened in (ky, kx, c) order, an fc layer's its input flattened in (h, w, c) order. Rows are split
+into tiles of at most the array's height, one invocation each; the tiles' ideal-ADC codes are summed
+in digital logic. Then either requantisation to the next layer's input codes
+``clip(floor(alpha P + beta + 0.5), 0, M)``, or, for the network's output layer, the class scores
+``alpha P + beta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from convsram.core.layers import arith
+from convsram.core.layers.base import INPUT, Node, RunContext, Shape, TrainContext, fmt_shape, register, size
+
+MODES = ("relu", "signed")
+
+
+def binarise(w: np.ndarray) -> np.ndarray:
+    """sign(w) with sign(0) = +1, as float32."""
+    return np.where(w >= 0, 1.0, -1.0).astype(np.float32)
+
+
+@dataclass
+class WeightCache:
+    x: np.ndarray  # layer input rows (n, rows) float32
+    in_shape: tuple[int, ...]  # shape of the layer's input activation (batch first)
+    p: np.ndarray  # summed codes (n, F) float32
+    tile_masks: list[np.ndarray]  # where each tile's ADC is not clipping
+    u_mask: np.ndarray | None = None  # where requantisation is not clipping (None: output layer)
+
+
+@dataclass(frozen=True)
+class WeightLayer(Node):
+    """What conv and fc share: filters of +/-1 weights, row tiles, an ADC mode."""
+
+    weighted = True
+    in_channels: int  # conv: input channels; fc: input length
+    out_channels: int  # filters (array columns per tile)
+    tiles: tuple[tuple[int, int], ...]  # row ranges [start, stop), contiguous, covering all rows
+    mode: str  # ADC mode: "relu" or "signed"
+
+    # --- geometry a subclass defines ----------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        raise NotImplementedError
+
+    def patches(self, a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+        """(rows of every output position (n, rows), output grid) of a batch of inputs."""
+        raise NotImplementedError
+
+    def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError
+
+    def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
+        """Top-left input pixel (y, x) of every output position in row-major order (None: one
+        position that sees the whole input); may lie outside the input where it is padded."""
+        raise NotImplementedError
+
+    def field_mask(self, in_shape: Shape, window: tuple[int, int] | None,
+                   rows: tuple[int, int]) -> np.ndarray:
+        """Boolean mask over the input (in_shape) of the inputs on rows r0..r1 at this window."""
+        raise NotImplementedError
+
+    def kernel_shape(self, in_shape: Shape) -> tuple[int, int, int]:
+        """(H, W, C) of one filter's receptive field."""
+        raise NotImplementedError
+
+    # --- common ---------------------------------------------------------------------------------
+    @property
+    def n_tiles(self) -> int:
+        return len(self.tiles)
+
+    @property
+    def columns(self) -> int:
+        """Array columns the layer occupies: one per filter per tile."""
+        return self.n_tiles * self.out_channels
+
+    def check_tiles(self, max_rows: int) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"{self.where()}: mode must be one of {MODES}, got {self.mode!r}")
+        if min(self.in_channels, self.out_channels) < 1:
+            raise ValueError(f"{self.where()}: channels must be positive")
+        start = 0
+        for a, b in self.tiles:
+            if a != start or b <= a or b - a > max_rows:
+                raise ValueError(f"{self.where()}: tiles {list(self.tiles)} must be contiguous from 0, each "
+                                 f"1..{max_rows} rows")
+            start = b
+        if start != self.rows:
+            raise ValueError(f"{self.where()}: tiles cover {start} rows, the filter has {self.rows}")
+
+    def positions(self, in_shape: Shape) -> int:
+        return len(self.windows(in_shape))
+
+    def digital_ops(self, in_shapes: Sequence[Shape], out: Shape) -> dict[str, int]:
+        values = self.positions(in_shapes[0]) * self.out_channels
+        return {"tile_adds": values * (self.n_tiles - 1), "requant_mults": values, "requant_adds": values}
+
+    def forward(self, xs: list[np.ndarray], ctx: RunContext) -> np.ndarray:
+        model = ctx.model
+        li = model.graph.index[self.name]
+        a = xs[0]
+        flat, grid = self.patches(a)
+        p = np.asarray(ctx.partial_codes(li, 0, flat[:, slice(*self.tiles[0])]), dtype=np.int32)
+        for t, (r0, r1) in enumerate(self.tiles[1:], start=1):
+            p = p + ctx.partial_codes(li, t, flat[:, r0:r1])  # never in place: p may be the callee's array
+        p = p.reshape(len(a), *grid, self.out_channels)
+        if ctx.record is not None:
+            ctx.record[f"{self.name}.P"] = p
+        if model.graph.output == self.name:
+            return arith.fc_scores(p, model.alpha[li], model.beta[li])
+        act = arith.requantise(p, model.alpha[li], model.beta[li], ctx.max_input)
+        if ctx.small:
+            act = act.astype(np.uint8)
+        if ctx.record is not None:
+            ctx.record[f"{self.name}.act"] = act
+        return act
+
+    def train_forward(self, xs: list[np.ndarray], ctx: TrainContext) -> tuple[np.ndarray, Any]:
+        tr = ctx.trainer
+        li = tr.graph.index[self.name]
+        m = tr.max_code
+        a = xs[0]
+        x, grid = self.patches(a)
+        wb = binarise(tr.params[f"w{li}"])
+        sums = [x[:, r0:r1] @ wb[r0:r1] for r0, r1 in self.tiles]
+        if ctx.calibrate is not None:
+            level = np.percentile(np.abs(np.concatenate([s.ravel() for s in sums])), ctx.calibrate)
+            new = max(1, 2 * int(round((level / m - 1) / 2)) + 1)  # nearest odd integer
+            tr.params[f"a{li}"] *= np.float32(new / tr.steps[li])
+            tr.steps[li] = new
+        s_step = np.float32(tr.steps[li])
+        lo = 0 if self.mode == "relu" else -m
+        p: np.ndarray = np.zeros((len(x), self.out_channels), np.float32)
+        masks = []
+        for s in sums:
+            if ctx.train and ctx.noise > 0:
+                if ctx.rng is None:
+                    raise ValueError("noise injection needs an rng")
+                s += (ctx.noise * ctx.rng.standard_normal(s.shape)).astype(np.float32)
+            # float32 is exact here: S is an integer below 2^24, and S / s lies at least 1 / (2s)
+            # from a rounding tie (s odd), far beyond the float32 error of a code below 2^7
+            q = s / s_step
+            p += np.clip(np.floor(q + np.float32(0.5)), lo, m)
+            if ctx.train:
+                masks.append((q >= lo - 0.5) & (q <= m + 0.5))
+        output = tr.graph.output == self.name
+        if ctx.init_scale:
+            sa, _ = tr.scales(li)
+            spread = np.std(p) if output else np.percentile(np.abs(p), 99.0) / m
+            tr.params[f"a{li}"][:] = np.float32(1.0 / max(float(spread), 1e-3) / sa)
+        alpha, beta = tr.alpha_beta(li)
+        cache = WeightCache(x=x, in_shape=a.shape, p=p, tile_masks=masks)
+        if ctx.record is not None:
+            ctx.record[f"{self.name}.P"] = p.reshape(len(a), *grid, self.out_channels).astype(np.int32)
+        if output:
+            return arith.fc_scores(p, alpha, beta), cache
+        p = p.reshape(len(a), *grid, self.out_channels)
+        # the digital requantisation in float64, the very formula of arith.requantise
+        u = alpha.astype(np.float64) * p + beta.astype(np.float64)
+        if ctx.train:
+            cache.u_mask = ((u >= -0.5) & (u <= m + 0.5)).astype(np.float32)
+            if tr.leak:
+                cache.u_mask[u < -0.5] = tr.leak
+        act = np.clip(np.floor(u + 0.5), 0, m).astype(np.float32)
+        if ctx.record is not None:
+            ctx.record[f"{self.name}.act"] = act.astype(np.uint8)
+        return act, cache
+
+    def train_backward(self, g: np.ndarray, cache: Any, ctx: TrainContext) -> list[np.ndarray | None]:
+        tr, c = ctx.trainer, cache
+        li = tr.graph.index[self.name]
+        alpha, _ = tr.alpha_beta(li)
+        sa, sb = tr.scales(li)
+        if c.u_mask is None:
+            du = g.astype(np.float32)
+        else:
+            du = (g * c.u_mask).reshape(-1, self.out_channels).astype(np.float32)
+        ctx.grads[f"a{li}"] = (du * c.p).sum(0) * np.float32(sa)
+        ctx.grads[f"b{li}"] = du.sum(0) * np.float32(sb)
+        dp = du * alpha
+        w = tr.params[f"w{li}"]
+        wb = binarise(w)
+        dwb = np.zeros_like(w)
+        need_dx = self.inputs[0] != INPUT
+        dx = np.zeros_like(c.x) if need_dx else None
+        for (r0, r1), mask in zip(self.tiles, c.tile_masks, strict=True):
+            ds = dp * mask / np.float32(tr.steps[li])
+            dwb[r0:r1] = c.x[:, r0:r1].T @ ds
+            if dx is not None:
+                dx[:, r0:r1] = ds @ wb[r0:r1].T
+        ctx.grads[f"w{li}"] = dwb * (np.abs(w) <= 1)
+        return [None if dx is None else self.patches_adjoint(dx, c.in_shape)]
+
+
+@register
+@dataclass(frozen=True)
+class Conv(WeightLayer):
+    """k x k convolution with stride and zero padding (padding inputs are code 0: no DAC drop)."""
+
+    kind = "conv"
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.kernel * self.kernel * self.in_channels
+
+    def out_shape(self, shapes: Sequence[Shape]) -> Shape:
+        self.check_arity(shapes, 1)
+        s = shapes[0]
+        if len(s) != 3 or s[2] != self.in_channels:
+            raise ValueError(f"{self.where()}: expects maps with {self.in_channels} channels, its input is "
+                             f"{fmt_shape(s)}")
+        if self.kernel < 1 or self.stride < 1 or self.padding >= self.kernel:
+            raise ValueError(f"{self.where()}: kernel and stride must be positive, padding below the kernel")
+        if self.kernel > min(s[0], s[1]) + 2 * self.padding:
+            raise ValueError(f"{self.where()}: kernel {self.kernel} larger than its padded input "
+                             f"{fmt_shape(s)}")
+        return (arith.conv_out(s[0], self.kernel, self.stride, self.padding),
+                arith.conv_out(s[1], self.kernel, self.stride, self.padding), self.out_channels)
+
+    def patches(self, a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+        cols = arith.im2col(a, self.kernel, self.stride, self.padding)
+        return cols.reshape(-1, self.rows), cols.shape[1:3]
+
+    def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+        return arith.col2im(dx, in_shape, self.kernel, self.stride, self.padding)
+
+    def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
+        ho, wo, _ = self.out_shape([in_shape])
+        s, p = self.stride, self.padding
+        return [(y * s - p, x * s - p) for y in range(ho) for x in range(wo)]
+
+    def field_mask(self, in_shape: Shape, window: tuple[int, int] | None,
+                   rows: tuple[int, int]) -> np.ndarray:
+        h, w, c = in_shape
+        k = self.kernel
+        win = np.zeros(k * k * c, dtype=bool)
+        win[rows[0]:rows[1]] = True
+        win3 = win.reshape(k, k, c)
+        y, x = window or (0, 0)
+        mask = np.zeros((h, w, c), dtype=bool)
+        y0, x0 = max(y, 0), max(x, 0)
+        y1, x1 = min(y + k, h), min(x + k, w)
+        if y1 > y0 and x1 > x0:
+            mask[y0:y1, x0:x1] = win3[y0 - y:y1 - y, x0 - x:x1 - x]
+        return mask
+
+    def kernel_shape(self, in_shape: Shape) -> tuple[int, int, int]:
+        return self.kernel, self.kernel, self.in_channels
+
+    def field(self, span: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        y0, y1, x0, x1 = span
+        s, p, k = self.stride, self.padding, self.kernel
+        return y0 * s - p, (y1 - 1) * s - p + k, x0 * s - p, (x1 - 1) * s - p + k
+
+    def describe(self, in_shapes: Sequence[Shape], out: Shape) -> tuple[str, str]:
+        extra = (f"/{self.stride}" if self.stride > 1 else "") + (f" p{self.padding}" if self.padding else "")
+        tiles = f"{self.n_tiles} tile{'s' if self.n_tiles > 1 else ''}"
+        k = self.kernel
+        return self.name, f"{k}×{k}×{self.in_channels}→{self.out_channels}{extra}, {tiles}"
+
+    def short(self) -> str:
+        return f"{self.kernel}×{self.kernel}, {self.out_channels} filters"
+
+
+@register
+@dataclass(frozen=True)
+class FC(WeightLayer):
+    """Fully connected: every input (flattened in (h, w, c) order) on a row, one filter per output."""
+
+    kind = "fc"
+
+    @property
+    def rows(self) -> int:
+        return self.in_channels
+
+    def out_shape(self, shapes: Sequence[Shape]) -> Shape:
+        self.check_arity(shapes, 1)
+        if size(shapes[0]) != self.in_channels:
+            raise ValueError(f"{self.where()}: expects {self.in_channels} inputs, its input "
+                             f"{fmt_shape(shapes[0])} has {size(shapes[0])}")
+        return (self.out_channels,)
+
+    def patches(self, a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+        return a.reshape(len(a), -1), ()
+
+    def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+        return dx.reshape(in_shape)
+
+    def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
+        return [None]
+
+    def field_mask(self, in_shape: Shape, window: tuple[int, int] | None,
+                   rows: tuple[int, int]) -> np.ndarray:
+        mask = np.zeros(size(in_shape), dtype=bool)
+        mask[rows[0]:rows[1]] = True
+        return mask.reshape(in_shape)
+
+    def kernel_shape(self, in_shape: Shape) -> tuple[int, int, int]:
+        if len(in_shape) == 3:
+            return int(in_shape[0]), int(in_shape[1]), int(in_shape[2])
+        return 1, size(in_shape), 1
+
+    def field(self, span: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return -(1 << 20), 1 << 20, -(1 << 20), 1 << 20  # every input (clipped to the image by the caller)
+
+    def describe(self, in_shapes: Sequence[Shape], out: Shape) -> tuple[str, str]:
+        tiles = f"{self.n_tiles} tile{'s' if self.n_tiles > 1 else ''}"
+        return self.name, f"{self.in_channels}→{self.out_channels}, {tiles}"
+
+    def short(self) -> str:
+        return f"{self.out_channels} outputs"
