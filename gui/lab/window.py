@@ -26,6 +26,7 @@ from convsram.gui.lab.events import TITLES, EventSearch
 from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
 from convsram.gui.lab.mismatch import MismatchView
 from convsram.gui.lab.montecarlo import MonteCarloView
+from convsram.gui.lab.scaling import ScalingView
 from convsram.gui.lab.waveform import WaveformView
 from convsram.gui.messages import ChipSimulated
 from convsram.gui.screen_fit import fit_to_screen
@@ -34,14 +35,14 @@ from convsram.gui.views.plotting import configure_pyqtgraph, has_sizes, restyle,
 if TYPE_CHECKING:
     from convsram.gui.main_window import MainWindow
 
-VIEWS: tuple[str, ...] = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate")
+VIEWS: tuple[str, ...] = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate", "scaling")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
               "errors": "Where the error comes from", "waveform": "Inside one invocation",
-              "montecarlo": "Monte Carlo", "calibrate": "Calibration"}
+              "montecarlo": "Monte Carlo", "calibrate": "Calibration", "scaling": "Scaling what-if"}
 # while playing, a view updates at most this often: the per-invocation views often, the per-layer
 # analyses (a redraw of every axis when the layer changes) seldom
 PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000,
-                    "calibrate": 1000}
+                    "calibrate": 1000, "scaling": 1000}
 AFTER_DASHBOARD_MS = 5
 # slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
 # one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
@@ -163,7 +164,8 @@ class LabWindow(QtWidgets.QMainWindow):
         # every view of the lab, by tab: a new view is one file and one entry here (and in VIEWS)
         self.views: dict[str, QtWidgets.QWidget] = {
             "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
-            "waveform": WaveformView(), "montecarlo": MonteCarloView(), "calibrate": CalibrationView()}
+            "waveform": WaveformView(), "montecarlo": MonteCarloView(), "calibrate": CalibrationView(),
+            "scaling": ScalingView()}
         for view in self.views.values():
             view.data = self.data  # type: ignore[attr-defined]
         for name in VIEWS:
@@ -196,6 +198,7 @@ class LabWindow(QtWidgets.QMainWindow):
         errors.columnSelected.connect(self.views["waveform"].prefer)  # type: ignore[attr-defined]
         mc: MonteCarloView = self.views["montecarlo"]  # type: ignore[assignment]
         mc.source = self._mc_source
+        self.views["scaling"].source = self._mc_source  # type: ignore[attr-defined]
         cal: CalibrationView = self.views["calibrate"]  # type: ignore[assignment]
         cal.source = lambda: self.main.session
 
@@ -226,6 +229,7 @@ class LabWindow(QtWidgets.QMainWindow):
         """Stop background work (the main window is closing)."""
         self.search.cancel()
         self.views["montecarlo"].stop()  # type: ignore[attr-defined]
+        self.views["scaling"].stop()  # type: ignore[attr-defined]
         self.views["calibrate"].stop()  # type: ignore[attr-defined]
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
