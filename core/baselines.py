@@ -190,6 +190,13 @@ def fairest_saving(chip_array_pj: float, periphery_pj: float, work: Work) -> tup
     return x, saving_text(b, x)
 
 
+def fairest_saving_per_image(model: Model, energy_pj: dict[str, float]) -> tuple[float, str]:
+    """The demo's one figure from one image's energy by component (pJ: 'dac', 'array', 'adc',
+    'digital'; others such as the one-time 'write' are left out): (factor, text naming the baseline)."""
+    array = sum(energy_pj.get(k, 0.0) for k in ("dac", "array", "adc"))
+    return fairest_saving(array, energy_pj.get("digital", 0.0), work_of(model))
+
+
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95 % confidence interval of an accuracy measured on n images (Wilson score interval)."""
     if n <= 0:

@@ -4,18 +4,13 @@ import pytest
 
 from convsram.core import baselines as digital
 from convsram.core.energy import BAND_TABLE
-from convsram.core.network import lenet_bw
+from tests.helpers import random_model
 
-
-class _Net:
-    layers = lenet_bw()
+_NET = random_model()  # the shipped LeNet's architecture
 
 
 def _work() -> digital.Work:
-    from convsram.core.network import op_counts
-    counts = op_counts(_Net.layers)
-    codes = sum(c.positions * s.rows for c, s in zip(counts, _Net.layers, strict=True))
-    return digital.Work(sum(c.macs for c in counts), codes, sum(c.digital_ops for c in counts))
+    return digital.work_of(_NET)
 
 
 def test_lenet_loads_29600_input_codes_per_image():
@@ -74,3 +69,10 @@ def test_wilson_interval_of_500_images_is_about_half_a_point():
 
 def test_articles():
     assert digital.article("8-b MAC datapath") == "an" and digital.article("binary") == "a"
+
+
+def test_the_demo_gets_its_figure_from_one_images_energy():
+    x, text = digital.fairest_saving_per_image(_NET, {"dac": 15_400.0, "array": 16_600.0, "adc": 29_000.0,
+                                                      "digital": 8_500.0, "write": 5_000.0})
+    assert text.startswith(f"{x:.1f}x less energy than a weight-stationary")
+    assert x == pytest.approx(digital.saving(digital.fairest(), 61_000.0, 8_500.0, _work()))
