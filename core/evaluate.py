@@ -127,7 +127,8 @@ def format_report(r: dict[str, Any]) -> str:
     ]
     for row in r["baselines"]:
         lo, hi = row["saving_range"]
-        lines.append(f"  {row['saving']:6.1f}x (range {lo:.1f}-{hi:.1f}) less energy than a {row['name']} "
+        lines.append(f"  {row['saving']:6.1f}x (range {lo:.1f}-{hi:.1f}) less energy than "
+                     f"{digital_baselines.article(row['name'])} {row['name']} "
                      f"[{row['precision']}]: {row['energy_per_image_pj'] / 1e3:.1f} nJ/image, "
                      f"{row['latency_per_image_ns'] / 1e3:,.0f} us/image"
                      + ("  <- fairest" if row["fairest"] else ""))
