@@ -157,8 +157,7 @@ class EnergyView(Panel):
         else:
             avg = "energy per image: once an image completes"
         set_text(self.efficiency, f"{self.tops_per_w:.1f} TOPS/W so far · {avg}")
-        set_text(self.saving_title, f"saving vs digital baselines for the same {macs:,.0f} MACs "
-                                    "(input fetch charged to both):")
+        set_text(self.saving_title, f"vs digital, same {macs:,.0f} MACs and input fetch:")
         periphery = frame.energy_image["digital"]
         work = digital.Work(macs=int(macs), input_codes=int(self._codes_cum[frame.index]),
                             digital_ops=int(round(periphery * self._ops_per_pj)))
