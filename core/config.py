@@ -73,6 +73,11 @@ class ChipConfig:
                             "Local integrating ADCs, each shared by columns/adc_groups adjacent columns; "
                             "at most one column per group is evaluated per invocation. 16 [paper].",
                             label="ADC groups", group="array")
+    macros: int = _knob(1, "macros", 1, 64,
+                        "Macros the network is placed on, each a rows x columns array with its own DACs "
+                        "and ADCs; layers that do not fit at once run in phases with weight rewrites "
+                        "between them (core/mapping.py). 1 [paper: one macro].", label="macros",
+                        group="array")
     input_bits: int = _knob(7, "bit", 1, 12, "Input (DAC) resolution. 7 b [paper, ISSCC]; 6 b in JSSC.",
                             label="input bits", group="dac")
     adc_bits: int = _knob(7, "bit", 1, 12,

@@ -52,6 +52,7 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     correct = int((pred == np.asarray(labels[:n])).sum())
 
     digital = digital_energy_pj(model)
+    writes = [*writes, *ev.initial_writes]  # every macro's first weights, written once
     write_pj = float(sum(w.energy_pj for w in writes))
     write_ns = float(sum(w.time_ns for w in writes))
     by_layer = {}
@@ -61,7 +62,8 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
         row["invocations"] = led.invocations / n
         by_layer[spec.name] = row
     breakdown = {k: sum(layer[k] for layer in by_layer.values()) for k in (*ARRAY_PARTS, "digital")}
-    breakdown["write"] = write_pj / n  # weights written once, amortised over the images
+    # weights written once, amortised over the images; plus the rewrites of a network run in phases
+    breakdown["write"] = write_pj / n + sum(led.energy_pj["write"] for led in ev.ledger) / n
     if cal is not None:
         breakdown["calibration"] = cal.energy_total_pj / n  # once per chip, amortised likewise
     per_image = float(sum(breakdown.values()))

@@ -13,7 +13,7 @@ import numpy as np
 
 from convsram.core import energy
 from convsram.core.chip import Chip, Invocation
-from convsram.core.mapping import ArrayMap, place
+from convsram.core.mapping import ArrayMap, macro_seed, place
 from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
 
@@ -46,21 +46,44 @@ class ChipEvaluator:
                  rng: np.random.Generator | KeyedNoise | None = None, detail: bool = False) -> None:
         self.chip, self.model = chip, model
         self.amap = amap or place(model, chip.config)
+        # macro 0 is `chip`, holding phase 0 (the caller programmed it); the others are built here
+        used = max(self.amap.macro, default=0) + 1
+        self.chips = [chip] + [Chip(chip.config, macro_seed(chip.seed, m)) for m in range(1, used)]
+        self.resident = [0] * used  # the phase whose weights each macro holds
+        # the other macros' first-phase weights, written once like macro 0's (the caller's)
+        self.initial_writes = [w for m in range(1, used)
+                               for w in self.amap.program(self.chips[m], model, 0, m)]
+        self.first_of_phase = {min(self.amap.phase_layers(p, m)) for p in range(self.amap.phases)
+                               for m in range(used) if self.amap.phase_layers(p, m)}
         self.rng, self.detail = rng, detail
         if isinstance(rng, KeyedNoise):
             rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
         self.ledger = [LayerLedger() for _ in model.layers]
         self.records: dict[tuple[int, int, int], Invocation] = {}
 
+    def _rewrite(self, layer: int, images: int) -> None:
+        """Before a phase's first layer: its weights into its macro (simulated once per batch), and,
+        when the network runs in several phases, the writes booked once per image."""
+        macro, phase = self.amap.macro[layer], self.amap.phase[layer]
+        if self.amap.phases == 1:
+            return  # every weight is resident from the start
+        writes = self.amap.program(self.chips[macro], self.model, phase, macro)
+        self.resident[macro] = phase
+        self.ledger[layer].energy_pj["write"] += images * sum(w.energy_pj for w in writes)
+        self.ledger[layer].time_ns += images * sum(w.time_ns for w in writes)
+
     def __call__(self, layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
         spec = self.model.layers[layer]
         r0, r1 = spec.tiles[tile]
-        adc_lsb = self.chip.adc_lsb_for(self.model.adc_step[layer], r1 - r0)
+        if tile == 0 and layer in self.first_of_phase:
+            self._rewrite(layer, len(x_tile) // len(self.amap.windows[layer]))
+        chip = self.chips[self.amap.macro[layer]]
+        adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], r1 - r0)
         out = np.empty((len(x_tile), spec.out_channels), dtype=np.int32)
         # the tile's chunks share their row inputs: one DAC lookup for all of them
-        dv = self.chip.dac(self.chip.check_inputs(x_tile), np.float64 if self.detail else np.float32)
+        dv = chip.dac(chip.check_inputs(x_tile), np.float64 if self.detail else np.float32)
         for c, filters in enumerate(self.amap.chunks[layer][tile]):
-            inv = self.chip.invoke_batch(x_tile, self.amap.columns[layer][tile, filters], adc_lsb, spec.mode,
+            inv = chip.invoke_batch(x_tile, self.amap.columns[layer][tile, filters], adc_lsb, spec.mode,
                                          rng=self.rng, with_ideal=self.detail, detail=self.detail, dv=dv,
                                          validate=False)
             out[:, filters] = inv.codes
@@ -80,7 +103,8 @@ class ChipEvaluator:
 
 
 def programmed_chip(model: Model, chip: Chip) -> tuple[ArrayMap, list]:
-    """Place `model` on `chip` and write its weights; returns the map and the write records."""
+    """Place `model` on `chip` and write its weights (of the first phase, on the first macro: the
+    evaluator writes the others); returns the map and the write records."""
     amap = place(model, chip.config)
     return amap, amap.program(chip, model)
 

@@ -5,7 +5,13 @@ occupies one column, its weights down rows 0..r1-r0. The tiles x filters of a la
 are dealt round-robin over the ADC groups, ``unit u = tile * filters + filter`` going to group
 ``u % groups`` at slot ``base + u // groups`` (column = group * columns_per_group + slot), each layer
 starting at a fresh slot. Consecutive units therefore sit in different groups, so up to 16 filters of
-one tile run in one invocation. All layers are programmed once; the weights never move.
+one tile run in one invocation.
+
+Several macros and rewrites [assumed]: layers are placed in order, each whole on one macro, filling a
+macro's slots before the next macro; when all ``config.macros`` macros are full, a new *phase* starts
+and its layers overwrite the columns. A network of one phase is programmed once and its weights never
+move; with several phases every image rewrites each phase's weights before running its layers (the
+ledger books the writes to the phase's first layer). A layer larger than one macro is an error.
 
 Order of invocations for one image [assumed]: layer by layer; within a layer, output positions in
 row-major order; per position, tile by tile; per tile, its chunks of up to one column per group.
@@ -50,15 +56,28 @@ class ArrayMap:
     columns: tuple[np.ndarray, ...]  # per layer: (n_tiles, filters) array column
     chunks: tuple[tuple[tuple[np.ndarray, ...], ...], ...]  # per layer, per tile: filter index arrays
     windows: tuple[tuple[tuple[int, int] | None, ...], ...] = ()  # per layer: each output position's window
+    macro: tuple[int, ...] = ()  # per layer: the macro it runs on
+    phase: tuple[int, ...] = ()  # per layer: the phase (weights resident together) it belongs to
+
+    @property
+    def phases(self) -> int:
+        return max(self.phase, default=0) + 1
+
+    def phase_layers(self, phase: int, macro: int | None = None) -> list[int]:
+        """Layers of `phase` (on `macro`, if given)."""
+        return [li for li, p in enumerate(self.phase)
+                if p == phase and (macro is None or self.macro[li] == macro)]
 
     @property
     def used_columns(self) -> int:
         return int(sum(c.size for c in self.columns))
 
-    def owner(self) -> np.ndarray:
-        """(columns, 3) int array: layer, tile, filter of each array column (-1 where unused)."""
+    def owner(self, phase: int = 0, macro: int = 0) -> np.ndarray:
+        """(columns, 3) int array: layer, tile, filter of each array column of `macro` in `phase`
+        (-1 where unused)."""
         out = np.full((self.config.columns, 3), -1, dtype=np.int64)
-        for li, cols in enumerate(self.columns):
+        for li in self.phase_layers(phase, macro):
+            cols = self.columns[li]
             t, f = np.indices(cols.shape)
             out[cols.ravel()] = np.stack([np.full(cols.size, li), t.ravel(), f.ravel()], axis=1)
         return out
@@ -70,10 +89,12 @@ class ArrayMap:
         """Invocations of each layer for one image."""
         return [len(self.windows[li]) * self.invocations_per_position(li) for li in range(len(self.layers))]
 
-    def program(self, chip: Chip, model: Model) -> list[WriteRecord]:
-        """Write every layer's weight tiles into their columns (once; the weights never move)."""
+    def program(self, chip: Chip, model: Model, phase: int = 0, macro: int = 0) -> list[WriteRecord]:
+        """Write the weight tiles of the layers of `phase` on `macro` into their columns of `chip`
+        (one phase: every layer, once; the weights never move)."""
         records = []
-        for li, spec in enumerate(self.layers):
+        for li in self.phase_layers(phase, macro):
+            spec = self.layers[li]
             for t, (r0, r1) in enumerate(spec.tiles):
                 records.append(chip.program(model.weights[li][r0:r1], columns=self.columns[li][t]))
         return records
@@ -93,28 +114,42 @@ class ArrayMap:
                         step += 1
 
 
+def macro_seed(seed: int, macro: int) -> int:
+    """The seed of macro `macro` of chip `seed`: macro 0 is the chip itself; the others draw their own
+    static mismatch from (seed, macro)."""
+    if macro == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, 1000 + macro]).generate_state(1)[0])
+
+
 def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayMap:
-    """Deal the weight layers' filter tiles over the ADC groups; ValueError if they do not fit the
-    array. `model`: a Model, its Graph, or layers as :func:`core.network.as_graph` takes them."""
+    """Deal the weight layers' filter tiles over the ADC groups of the macros, in phases if they do not
+    fit at once; ValueError if a layer does not fit one macro. `model`: a Model, its Graph, or layers
+    as :func:`core.network.as_graph` takes them."""
     config = config or ChipConfig()
     graph: Graph = model.graph if isinstance(model, Model) else as_graph(model)
     layers = graph.layers
     groups, per_group = config.adc_groups, config.columns_per_group
-    need = sum(spec.columns for spec in layers)
-    if need > config.columns:
-        raise ValueError(f"the network needs {need} array columns (tiles x filters) but the chip has "
-                         f"{config.columns}; weights would have to be rewritten between invocations")
     for spec in layers:
         for r0, r1 in spec.tiles:
             if r1 - r0 > config.rows:
                 raise ValueError(f"{spec.name}: a tile of {r1 - r0} rows exceeds the array's {config.rows}")
-    base = 0
-    columns, chunks = [], []
+    base = macro = phase = 0
+    columns, chunks, macros, phases = [], [], [], []
     for spec in layers:
         units = np.arange(spec.columns).reshape(spec.n_tiles, spec.out_channels)
+        slots = -(-spec.columns // groups)
+        if slots > per_group:
+            raise ValueError(f"{spec.name} needs {spec.columns} array columns (tiles x filters), more than "
+                             f"the {config.columns} of one macro; splitting a layer over macros is not "
+                             "supported")
+        if base + slots > per_group:  # the macro is full: the next one, or a new phase
+            base, macro = 0, macro + 1
+            if macro == config.macros:
+                macro, phase = 0, phase + 1
+        macros.append(macro)
+        phases.append(phase)
         slot = base + units // groups
-        if slot.max() >= per_group:
-            raise ValueError(f"the network's layers need more than {per_group} column slots per ADC group")
         cols = (units % groups) * per_group + slot
         columns.append(cols)
         tile_chunks = []
@@ -135,4 +170,4 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
         base = int(slot.max()) + 1
     windows = tuple(tuple(spec.windows(graph.in_shape(li))) for li, spec in enumerate(layers))
     return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks),
-                    windows=windows)
+                    windows=windows, macro=tuple(macros), phase=tuple(phases))
