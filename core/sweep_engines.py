@@ -198,8 +198,9 @@ class DaskCluster(Engine):
             for what, value in mine.items():
                 if theirs.get(what) != value:
                     raise EngineError(f"Dask worker {worker} has {what} {theirs.get(what)}, this machine "
-                                      f"{value}: install the same convsram and numpy on every worker "
-                                      "(results must not depend on where a task runs)")
+                                      f"{value}: install the same convsram and numpy on every worker and "
+                                      "restart the workers (a worker keeps the code it started with; "
+                                      "results must not depend on where a task runs)")
         self.threads = max(1, sum(self.client.nthreads().values()))
 
     def slots(self) -> int:
