@@ -28,7 +28,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=_positive, default=2000, help="test images per chip (default 2000)")
     p.add_argument("--shard-images", type=_positive, default=DEFAULT_SHARD, metavar="N",
                    help=f"test images per task (default {DEFAULT_SHARD}): a chip's images split into tasks "
-                        "that run in parallel and resume separately; rows do not depend on it")
+                        "that run in parallel and resume separately (one row each); a chip's accuracy and "
+                        "energy do not depend on it")
     p.add_argument("--workers", type=_int_at_least(0, "--workers"), default=None,
                    help="local processes (default 0: all cores; 1: this process); not with --scheduler")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
