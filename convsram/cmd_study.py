@@ -187,8 +187,9 @@ def run_report(args: argparse.Namespace) -> int:
                     f"{args.scaling_chips} chips x {args.scaling_images:,} images per node.",
         "paper_point": report.paper_point(config), "eval": ev, "monte_carlo": mc,
         "layers": report.layer_rows(model, config),
-        "depth_note": "No deeper-network experiment has been run for this report, so the shipped LeNet's "
-                      "layers stand in for it.",
+        "depth_note": "No depth experiment has been run for this report, so the layers of the network "
+                      "given (--model; default the shipped LeNet) stand in for it; a deeper residual network "
+                      "(core/architectures.py, convsram train --arch resnet) has not been evaluated here.",
         "scaling": {"rows": srows, "chips": args.scaling_chips, "images": args.scaling_images},
         "calibration": _calibration(model, data, seeds),
         "figures": {"layers": per_layer_png(ev["energy_by_layer_pj"]), "scaling": scaling_png(srows),

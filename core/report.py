@@ -219,8 +219,8 @@ def build(d: dict[str, Any]) -> str:
         "<title>Conv-SRAM model: report</title>", f"<style>{CSS}</style></head><body>",
         "<h1>Conv-SRAM in-memory computing: what the model says</h1>",
         f"<p class='note'>{esc(d['generated'])}. Command: <code>{esc(d['command'])}</code>. "
-        f"{esc(d['settings'])} Accuracies carry 95 % Wilson intervals (500 images: about +/-0.5 point at "
-        "99 %).</p>",
+        f"{esc(d['settings'])} Accuracies carry 95 % Wilson intervals (at 99 %: about -1.3/+0.6 points on "
+        "500 images, +/-0.2 on 10,000).</p>",
         "<h2>1. The paper's headline figures next to the model's</h2>", headline(d),
         "<h2>2. Critique: depth</h2>", depth_section(d),
         "<h2>3. Critique: scaling of the DAC, the ADC and mismatch</h2>", scaling_section(d),
