@@ -146,7 +146,11 @@ def _calibration(model, data, seeds) -> dict | None:
                              ("uncalibrated", "uncalibrated", False),
                              ("uncalibrated, then calibrated on chip", "uncalibrated", True)):
         if name in PRESETS:
-            rows[label] = _monte_carlo(model, data, PRESETS[name](), seeds, calibrate=cal)
+            try:
+                rows[label] = _monte_carlo(model, data, PRESETS[name](), seeds, calibrate=cal)
+            except ValueError as exc:  # the study fails on this network: the rest of the report stands
+                return {"rows": rows, "note": f"The calibration study failed on this network ({label}): "
+                                              f"{exc}"}
     return {"rows": rows, "note": "Offsets in volts at the comparator input; the uncalibrated preset draws "
                                   "Pelgrom-sized offsets, calibration measures and corrects them per column "
                                   "(core/calibration.py, convsram eval --calibrate)."}
