@@ -18,9 +18,25 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def sentence(frame: Any, spec: Any, n_layers: int | None = None) -> str:
-    """One plain sentence for `frame` (a core.session.Frame) of layer `spec` (its LayerSpec: kind,
-    kernel, in_channels, out_channels, tiles, pool)."""
+def digital_after(model: Any, layer: str) -> list[Any]:
+    """The digital steps (graph nodes without weights: pooling, adds) that take `layer`'s output."""
+    graph = getattr(model, "graph", None)
+    if graph is None:
+        return []
+    return [n for n in graph.nodes if layer in getattr(n, "inputs", ()) and not getattr(n, "weighted", True)]
+
+
+def _digital_step(node: Any) -> str:
+    if getattr(node, "kind", "") == "maxpool":
+        p = node.size
+        return f"keeps the largest of each {p}×{p} block (max-pooling)"
+    return f"does {node.name} ({node.short()})" if hasattr(node, "short") else f"does {node.name}"
+
+
+def sentence(frame: Any, spec: Any, after: list[Any] | None = None) -> str:
+    """One plain sentence for `frame` (a core.session.Frame) of weight layer `spec` (kind, kernel,
+    in_channels, out_channels, tiles); `after`: the digital steps taking its output
+    (:func:`digital_after`), named on the layer's last frame."""
     if frame.final:
         return (f"Done: of the ten digit scores, {frame.prediction}'s is the highest, so the chip answers "
                 f"{frame.prediction}.")
@@ -48,11 +64,11 @@ def sentence(frame: Any, spec: Any, n_layers: int | None = None) -> str:
             f"{convert}.")
     layer_frames = getattr(frame, "layer_frames", 0)
     if layer_frames and place.layer_step == layer_frames - 1:
-        if kind == "conv" and getattr(spec, "pool", 0):
-            p = spec.pool
-            text += f" {name} done: digital logic keeps the largest of each {p}×{p} block (max-pooling)."
-        elif kind == "conv":
-            text += f" {name} done."
+        steps = [_digital_step(node) for node in after or ()]
+        pool: int = getattr(spec, "pool", None) or 0  # a version-1 layer record carries its pooling
+        if not steps and pool:
+            steps = [f"keeps the largest of each {pool}×{pool} block (max-pooling)"]
+        text += f" {name} done" + (f": digital logic {' and '.join(steps)}." if steps else ".")
     return text
 
 

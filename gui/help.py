@@ -124,7 +124,8 @@ def chip_html(session: Session | None) -> str:
         if w is not None:
             mv = 1e3
             out.append(
-                f"<h3>Worked on the frame on screen</h3><p>Image {frame.image}, "
+                f"<h3>Worked on the frame on screen</h3><p>"
+                f"{'Your drawing' if session.is_drawing(frame.image) else f'Image {frame.image}'}, "
                 f"{html.escape(frame.layer_name)}, "
                 f"invocation {frame.index + 1:,} of {frame.n_frames:,}; array column {w.column} "
                 f"(filter {w.filter}), N = {w.n} rows in use, dac_lsb = {w.dac_lsb_v * mv:g} mV:</p>"
@@ -151,6 +152,10 @@ class HelpDialog(QtWidgets.QDialog):
                  parent: QtWidgets.QWidget | None = None, keys_note: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("convsram — how the chip works, glossary, keys")
+        # its own colours: opened from the demo it would inherit the demo's style (white type) only
+        self.setStyleSheet(f"QDialog {{ background: {theme.PANEL}; }} "
+                           f"QTextBrowser {{ background: {theme.PANEL}; "
+                           f"color: {theme.TEXT}; border: none; }}")
         self.session, self.keys, self.keys_note = session, list(keys), keys_note
         lay = QtWidgets.QVBoxLayout(self)
         self.text = QtWidgets.QTextBrowser()
@@ -167,8 +172,9 @@ class HelpDialog(QtWidgets.QDialog):
     def refresh(self) -> None:
         """Rebuild the page on the session's current frame."""
         doc = self.text.document()
+        room = self.text.viewport().width() - 60 if self.text.viewport().width() > 200 else theme.px(900)
         doc.addResource(QtGui.QTextDocument.ResourceType.ImageResource, QtCore.QUrl(CHAIN_URL),
-                        chain_picture(theme.px(900)))
+                        chain_picture(min(theme.px(900), room)))
         self.worked = None
         if self.session is not None:
             try:
@@ -176,6 +182,10 @@ class HelpDialog(QtWidgets.QDialog):
             except (ValueError, IndexError):
                 self.worked = None
         self.text.setHtml(chip_html(self.session) + glossary_html() + keys_html(self.keys) + self.keys_note)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.refresh()  # the signal chain is drawn to the page's width
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
         self.refresh()  # the frame may have moved since the dialog was built

@@ -21,7 +21,8 @@ def session():
 def _at(s: Session, k: int):
     s.run("frame", k)
     f = s.current_frame()
-    return f, narrate.sentence(f, s.model.layers[f.place.layer])
+    spec = s.model.layers[f.place.layer]
+    return f, narrate.sentence(f, spec, narrate.digital_after(s.model, spec.name))
 
 
 def test_first_layer_sentence_names_the_window_rows_and_columns(session):

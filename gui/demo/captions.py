@@ -20,23 +20,17 @@ PLAIN: dict[str, str] = {  # short: the narrow panels hold two lines of about 40
     "energy": "",  # the saving says it in words already
 }
 
-TECHNICAL: dict[str, str] = {
-    "digit": "Input codes x = round(pixel × 127 / 255), 7 b, one per DAC row; the box is the receptive field "
-             "of the current invocation's rows.",
-    "pad": f"Centred and scaled like MNIST (20×20 box in 28×28, centre of mass at the centre). Refused when "
-           f"the ink spans < {classify.MIN_EXTENT:.0%} of the pad, covers > {classify.MAX_INK:.0%} of the "
-           f"digit, or the best class score beats the runner-up by < {classify.MIN_MARGIN:g}.",
+TECHNICAL: dict[str, str] = {  # three lines of small type; the views' own legends show above the plots
+    "digit": "Input codes x = round(pixel · 127 / 255), one per DAC row; box: the current receptive field.",
+    "pad": f"MNIST-style: 20×20 box, centre of mass centred. Refused: ink spans < {classify.MIN_EXTENT:.0%}, "
+           f"covers > {classify.MAX_INK:.0%}, or score margin < {classify.MIN_MARGIN:g}.",
     "array": "64 × 256 10T bitcells (+1 steers to P, −1 to N); amber: row DAC voltage, bar = drop from the "
-             "precharge; lit columns: the filters evaluated in this invocation.",
-    "diff": "V_N − V_P = dac_lsb / N · Σ w·x per evaluated column (one per ADC group), mV; white: ideal "
-            "chip; "
-            "mismatch and kT/C noise make the gap.",
-    "codes": "Integrating ADC codes (LSB), ReLU-clipped or signed by layer; green = ideal chip's code, "
-             "orange "
-             "= differs, red outline = saturated at the largest code.",
-    "output": "Requantised feature maps clip(floor(α P + β + ½), 0, 127) of the current layer; fc: class "
-              "scores α P + β; the answer is their argmax.",
-    "answer": "Prediction = argmax of the fc scores on the final invocation; drawings never count in the "
-              "test-set tally.",
-    "energy": "",  # filled by the energy view (it names the baseline and its pJ per MAC)
+             "precharge; lit columns: this invocation's filters.",
+    "diff": "V_N − V_P = dac_lsb / N · Σ w·x per evaluated column, mV; white: ideal chip; mismatch and kT/C "
+            "noise make the gap.",
+    "codes": "Integrating ADC codes (LSB); green = ideal chip's code, orange = differs, red outline = "
+             "saturated.",
+    "output": "Feature maps clip(floor(α P + β + ½), 0, 127); fc: class scores α P + β, answer = argmax.",
+    "answer": "",  # the answer panel speaks for itself
+    "energy": "",  # filled by the energy view (it names the baseline and what both sides are charged)
 }

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from convsram.core import classify, energy
+from convsram.core import baselines as digital
+from convsram.core import classify
 from convsram.core.digitize import to_mnist
+from convsram.core.inference import digital_energy_pj
 from convsram.core.script import ScriptError, Step
 from convsram.core.script import load as load_script
 from convsram.core.session import Frame, Session
@@ -281,16 +283,16 @@ class EnergyBar(QtWidgets.QWidget):
 
 
 class EnergyView(Panel):
-    """Why the chip matters: this digit's energy on the chip and on a named conventional digital chip
-    doing the same multiply-adds (``N× less``), big; where the chip's energy went."""
+    """Why the chip matters: this digit's energy on the chip and on the fairest named digital design
+    doing the same inference (core.baselines: input fetch and digital periphery charged to both),
+    ``N× less``, big; where the chip's energy went (technical captions)."""
 
     PARTS = ("dac", "array", "adc", "digital")
-    ARRAY = ("dac", "array", "adc")  # what the baseline replaces (digital periphery is common to both)
     playing_every_s = 0.1  # ten times a second is as fast as anyone reads a number
 
     def __init__(self) -> None:
         super().__init__("Energy for this digit", "", subtitle_lines=0)
-        self.baseline = fair_baseline()
+        self.baseline = digital.fairest()
         self.saving = QtWidgets.QLabel()
         set_font(self.saving, theme.BIG_PX + 6, bold=True)
         self.saving.setStyleSheet(f"color: {theme.CORRECT};")
@@ -307,38 +309,51 @@ class EnergyView(Panel):
                                                 f"{theme.ENERGY_NAMES[c]}" for c in self.PARTS))
         set_font(self.legend, theme.BASE_PX)
         self.add(self.legend, 0)
+        self._key: tuple | None = None
         self._macs = np.zeros(0)
-        self._macs_key: tuple | None = None
+        self._codes = np.zeros(0)
+        self._ops_per_pj = 0.0
         self.saving_x = 0.0
-        self.technical = (f"DAC + array + ADC energy vs the same MACs at {self.baseline.pj_per_mac:.3f} pJ "
-                          f"per MAC on a {self.baseline.name}: {self.baseline.how}")
+        self.chip_pj = self.baseline_pj = 0.0
+        self.technical = ("The same inference on both; input fetch (SRAM reads of the input codes) and "
+                          "digital steps charged to both. Baseline: 16 MAC lanes, weights held in latches "
+                          "(core/baselines.py).")
 
-    def _macs_so_far(self, session: Session, index: int) -> float:
+    def work(self, session: Session, index: int, periphery_pj: float) -> digital.Work:
+        """The inference's work up to invocation `index`: MACs, input codes loaded, digital ops (from the
+        digital periphery's energy so far)."""
         key = (session.uid, session.generation)
-        if key != self._macs_key:
-            self._macs_key = key
+        if key != self._key:
+            self._key = key
             self._macs = np.cumsum([(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places])
-        return float(self._macs[min(index, len(self._macs) - 1)])
+            # input codes the DACs load: a tile's rows, once per position (its chunks share them)
+            self._codes = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) for p in session.places])
+            ops = digital.work_of(session.model).digital_ops
+            total = float(sum(digital_energy_pj(session.model)))
+            self._ops_per_pj = ops / total if total else 0.0
+        k = min(index, len(self._macs) - 1)
+        return digital.Work(macs=int(self._macs[k]), input_codes=int(self._codes[k]),
+                            digital_ops=int(round(periphery_pj * self._ops_per_pj)))
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         image = sum(frame.energy_image[c] for c in self.PARTS)
-        chip = sum(frame.energy_image[c] for c in self.ARRAY)
-        macs = self._macs_so_far(context.session, frame.index)
-        base = self.baseline.pj_per_mac * macs
-        self.saving_x = base / chip if chip else 0.0
-        set_text(self.saving, f"{self.saving_x:.1f}× less energy")
-        name = self.baseline.name.replace(" (SRAM)", " with SRAM")
-        set_text(self.what, f"than a conventional {name} doing the same {macs:,.0f} multiply-adds: "
-                            f"<b style='color:{theme.DAC}'>{theme.fmt_energy(chip)}</b> here, "
-                            f"<b>{theme.fmt_energy(base)}</b> there")
-        self.set_note(f"{theme.fmt_energy(image)} in all", theme.DAC)
+        periphery = frame.energy_image["digital"]
+        array_pj = sum(frame.energy_image[c] for c in ("dac", "array", "adc"))
+        work = self.work(context.session, frame.index, periphery)
+        self.chip_pj = digital.chip_energy_pj(array_pj, periphery, work)
+        self.baseline_pj = self.baseline.energy_pj(work, periphery)
+        self.saving_x = digital.saving(self.baseline, array_pj, periphery, work)
+        verdict = f"{self.saving_x:.1f}× less" if self.saving_x >= 1 else f"{1 / self.saving_x:.1f}× more"
+        set_text(self.saving, f"{verdict} energy")
+        name = self.baseline.name
+        set_text(self.what, f"than {digital.article(name)} {name} (a conventional digital chip) doing the "
+                            f"same {work.macs:,} multiply-adds: <b style='color:{theme.DAC}'>"
+                            f"{theme.fmt_energy(self.chip_pj)}</b> here, "
+                            f"<b>{theme.fmt_energy(self.baseline_pj)}</b> there")
+        self.setToolTip(f"This digit so far: {theme.fmt_energy(image)} in the chip's DACs, array, ADCs and "
+                        f"digital steps; with the input codes read from SRAM (charged to both sides) "
+                        f"{theme.fmt_energy(self.chip_pj)}.")
         self.bar.set_parts([(c, frame.energy_image[c]) for c in self.PARTS])
-
-
-def fair_baseline() -> energy.Baseline:
-    """The baseline the booth quotes: the digital design closest to the chip (binary weights, the same
-    SRAM for weights and inputs), which gives the smallest, fairest saving of the energy table's."""
-    return min(energy.baselines(), key=lambda b: b.pj_per_mac)
 
 
 class PauseBadge(QtWidgets.QLabel):
@@ -506,10 +521,13 @@ class DemoWindow(QtWidgets.QWidget):
     def set_technical(self, on: bool) -> None:
         """Captions for engineers (the views' own legends and the technical lines) or for visitors."""
         self.technical = on
+        size, lines = (theme.TICK_PX, 3) if on else (theme.BASE_PX, 2)
         for key, label in self.captions.items():
             text = (captions.TECHNICAL if on else captions.PLAIN).get(key, "")
             label.setText(text)
             label.setVisible(bool(text))
+            set_font(label, size)
+            caption_lines(label, lines, size)
             frame = self.panels[key]
             if isinstance(frame, Panel) and key in ("digit", "diff", "codes"):
                 frame.subtitle.setVisible(on)  # their legends: technical

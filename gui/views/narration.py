@@ -28,6 +28,7 @@ class NarrationView(QtWidgets.QLabel):
         self.sentence = ""
 
     def show_frame(self, frame: Frame, context: Context) -> None:
-        spec = context.session.model.layers[frame.place.layer]
-        self.sentence = narrate.sentence(frame, spec)
+        model = context.session.model
+        spec = model.layers[frame.place.layer]
+        self.sentence = narrate.sentence(frame, spec, narrate.digital_after(model, spec.name))
         set_text(self, f"<b style='color:{theme.ACCENT}'>Now:</b> {self.sentence}")
