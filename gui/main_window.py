@@ -249,7 +249,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._set_tips(s.config)
         self.named_actions["ideal"].setChecked(s.config.is_ideal())
         self.ideal_badge.setVisible(s.config.is_ideal())
-        back = "this chip" if s.before_ideal is not None else "nominal non-idealities"
+        back = "this chip" if s.before_ideal is not None else "the calibrated chip's non-idealities"
         set_text(self.ideal_badge, f"IDEAL CHIP · every non-ideality off, same operating point · "
                                    f"Ctrl+I: back to {back}")
         path = self.model_path or s.model_path
