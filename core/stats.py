@@ -22,12 +22,6 @@ def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def accuracy_text(correct: int, n: int) -> str:
-    """'99.27 % (95 % CI 99.09-99.41 %, 9,927 of 10,000)'."""
-    lo, hi = wilson(correct, n)
-    return f"{100 * correct / n:.2f} % (95 % CI {100 * lo:.2f}-{100 * hi:.2f} %, {correct:,} of {n:,})"
-
-
 def chips_summary(accuracies: Sequence[float]) -> dict[str, float]:
     """Mean, 5th percentile (numpy's linear interpolation), min and max of per-chip accuracies."""
     a = np.asarray(accuracies, dtype=float)
