@@ -13,8 +13,10 @@ def _classify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", type=Path, metavar="IMAGE",
                    help="a picture of one digit (PNG, JPEG, ...; any size, dark ink on light or light on "
                         "dark)")
-    p.add_argument("--chip", choices=("ideal", "nominal", "harsh"), default="nominal",
-                   help="chip preset (default nominal); --config overrides it")
+    from convsram.core.presets import PRESETS
+
+    p.add_argument("--chip", choices=tuple(PRESETS), default="calibrated",
+                   help="chip preset (default calibrated, the demo's chip); --config overrides it")
     p.add_argument("--config", type=Path, help="chip configuration TOML (see `convsram config`)")
     p.add_argument("--seed", type=int, default=0, help="chip instance seed (default 0)")
     p.add_argument("--model", type=Path, help="model file (default: the shipped assets/models/lenet-bw.npz)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram import __version__
@@ -58,7 +59,7 @@ def chain_picture(width: int = 940) -> QtGui.QImage:
     img.fill(QtGui.QColor(theme.PANEL))
     p = QtGui.QPainter(img)
     p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-    box_w, gap, top, box_h = 190 * scale, 60 * scale, 14 * scale, 120 * scale
+    box_w, gap, top, box_h = 190 * scale, 56 * scale, 14 * scale, 120 * scale  # 4 boxes, 3 gaps: 938
     for i, (name, what, color) in enumerate(CHAIN):
         x = 10 * scale + i * (box_w + gap)
         rect = QtCore.QRectF(x, top, box_w, box_h)
@@ -91,10 +92,13 @@ def chain_picture(width: int = 940) -> QtGui.QImage:
 
 
 def worked_for(session: Session) -> narrate.Worked:
-    """The equation worked on the session's current frame, first evaluated column."""
+    """The equation worked on the session's current frame, for its evaluated column with the largest
+    ideal |V_N − V_P| (the clearest example; an all-zero window gives 0 everywhere)."""
     frame = session.current_frame()
     n = len(frame.x)
-    return narrate.worked(frame, session.chip.weights[:n, frame.place.columns[0]], session.config.dac_lsb)
+    slot = int(np.argmax(np.abs(frame.ideal_diff)))
+    column = frame.place.columns[slot]
+    return narrate.worked(frame, session.chip.weights[:n, column], session.config.dac_lsb, slot)
 
 
 def chip_html(session: Session | None) -> str:
