@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from convsram.cli import command
 from convsram.cmd_eval import _chip_args, _config, _int_at_least, _int_between, _model, _progress, _seed
@@ -183,8 +184,8 @@ def run_report(args: argparse.Namespace) -> int:
     points = run(config, model, sdata.images, sdata.labels, Grid(), args.scaling_chips, args.seed)
     srows = [p.row() for p in points]
     print("report: calibration, figures ...", file=sys.stderr)
-    d = {
-        "generated": f"Written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {{}} s",
+    written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    d: dict[str, Any] = {
         "command": " ".join(["convsram", "report", *sys.argv[sys.argv.index("report") + 1:]]
                             if "report" in sys.argv else ["convsram", "report"]),
         "settings": f"{args.images:,} test images, chips seeds {seeds[0]}-{seeds[-1]}, scaling "
@@ -200,7 +201,7 @@ def run_report(args: argparse.Namespace) -> int:
                     "baselines": baselines_png(ev["chip_energy_compared_pj"] / 1e3, ev["baselines"],
                                                f"this chip ({ev['chip']['preset']})")},
     }
-    d["generated"] = d["generated"].format(f"{time.time() - t0:.0f}")
+    d["generated"] = f"Written {written} in {time.time() - t0:.0f} s"
     write_text(out, report.build(d))
     print(f"wrote {out}: accuracy {100 * ev['accuracy']:.2f} % on {ev['images']:,} images, "
           f"{mc['chips']} chips mean {100 * mc['mean']:.2f} %, {len(points)} scaling points")
