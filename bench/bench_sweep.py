@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 from convsram.core.config import ChipConfig
-from convsram.core.sweep_engines import DaskCluster, Engine, LocalPool, run
+from convsram.core.sweep_engines import DaskCluster, Engine, LocalPool, quiet_dask, run
 from convsram.core.sweep_rows import format_row
 from convsram.core.sweep_tasks import DataSpec, Task, make_tasks
 
@@ -60,6 +60,7 @@ def timed_sweep(engine: Engine, tasks: list[Task], spec: DataSpec, label: str, w
 def dask_engine(workers: int):  # type: ignore[no-untyped-def]
     from distributed import LocalCluster
 
+    quiet_dask()
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None)
     return cluster, DaskCluster(cluster.scheduler_address)

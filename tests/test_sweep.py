@@ -264,3 +264,12 @@ def test_a_sweep_without_knobs_plots_chip_seeds_as_whole_numbers(tmp_path: Path)
         ticks = seed_ticks(np.array(seeds))
         assert all(float(v).is_integer() and label == str(int(v)) for v, label in ticks)
         assert 2 <= len(ticks) <= 13
+
+
+def test_dask_is_imported_only_for_a_scheduler(tmp_path: Path) -> None:
+    code = ("import sys\nfrom convsram.cli import main\n"
+            "assert main(['sweep', '--workers', '1', '--chips', '1', '--images', '5', '--quiet', "
+            "'--out', sys.argv[1]]) == 0\nprint('distributed' in sys.modules, 'dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.csv")], capture_output=True,
+                         text=True, env={**os.environ, "CONVSRAM_SCHEDULER": ""}, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False False", out.stderr
