@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from convsram.core.config import ChipConfig
 
 
@@ -81,17 +79,3 @@ def sweep(base: ChipConfig, knobs: dict[str, Sequence[Any]], seeds: Sequence[int
             write_share = r.weight_write_pj / r.task.images
             yield Point(knobs=r.task.knobs, seed=r.task.seed, accuracy=r.correct / r.task.images,
                         images=r.task.images, energy_per_image_pj=r.energy_per_image_pj + write_share)
-
-
-def summarise(points: Sequence[Point], knob: str | None) -> list[dict[str, Any]]:
-    """Per value of `knob` (or overall): chips, mean accuracy, 5th and 95th percentiles."""
-    groups: dict[Any, list[float]] = {}
-    for p in points:
-        groups.setdefault(p.knobs.get(knob) if knob else None, []).append(p.accuracy)
-    out = []
-    for value in sorted(groups, key=lambda v: (v is None, v)):
-        acc = np.array(groups[value])
-        out.append({"value": value, "chips": acc.size, "mean": float(acc.mean()),
-                    "p5": float(np.percentile(acc, 5)), "p95": float(np.percentile(acc, 95)),
-                    "min": float(acc.min())})
-    return out
