@@ -32,5 +32,5 @@ TECHNICAL: dict[str, str] = {  # three lines of small type; the views' own legen
              "saturated.",
     "output": "Feature maps clip(floor(α P + β + ½), 0, 127); fc: class scores α P + β, answer = argmax.",
     "answer": "",  # the answer panel speaks for itself
-    "energy": "",  # filled by the energy view (it names the baseline and what both sides are charged)
+    "energy": "",  # its bar and legend are the technical part; what both sides are charged: the tooltip
 }

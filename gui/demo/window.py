@@ -460,7 +460,8 @@ class DemoWindow(QtWidgets.QWidget):
         self.diff_view, self.codes_view = DiffView(), CodesView()
         # it shows only the difference of the two lines, not the lines themselves
         self.diff_view.title.setText("Difference V<sub>N</sub> − V<sub>P</sub>")
-        caption_lines(self.diff_view.subtitle, 3)  # its legend ends in a unit ("mV"): room to fit it
+        for legend in (self.diff_view.subtitle, self.codes_view.subtitle):  # room for the whole legend
+            caption_lines(legend, 3)  # (the difference's ends in its unit, "mV")
         self.codes_view.title.setText("ADC output codes")
         self.output_view = OutputView()
         for panel in (self.output_view, self.codes_view):
@@ -495,8 +496,7 @@ class DemoWindow(QtWidgets.QWidget):
             else:  # the answer: under its text
                 self.answer.text_column.addWidget(label)
             self.captions[key] = label
-        TECH = captions.TECHNICAL  # noqa: N806
-        TECH["energy"] = self.energy_view.technical
+        self.energy_view.saving.setToolTip(self.energy_view.technical)
         self.set_technical(False)
 
 
