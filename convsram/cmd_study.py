@@ -110,6 +110,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
                    help="Monte Carlo chips per scaling point (default 3)")
     p.add_argument("--scaling-images", type=_int_at_least(1, "--scaling-images"), default=500,
                    help="test images per chip in the scaling study (default 500)")
+    p.add_argument("--depth-images", type=_int_at_least(1, "--depth-images"), default=200,
+                   help="test images per chip (2 chips) in the depth experiment, when present (default 200)")
     _chip_args(p)
 
 
@@ -128,6 +130,19 @@ def _monte_carlo(model, data, config, seeds, first: dict | None = None, **kwargs
     n = len(seeds) * len(data.images)
     return {"mean": float(np.mean(accs)), "p5": float(np.percentile(accs, 5)), "min": float(min(accs)),
             "ci95": list(wilson_interval(correct, n)), "chips": len(seeds), "images": len(data.images)}
+
+
+def _depth(model, data, config, seeds) -> list[dict] | None:
+    """The depth experiment's rows (core/depth.py: each weight layer's own and accumulated error)
+    when that module is present and runs on this network; None otherwise."""
+    try:
+        from convsram.core.depth import measure  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return [d.row() for d in measure(model, data.images, config, seeds)]
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _calibration(model, data, seeds) -> dict | None:
@@ -183,7 +198,8 @@ def run_report(args: argparse.Namespace) -> int:
     sdata = load("test", args.mnist, limit=args.scaling_images)
     points = run(config, model, sdata.images, sdata.labels, Grid(), args.scaling_chips, args.seed)
     srows = [p.row() for p in points]
-    print("report: calibration, figures ...", file=sys.stderr)
+    print("report: depth, calibration, figures ...", file=sys.stderr)
+    depth = _depth(model, load("test", args.mnist, limit=args.depth_images), config, seeds[:2])
     written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     d: dict[str, Any] = {
         "command": " ".join(["convsram", "report", *sys.argv[sys.argv.index("report") + 1:]]
@@ -192,9 +208,14 @@ def run_report(args: argparse.Namespace) -> int:
                     f"{args.scaling_chips} chips x {args.scaling_images:,} images per node.",
         "paper_point": report.paper_point(config), "eval": ev, "monte_carlo": mc,
         "layers": report.layer_rows(model, config),
-        "depth_note": "No depth experiment has been run for this report, so the layers of the network "
+        "depth": depth, "depth_images": args.depth_images, "depth_chips": len(seeds[:2]),
+        "depth_note": "No depth experiment was available for this report, so the layers of the network "
                       "given (--model; default the shipped LeNet) stand in for it; a deeper residual network "
-                      "(core/architectures.py, convsram train --arch resnet) has not been evaluated here.",
+                      "(core/architectures.py, convsram train --arch resnet) has not been evaluated here."
+                      if depth is None else
+                      "The depth experiment (core/depth.py) measures, per weight layer of the network given "
+                      "(--model; deeper: convsram train --arch resnet), the error the layer adds on its "
+                      "own (exact inputs) and the error accumulated from the layers before it.",
         "scaling": {"rows": srows, "chips": args.scaling_chips, "images": args.scaling_images},
         "calibration": _calibration(model, data, seeds),
         "figures": {"layers": per_layer_png(ev["energy_by_layer_pj"]), "scaling": scaling_png(srows),

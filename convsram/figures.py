@@ -150,7 +150,7 @@ def per_layer_png(by_layer: dict[str, dict[str, float]]) -> bytes:
 
     w = _layout(900, 420)
     p = w.addPlot(row=0, col=0)
-    _style(p, "energy per image [nJ]", "layer", "Energy per layer (nominal chip)")
+    _style(p, "energy per image [nJ]", "layer", "Energy per layer")
     names = list(by_layer)
     bottom = np.zeros(len(names))
     p.addLegend(offset=(-10, 10))

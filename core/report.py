@@ -112,14 +112,19 @@ def depth_section(d: dict[str, Any]) -> str:
                      f"{lay['ktc_uv']:.0f}"))
     out = ["<p>The review asks whether charge-domain computing survives deeper networks. ",
            esc(d["depth_note"]),
-           " Per layer of the shipped LeNet: the fewer rows a tile averages, the larger one unit of "
+           " Per layer: the fewer rows a tile averages, the larger one unit of "
            "sum(w*x) on the lines (dac_lsb / N) against the kT/C noise of the shared line "
            "(sqrt(kT / (N C)), [physics]); deeper layers with wide fan-in are split into more tiles, each "
            "an ADC conversion, so ADC energy grows with depth and fan-in.</p>",
            table(["layer", "rows per tile", "tiles", "MACs", "invocations", "DAC nJ", "array nJ", "ADC nJ",
                   "digital nJ", "signal per unit [uV]", "kT/C rms [uV]"], rows),
-           figure(d["figures"]["layers"], "energy per layer", "Energy per image and layer by component, "
-                  "nominal chip (core/energy.py: every entry with its source).")]
+           figure(d["figures"]["layers"], "energy per layer", "Energy per image and layer by component "
+                  "(core/energy.py: every entry with its source).")]
+    if d.get("depth"):
+        header = list(d["depth"][0])
+        out.append(f"<h3>Error per layer: on its own and accumulated ({d['depth_chips']} chips x "
+                   f"{d['depth_images']:,} images)</h3>")
+        out.append(table(header, [[r[k] for k in header] for r in d["depth"]], left=3))
     return "\n".join(out)
 
 
