@@ -15,7 +15,7 @@ def report_html(tmp_path_factory):
     d = tmp_path_factory.mktemp("report")
     out = d / "r.html"
     code = main(["report", "--model", str(random_model_file(d)), "--out", str(out), "--images", "30",
-                 "--chips", "2", "--scaling-chips", "1", "--scaling-images", "20"])
+                 "--chips", "2", "--scaling-chips", "1", "--scaling-images", "20", "--depth-images", "10"])
     assert code == 0
     return out.read_text()
 
