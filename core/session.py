@@ -527,8 +527,15 @@ class Session:
         active = self.active_inputs(frame)
         plane = active.any(axis=-1) if active.ndim == 3 else active.reshape(1, -1)
         ys, xs = np.nonzero(plane)
-        span = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-        return self.model.graph.field(self.model.graph.layer_source(frame.place.layer), span)
+        graph = self.model.graph
+        source = graph.layer_source(frame.place.layer)
+        if ys.size:
+            span = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        else:  # the active rows read only zero padding: the whole window
+            y, x = frame.place.window or (0, 0)
+            kh, kw, _ = self.model.layers[frame.place.layer].kernel_shape(graph.shapes[source])
+            span = y, y + kh, x, x + kw
+        return graph.field(source, span)
 
     def partial_scores(self, frame: Frame | None = None) -> np.ndarray | None:
         """The output layer: class scores alpha * P + beta from the tiles converted up to this frame

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from convsram.gui.app import Position, application, check_interrupt, offscreen_session, show_offscreen
 
-VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate")
+VIEWS = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate", "depth")
 MC_CHIPS = 20
 MC_IMAGES = 500
 MC_TIMEOUT_S = 300.0
@@ -67,6 +67,14 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
             if cal.running:
                 cal.cancel()
                 raise RuntimeError(f"the calibration did not finish in {MC_TIMEOUT_S:.0f} s")
+        if view == "depth":  # the view measures in a worker as it shows: wait for it
+            lab.refresh()
+            depth = lab.views["depth"]
+            deadline = time.monotonic() + MC_TIMEOUT_S
+            while depth.running and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                check_interrupt()
+                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                time.sleep(0.01)
         lab.refresh()
         app.processEvents()
         save_png(lab, out, (w, h))

@@ -21,6 +21,7 @@ from convsram.gui import theme
 from convsram.gui.lab import common, style
 from convsram.gui.lab.calibrate import CalibrationView
 from convsram.gui.lab.compare import CompareView
+from convsram.gui.lab.depth import DepthView
 from convsram.gui.lab.errors import ErrorsView
 from convsram.gui.lab.events import TITLES, EventSearch
 from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
@@ -35,14 +36,16 @@ from convsram.gui.views.plotting import configure_pyqtgraph, has_sizes, restyle,
 if TYPE_CHECKING:
     from convsram.gui.main_window import MainWindow
 
-VIEWS: tuple[str, ...] = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate", "scaling")
+VIEWS: tuple[str, ...] = ("compare", "mismatch", "errors", "waveform", "montecarlo", "calibrate", "scaling",
+                           "depth")
 TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
               "errors": "Where the error comes from", "waveform": "Inside one invocation",
-              "montecarlo": "Monte Carlo", "calibrate": "Calibration", "scaling": "Scaling what-if"}
+              "montecarlo": "Monte Carlo", "calibrate": "Calibration", "scaling": "Scaling what-if",
+              "depth": "Depth"}
 # while playing, a view updates at most this often: the per-invocation views often, the per-layer
 # analyses (a redraw of every axis when the layer changes) seldom
 PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000,
-                    "calibrate": 1000, "scaling": 1000}
+                    "calibrate": 1000, "scaling": 1000, "depth": 1000}
 AFTER_DASHBOARD_MS = 5
 # slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
 # one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
@@ -165,7 +168,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self.views: dict[str, QtWidgets.QWidget] = {
             "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
             "waveform": WaveformView(), "montecarlo": MonteCarloView(), "calibrate": CalibrationView(),
-            "scaling": ScalingView()}
+            "scaling": ScalingView(), "depth": DepthView()}
         for view in self.views.values():
             view.data = self.data  # type: ignore[attr-defined]
         for name in VIEWS:
