@@ -59,6 +59,11 @@ class Baseline:
     clock_hz: float = DATAPATH_CLOCK_HZ
     memories_included: bool = False  # whole-MCU figures include the SRAM the inputs come from
     in_app: bool = True  # listed in the app's energy panel
+    short_name: str = ""  # a shorter name for narrow screens (the app's panel); the name if empty
+
+    @property
+    def short(self) -> str:
+        return self.short_name or self.name
 
     @property
     def is_mcu(self) -> bool:
@@ -108,18 +113,18 @@ BASELINES: tuple[Baseline, ...] = (
     Baseline("bw_sram", "binary-weight digital datapath with SRAM weights", "7-b inputs x 1-b weights",
              ("16 MAC lanes at 200 MHz [assumed]", "one add/subtract per MAC, the weight bit read from "
               "an 8 KB SRAM every MAC", _FETCH, "the same digital periphery as the chip", _SAME_NET),
-             per_mac="bw_sram_mac"),
+             per_mac="bw_sram_mac", short_name="binary-weight datapath, SRAM weights"),
     Baseline("ws_latch", "weight-stationary binary-weight datapath", "7-b inputs x 1-b weights",
              ("16 MAC lanes at 200 MHz [assumed]", "weights held in latches next to each lane (written "
               "once, like the chip's array), 16-b accumulators", _FETCH,
               "the same digital periphery as the chip", _SAME_NET),
-             per_mac="ws_mac"),
+             per_mac="ws_mac", short_name="weight-stationary datapath"),
     Baseline("mac8_sram", "8-b MAC datapath with SRAM weights", "8-b x 8-b (a different precision)",
              ("16 MAC lanes at 200 MHz [assumed]", "8-b multiply and add per MAC, 8-b weights read "
               "from an 8 KB SRAM", _FETCH, "the same digital periphery as the chip",
               "a different precision: it could run an 8-b-weight network (binary weights cost about "
               "1-2 points [paper]); accuracy shown is the binary network's, which it runs exactly"),
-             per_mac="mac8_sram"),
+             per_mac="mac8_sram", short_name="8-b MAC datapath, SRAM weights"),
     Baseline("m0p_core", "Cortex-M0+ core (CMSIS-NN-style kernels, core only)", "8-b software",
              ("48 MHz [assumed]", "core energy only: excludes flash, SRAM and clocks; the input fetch "
               "is added as for the chip", "requantise, pool and argmax in its own cycles", _SAME_NET),
@@ -134,7 +139,8 @@ BASELINES: tuple[Baseline, ...] = (
     Baseline("m4_core", "Cortex-M4 core (CMSIS-NN kernels, core only)", "8-b software (SIMD)",
              ("80 MHz [assumed]", "core energy only: excludes flash, SRAM and clocks; the input fetch is "
               "added as for the chip", "requantise, pool and argmax in its own cycles", _SAME_NET),
-             cycles_per_mac="m4_cycles_per_mac", pj_per_cycle="m4_core_pj_cycle", clock_hz=80e6),
+             cycles_per_mac="m4_cycles_per_mac", pj_per_cycle="m4_core_pj_cycle", clock_hz=80e6,
+             short_name="Cortex-M4 core (core only)"),
     Baseline("m4_mcu", "Cortex-M4 microcontroller (CMSIS-NN kernels, whole MCU)", "8-b software (SIMD)",
              ("80 MHz [assumed]", "whole-MCU run energy: core, flash, SRAM (so the input fetch), clocks, "
               "regulator; the chip's figure has no regulator or clock tree",

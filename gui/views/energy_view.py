@@ -4,8 +4,10 @@ where its number comes from (core.energy's tables and their sources)."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core import baselines as digital
 from convsram.core import energy
@@ -58,6 +60,73 @@ def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
     return lab
 
 
+def text_width(label: QtWidgets.QLabel, text: str) -> float:
+    """Width (px) of a label's rich text on one line in the label's font."""
+    doc = QtGui.QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setDefaultFont(label.font())
+    doc.setHtml(text)
+    return doc.idealWidth()
+
+
+class FitLabel(QtWidgets.QLabel):
+    """A one-line label given several wordings, longest first: it shows the longest that fits its
+    width (re-chosen on every resize and font change), else the shortest with its plain words elided;
+    the tooltip starts with the longest wording, so nothing is lost on a small screen."""
+
+    def __init__(self, tip: str = "", bold: bool = False) -> None:
+        super().__init__("")
+        self.tip = tip
+        self.wordings: tuple[str, ...] = ("",)
+        self._fitted: tuple[tuple[str, ...], int, QtGui.QFont] | None = None
+        set_font(self, theme.BASE_PX, bold=bold)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        self.setMinimumWidth(1)  # its text never sets the panel's width
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def set_wordings(self, *wordings: str) -> None:
+        if wordings != self.wordings:
+            self.wordings = wordings
+            self.refit()
+
+    def refit(self) -> None:
+        key = (self.wordings, self.contentsRect().width(), self.font())
+        if key == self._fitted:
+            return
+        self._fitted = key
+        room = self.contentsRect().width()
+        text = next((w for w in self.wordings if text_width(self, w) <= room), None)
+        if text is None:
+            text = self._elided(self.wordings[-1], room)
+        set_text(self, text)
+        full = self.wordings[0]
+        tip = self.tip
+        if full and "<" in full:  # rich text: the tip's own lines as rich text too
+            lines = html.escape(self.tip, quote=False).replace("\n", "<br>")
+            tip = f"{full}<br><br>{lines}" if tip else full
+        elif full:
+            tip = f"{full}\n\n{tip}" if tip else full
+        if self.toolTip() != tip:
+            self.setToolTip(tip)
+
+    def _elided(self, text: str, room: int) -> str:
+        """Elide the plain tail after the last closing tag (the bold lead stays whole)."""
+        cut = text.rfind(">") + 1
+        head, tail = text[:cut], text[cut:]
+        spare = room - text_width(self, head)
+        elide = QtCore.Qt.TextElideMode.ElideRight
+        return head + self.fontMetrics().elidedText(tail, elide, max(0, int(spare)))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.refit()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt API)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self.refit()
+
+
 class EnergyView(Panel):
     # two dozen figures change every frame: while playing, ten times a second is as fast as anyone reads
     # them (and saves a third of the text painting); each update shows the frame the header shows
@@ -91,29 +160,26 @@ class EnergyView(Panel):
         holder.setLayout(grid)
         self.add(holder, 0)
 
-        self.time = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.time.setToolTip("150 ns per invocation [paper]; its split into phases is [assumed]:\n"
+        self.time = FitLabel("150 ns per invocation [paper]; its split into phases is [assumed]:\n"
                              + _sources("dac", "share", "sign", "ramp_step", "readout",
                                         table=energy.TIME_TABLE))
-        self.efficiency = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.efficiency.setToolTip("TOPS/W = 2 ops per multiply-accumulate × MACs / energy (pJ), counting "
+        self.efficiency = FitLabel("TOPS/W = 2 ops per multiply-accumulate × MACs / energy (pJ), counting "
                                    "this image's MACs so far (rows × evaluated columns per invocation) and "
                                    "its energy so far without the one-time weight write. The paper reports "
                                    "28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns invocation].")
         self.add(self.time, 0)
         self.add(self.efficiency, 0)
-        self.saving_title = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft, bold=True)
-        self.saving_title.setToolTip(
+        self.saving_title = FitLabel(
             "The factor depends on the baseline, so each is named. Both sides do the same work so far: "
             "the same MACs, the same digital periphery, and the same input fetch (one 8 KB SRAM read "
             "per input code the DACs load, charged to the chip as well). Figures at 65 nm [derived: "
-            "Horowitz ISSCC 2014 ×2.6]; ranges and the microcontroller baselines: convsram report.")
+            "Horowitz ISSCC 2014 ×2.6]; ranges and the microcontroller baselines: convsram report.",
+            bold=True)
         self.add(self.saving_title, 0)
-        self.savings: list[QtWidgets.QLabel] = []
+        self.savings: list[FitLabel] = []
         self.baselines = [b for b in digital.BASELINES if b.in_app]
         for b in self.baselines:
-            lab = _label("", align=QtCore.Qt.AlignmentFlag.AlignLeft)
-            lab.setToolTip(f"{b.name} [{b.precision}]:\n" + "\n".join(f"• {line}" for line in b.describe()))
+            lab = FitLabel(f"{b.name} [{b.precision}]:\n" + "\n".join(f"• {line}" for line in b.describe()))
             self.add(lab, 0)
             self.savings.append(lab)
         self.body.addStretch(1)
@@ -144,25 +210,30 @@ class EnergyView(Panel):
                 set_text(self.cells[(comp, j)], theme.fmt_energy(values[comp]))
             set_text(self.cells[("total", j)], theme.fmt_energy(sum(values.values())))
         per = energy.invocation_time_ns(session.config)
-        set_text(self.time, f"time {theme.fmt_time(frame.time_ns)} this image so far "
-                            f"({frame.index + 1} × {theme.fmt_time(per)})")
+        now = theme.fmt_time(frame.time_ns)
+        self.time.set_wordings(f"time {now} this image so far ({frame.index + 1} × {theme.fmt_time(per)})",
+                               f"time {now} this image so far", f"time {now}")
         macs = float(self._macs(session)[frame.index])
         chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
         self.tops_per_w = energy.tops_per_w(macs, chip_pj)
         stats = session.stats
         done = len(stats.images)
+        tops = f"{self.tops_per_w:.1f} TOPS/W so far"
         if done:
-            per_image = sum(v for k, v in stats.energy_pj.items() if k != "write") / done
-            avg = f"{theme.fmt_energy(per_image)} per image (mean of {done})"
+            per_image = theme.fmt_energy(sum(v for k, v in stats.energy_pj.items() if k != "write") / done)
+            self.efficiency.set_wordings(f"{tops} · {per_image} per image (mean of {done})",
+                                         f"{tops} · {per_image}/image ({done})", tops)
         else:
-            avg = "energy per image: once an image completes"
-        set_text(self.efficiency, f"{self.tops_per_w:.1f} TOPS/W so far · {avg}")
-        set_text(self.saving_title, f"vs digital, same {macs:,.0f} MACs and input fetch:")
+            self.efficiency.set_wordings(f"{tops} · energy per image: once an image completes", tops)
+        self.saving_title.set_wordings(f"vs digital, same {macs:,.0f} MACs and input fetch:",
+                                       f"vs digital, same {macs:,.0f} MACs + input fetch:",
+                                       "vs digital, same work:")
         periphery = frame.energy_image["digital"]
         work = digital.Work(macs=int(macs), input_codes=int(self._codes_cum[frame.index]),
                             digital_ops=int(round(periphery * self._ops_per_pj)))
         array_pj = chip_pj - periphery
         for lab, b in zip(self.savings, self.baselines, strict=True):
             x = digital.saving(b, array_pj, periphery, work)
-            verdict = f"{x:.1f}× less" if x >= 1 else f"{1 / x:.1f}× more"
-            set_text(lab, f"<b>{verdict}</b> than {digital.article(b.name)} {b.name}")
+            verdict = f"<b>{x:.1f}× less</b>" if x >= 1 else f"<b>{1 / x:.1f}× more</b>"
+            lab.set_wordings(f"{verdict} than {digital.article(b.name)} {b.name}",
+                             f"{verdict} than {digital.article(b.short)} {b.short}")
