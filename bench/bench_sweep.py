@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from convsram.core.config import ChipConfig
@@ -45,38 +47,46 @@ class Timing:
         return self.images / self.seconds
 
 
-def timed_sweep(engine: Engine, tasks: list[Task], spec: DataSpec, label: str, workers: int) -> Timing:
+def timed_sweep(engine: Engine, tasks: list[Task], label: str, workers: int) -> Timing:
     base = ChipConfig().to_dict()
-    with engine:
-        engine.start(spec)
-        warm = make_tasks([{}], range(10_000, 10_000 + 2 * workers), 10, 10)
-        list(run(warm, base, engine))  # processes started, data loaded, modules imported
-        t0 = time.perf_counter()
-        rows = sorted((format_row(r) for r in run(tasks, base, engine)), key=lambda r: int(r[0]))
-        seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = sorted((format_row(r) for r in run(tasks, base, engine)), key=lambda r: int(r[0]))
+    seconds = time.perf_counter() - t0
     return Timing(label, workers, seconds, sum(t.images for t in tasks), len(tasks), rows)
 
 
-def dask_engine(workers: int):  # type: ignore[no-untyped-def]
-    from distributed import LocalCluster
+@contextmanager
+def engines(spec: DataSpec, with_dask: bool) -> Iterator[dict[tuple[str, int], Engine]]:
+    """Every engine started and warmed up at once (processes up, data loaded, modules imported), so
+    all of them run the code as it was at the start, and no timing includes a start-up."""
+    started: dict[tuple[str, int], Engine] = {}
+    clusters = []
+    try:
+        for workers in (1, 2):
+            started["pool", workers] = LocalPool(workers)
+            if with_dask:
+                from distributed import LocalCluster
 
-    quiet_dask()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
-    return cluster, DaskCluster(cluster.scheduler_address)
+                quiet_dask()
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+                clusters.append(cluster)
+                started["dask", workers] = DaskCluster(cluster.scheduler_address)
+        for (_, workers), engine in started.items():
+            engine.start(spec)
+            warm = make_tasks([{}], range(10_000, 10_000 + 2 * workers), 10, 10)
+            list(run(warm, ChipConfig().to_dict(), engine))
+        yield started
+    finally:
+        for engine in started.values():
+            engine.close()
+        for cluster in clusters:
+            cluster.close()
 
 
-def measure(tasks: list[Task], spec: DataSpec, with_dask: bool) -> dict[tuple[str, int], Timing]:
-    out = {}
-    for workers in (1, 2):
-        out["pool", workers] = timed_sweep(LocalPool(workers), tasks, spec, "local pool", workers)
-        if with_dask:
-            cluster, engine = dask_engine(workers)
-            try:
-                out["dask", workers] = timed_sweep(engine, tasks, spec, "Dask LocalCluster", workers)
-            finally:
-                cluster.close()
-    return out
+def measure(tasks: list[Task], started: dict[tuple[str, int], Engine]) -> dict[tuple[str, int], Timing]:
+    labels = {"pool": "local pool", "dask": "Dask LocalCluster"}
+    return {key: timed_sweep(engine, tasks, labels[key[0]], key[1]) for key, engine in started.items()}
 
 
 def hours(seconds: float) -> str:
@@ -100,12 +110,13 @@ def main() -> None:
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
     settings = [{"cap_mismatch_sigma": 0.05}]
     tasks = make_tasks(settings, range(args.chips), args.images, args.shard)
-    spec = DataSpec(None, None, args.images)
+    spec = DataSpec(None, None, max(args.images, 4 * args.tiny_shard))
     print(f"sweep: {args.chips} chips x {args.images} images, {len(tasks)} tasks of {args.shard} images")
-    main_runs = measure(tasks, spec, with_dask)
     tiny_chips = max(2, args.chips // 2)
     tiny = make_tasks(settings, range(tiny_chips), 4 * args.tiny_shard, args.tiny_shard)
-    tiny_runs = measure(tiny, DataSpec(None, None, 4 * args.tiny_shard), with_dask)
+    with engines(spec, with_dask) as started:
+        main_runs = measure(tasks, started)
+        tiny_runs = measure(tiny, started)
 
     print(f"\n{'engine':20s} {'workers':>7s} {'seconds':>8s} {'images/s':>9s} {'ms/task':>8s}")
     for name, runs in (("sweep", main_runs), (f"tiny tasks ({args.tiny_shard} images)", tiny_runs)):

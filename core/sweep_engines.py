@@ -16,6 +16,7 @@ import multiprocessing as mp
 import os
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,7 @@ from convsram.core.sweep_tasks import DataSpec, Result, Task, init_pool_worker, 
 POLL_S = 0.2  # how often a waiting sweep looks at its cancel flag
 SHUTDOWN_S = 5.0  # closing a local pool waits at most this long before killing its processes
 CONNECT_S = 10.0  # how long to try reaching a Dask scheduler
+REFRESH_S = 5.0  # how often a cluster sweep looks up how many worker threads there are
 RESTARTS = 3  # a local pool broken more often than this (a task that kills its process) ends the sweep
 ENV_SCHEDULER = "CONVSRAM_SCHEDULER"
 
@@ -159,6 +161,7 @@ class DaskCluster(Engine):
         self.executor: cf.Executor | None = None
         self.data: Any = None
         self.threads = 1
+        self.counted = 0.0
 
     def start(self, spec: DataSpec) -> None:
         super().start(spec)
@@ -202,14 +205,20 @@ class DaskCluster(Engine):
                                       "restart the workers (a worker keeps the code it started with; "
                                       "results must not depend on where a task runs)")
         self.threads = max(1, sum(self.client.nthreads().values()))
+        self.counted = time.monotonic()
 
     def slots(self) -> int:
-        try:
-            workers = self.client.scheduler_info().get("workers", {})
-            threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
-        except Exception:  # the client's cached view; never fatal
-            threads = self.threads
-        return 2 * max(1, threads or self.threads)
+        """A few tasks per worker thread; the thread count is looked up again every REFRESH_S (it is a
+        round trip to the scheduler: not once per finished task)."""
+        now = time.monotonic()
+        if now - self.counted >= REFRESH_S:
+            self.counted = now
+            try:
+                self.threads = max(1, sum(self.client.nthreads().values()))
+            except Exception:  # a scheduler busy or briefly gone: keep the last count
+                pass
+        return 4 * self.threads + 4  # results come back a few round trips after a task ends: keep
+        # enough queued on the workers to cover them
 
     def submit(self, task: Task, base: dict[str, Any]) -> cf.Future[Result]:
         assert self.executor is not None, "start() first"

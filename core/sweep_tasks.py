@@ -10,10 +10,14 @@ chip add up to exactly ``convsram eval --seed S`` on the same images.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import hashlib
 import json
+import os
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +144,8 @@ def run_task(task: Task, base: dict[str, Any], data: SweepData | DataSpec) -> Re
 
     if isinstance(data, DataSpec):
         data = data.load()
+    else:
+        relax_malloc_trim()  # a Dask worker
     config = config_of(base, task)
     stop = task.first_image + task.images
     if stop > len(data.images):
@@ -150,6 +156,27 @@ def run_task(task: Task, base: dict[str, Any], data: SweepData | DataSpec) -> Re
     per_image = float(sum(v for k, v in r["energy_breakdown_pj"].items() if k != "write"))
     return Result(task, int(r["correct"]), per_image, float(r["weight_write_once"]["energy_pj"]),
                   data.model_sha, config_text(config))
+
+
+_RELAXED: list[bool] = []
+
+
+def relax_malloc_trim() -> None:
+    """Undo, in this process, the malloc setting Dask's nanny gives its workers. The nanny starts each
+    worker with MALLOC_TRIM_THRESHOLD_=65536 (to hand freed memory back to the system); with any such
+    variable set, glibc also stops raising its mmap threshold, so every numpy temporary above 128 kB is
+    mapped and unmapped afresh. A task then ran 2-3x slower on a Dask worker than in a local process
+    (measured with bench/bench_sweep.py's tiny tasks: about 90 ms against 25 ms). Set the thresholds to
+    the values glibc's own adaptation reaches (mmap 32 MiB, its maximum on 64-bit; trim twice that)."""
+    if _RELAXED or "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    _RELAXED.append(True)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        pass
 
 
 def init_pool_worker(spec: DataSpec) -> None:
