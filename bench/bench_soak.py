@@ -74,8 +74,10 @@ def main() -> int:
             print(f"{m / 60:7.1f} min  {wall:7.0f}  {r:7.1f}   {n:20d}   {d:8d}", flush=True)
     demo.close()
     QtWidgets.QApplication.processEvents()
-    first = samples[min(2, len(samples) - 1)]  # after the first two minutes (caches warm)
+    first = samples[min(5, len(samples) - 1)]  # after five minutes: the image cache and plots are warm
     last = samples[-1]
+    half = samples[len(samples) // 2]
+    late = (last[1] - half[1]) / max(1e-9, (last[0] - half[0]) / 3600)
     st = demo.session.stats
     acc = len(st.correct) / max(1, len(st.images))
     growth = last[1] - first[1]
@@ -85,7 +87,7 @@ def main() -> int:
           f"{samples[0][1]:.0f} MB at start, "
           f"{first[1]:.0f} MB at {first[0] / 60:.0f} min, {last[1]:.0f} MB at the end "
           f"({growth:+.1f} MB, {per_hour:+.1f} MB/h), "
-          f"peak {max(s[1] for s in samples):.0f} MB")
+          f"peak {max(s[1] for s in samples):.0f} MB; second half {late:+.1f} MB/h")
     return 0
 
 
