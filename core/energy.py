@@ -158,73 +158,127 @@ class Span:
 
 
 # Digital baselines (core/baselines.py), per MAC at 65 nm / 1.2 V unless the unit says otherwise.
-_H = "Horowitz ISSCC 2014 (45 nm, 0.9 V) x 2.6 for 65 nm / 1.2 V"
+# Source check of every figure: docs/sources.md. Tags: [derived] from a source read for this table;
+# [unverified: ...] a figure recalled from the named source, not checked against its text; [assumed].
+_H = ("Horowitz ISSCC 2014 (45 nm, 0.9 V: 32-b add 0.1 pJ, 8 KB 64-b SRAM read 10 pJ [derived]; 8-b add "
+      "0.03 pJ, 8-b multiply 0.2 pJ [unverified: from memory of Horowitz's table]) x 2.6 for 65 nm / 1.2 V")
+_X3 = ("high: x 3.0, Stillmaker and Baas 2017's 65 nm / 1.2 V over 45 nm HP / 0.9 V (x 2.5 for LP) "
+       "instead of x 2.6")
 BAND_TABLE: dict[str, Span] = {
-    "input_code_read": Span(1.6, 3.25, 3.25, "pJ per 8-b input code read",
+    "input_code_read": Span(1.6, 3.25, 3.75, "pJ per 8-b input code read",
                             f"[derived] a quarter of a 32-b read of an 8 KB SRAM, 13 pJ ({_H}); low: a 2 KB "
-                            "buffer at about half the read energy [assumed]"),
-    "bw_sram_mac": Span(0.28, 0.49, 0.54, "pJ per MAC",
+                            f"buffer at about half the read energy [assumed]; {_X3}"),
+    "bw_sram_mac": Span(0.28, 0.49, 0.62, "pJ per MAC",
                         f"[derived] 8-b add (0.08 pJ) + one weight bit of a 32-b 8 KB SRAM read (13/32 pJ), "
-                        f"{_H}; low: a 2 KB weight SRAM (half the read energy) [assumed]; high: a 16-b add"),
-    "ws_mac": Span(0.14, 0.23, 0.37, "pJ per MAC",
+                        f"{_H}; low: a 2 KB weight SRAM (half the read energy) [assumed]; high: a 16-b add, "
+                        f"{_X3}"),
+    "ws_mac": Span(0.14, 0.23, 0.43, "pJ per MAC",
                    f"[derived] 16-b add 0.13 pJ (Horowitz: 0.03 pJ at 8 b, 0.1 pJ at 32 b, interpolated; "
                    f"{_H}) + 16-b accumulator register 0.08 pJ (16 flip-flops x 5 fJ [assumed]) + input "
                    "broadcast 0.02 pJ [assumed]; low/high: 0.08/0.16 pJ add, 3/10 fJ per flip-flop, "
-                   "0.01/0.05 pJ broadcast"),
-    "mac8_sram": Span(2.2, 3.83, 3.83, "pJ per MAC",
+                   f"0.01/0.05 pJ broadcast; {_X3}"),
+    "mac8_sram": Span(2.2, 3.83, 4.42, "pJ per MAC",
                       f"[derived] 8-b multiply 0.5 pJ + add 0.08 pJ + one 8-b weight (a quarter of a 32-b "
-                      f"8 KB SRAM read, 3.25 pJ), {_H}; low: a 2 KB weight SRAM [assumed]"),
+                      f"8 KB SRAM read, 3.25 pJ), {_H}; low: a 2 KB weight SRAM [assumed]; {_X3}"),
     "m0p_cycles_per_mac": Span(5.0, 7.0, 9.0, "cycles per MAC",
-                               "[derived] Cortex-M0+ (Armv6-M, no SIMD) inner loop from the core's "
-                               "published instruction timings: two 2-cycle byte loads, a 1-cycle MULS "
-                               "(fast multiplier), an add, loop overhead; low: add/subtract for binary "
-                               "weights, no multiply"),
+                               "[derived] Cortex-M0+ (Armv6-M, no SIMD) inner loop: two byte loads (2 "
+                               "cycles each [unverified: from memory of the Cortex-M0+ Technical Reference "
+                               "Manual]), a 1-cycle MULS (the fast-multiplier option; the small one takes 32 "
+                               "cycles: NXP's LPCXpresso FAQ on Cortex-M0/M0+ multiply) [derived], an add, "
+                               "loop overhead [assumed]; low: add/subtract for binary weights, no multiply"),
     "m4_cycles_per_mac": Span(1.7, 2.5, 3.5, "cycles per MAC",
-                              "[derived] CMSIS-NN (Lai, Suda and Chandra 2018): its CIFAR-10 CNN (about "
-                              "12.3 M MACs) in 99.1 ms on a 216 MHz Cortex-M7 = 1.7 cycles per MAC for "
-                              "the whole network (dual-issue: the low end); a single-issue M4 doing the "
-                              "same SMLAD kernels with q7-to-q15 expansion [assumed] 2.5, up to 3.5"),
+                              "CMSIS-NN (Lai, Suda and Chandra 2018, arXiv 1801.06601): its CIFAR-10 CNN "
+                              "holds 12.3 M MACs [derived: the layer sizes of CMSIS's CIFAR-10 example, "
+                              "5x5 convolutions 3->32 at 32x32, 32->32 at 16x16, 32->64 at 8x8, fc "
+                              "1024->10]; run in 99.1 ms on a 216 MHz Cortex-M7 [unverified: from memory of "
+                              "the paper's results section; its abstract, read, gives only 4.6x runtime and "
+                              "4.9x energy gains] = 1.7 cycles per MAC (dual-issue: the low end); a "
+                              "single-issue M4 doing the same SMLAD kernels with q7-to-q15 expansion "
+                              "[assumed] 2.5, up to 3.5"),
     "mcu_cycles_per_op": Span(1.0, 2.0, 3.0, "cycles per digital op",
                               "[assumed] requantise, pool and argmax steps on the core (load, op, store "
                               "amortised over SIMD lanes)"),
-    "m0p_core_pj_cycle": Span(4.0, 7.0, 10.0, "pJ per cycle",
-                              "[derived] Arm's published Cortex-M0+ core-only dynamic power, about 9 "
-                              "uW/MHz in a 90 nm LP process and under 4 uW/MHz in 40 nm LP; 65 nm "
-                              "between them [assumed]"),
+    "m0p_core_pj_cycle": Span(3.0, 7.0, 10.0, "pJ per cycle",
+                              "Arm's Cortex-M0+ core-only dynamic power: 3 uW/MHz in 40 nm and 52 uW/MHz "
+                              "in 180 nm [derived: Arm's launch figures as reported by Low-Power Design, "
+                              "March 2012]; about 9 uW/MHz in 90 nm LP [unverified: from memory of Arm's "
+                              "product page]; 65 nm between 40 and 90 nm [assumed]"),
     "m4_core_pj_cycle": Span(12.0, 20.0, 33.0, "pJ per cycle",
-                             "[derived] Arm's published Cortex-M4 core-only dynamic power, about 12 "
-                             "uW/MHz in 40 nm LP and 33 uW/MHz in 90 nm LP; 65 nm between them [assumed]"),
+                             "[unverified: from memory of Arm's Cortex-M4 product page] core-only dynamic "
+                             "power about 12 uW/MHz in 40 nm LP and 33 uW/MHz in 90 nm LP; 65 nm between "
+                             "them [assumed]"),
     "m0p_mcu_pj_cycle": Span(90.0, 150.0, 270.0, "pJ per cycle",
-                             "[derived] whole low-power Cortex-M0+ MCUs (core, flash, SRAM, clocks, "
-                             "regulator) in vendor datasheets: about 50-90 uA/MHz run current at 1.8-3 V"),
-    "m4_mcu_pj_cycle": Span(30.0, 200.0, 430.0, "pJ per cycle",
-                            "[derived] whole Cortex-M4 MCUs in vendor datasheets: about 100-130 uA/MHz at "
-                            "1.8-3.3 V (180-430 pJ); low: near-threshold M4 MCUs at about 10 uA/MHz x 3 V"),
+                             "[unverified: from memory of vendor datasheets] whole low-power Cortex-M0+ MCUs "
+                             "(core, flash, SRAM, clocks, regulator): about 50-90 uA/MHz run current at "
+                             "1.8-3 V"),
+    "m4_mcu_pj_cycle": Span(20.0, 200.0, 430.0, "pJ per cycle",
+                            "[unverified: from memory of vendor datasheets] whole Cortex-M4 MCUs: about "
+                            "100-130 uA/MHz at 1.8-3.3 V (180-430 pJ; a users' forum quotes 110 uA/MHz for "
+                            "STM32L4 and 130 for STM32F401); low: subthreshold M4 MCUs at about 6 uA/MHz "
+                            "(Ambiq Apollo4, a lecture's figure) x 3.3 V"),
 }
 
+# Stillmaker and Baas 2017 (Integration 58, 74-81): energy per operation at supply V, E = a V^2 + b V + c
+# (arbitrary unit), fitted per node: PTM bulk at 65 nm, ITRS high-performance (HP) and low-power (LP)
+# flavours at 45 nm and below [derived: their coefficient table as transcribed in two public scaling
+# tools, the 65 nm and HP 32 nm rows matching the worked example of the authors' corrigendum].
+_STILLMAKER_E = {
+    (65, "HP"): (3.755, -4.398, 1.975), (65, "LP"): (3.755, -4.398, 1.975),
+    (45, "HP"): (1.018, -0.3107, 0.1539), (45, "LP"): (1.103, -0.362, 0.2767),
+    (32, "HP"): (0.8367, -0.4341, 0.1701), (32, "LP"): (0.9559, -0.7823, 0.471),
+    (20, "HP"): (0.373, -0.1582, 0.04104), (20, "LP"): (0.2632, -0.14, 0.06841),
+    (7, "HP"): (0.1776, -0.09097, 0.02447), (7, "LP"): (0.09365, -0.03409, 0.02043),
+}
+
+
+def stillmaker_energy(node: float, flavour: str, v: float) -> float:
+    """Energy per operation (Stillmaker and Baas's unit) at `node` nm, 'HP' or 'LP', supply `v` volts;
+    nodes between two rows (28, 22 nm) linear in the node between them [derived]."""
+    rows = sorted(n for n, f in _STILLMAKER_E if f == flavour)
+    lo = max(n for n in rows if n <= node)
+    hi = min(n for n in rows if n >= node)
+
+    def at(n: int) -> float:
+        a, b, c = _STILLMAKER_E[(n, flavour)]
+        return a * v * v + b * v + c
+
+    w = 0.0 if hi == lo else (node - lo) / (hi - lo)
+    return (1 - w) * at(lo) + w * at(hi)
+
+
+def _digital(node: int, vdd: Span, nominal: float | None = None) -> Span:
+    """The node's digital energy per op relative to 65 nm at 1.2 V: low = the cheaper flavour at the
+    low supply, nominal = the mean of HP and LP at the nominal supply, high = the dearer at the high."""
+    ref = stillmaker_energy(65, "HP", 1.2)
+    ends = {w: [stillmaker_energy(node, f, vdd.at(w)) / ref for f in ("HP", "LP")]
+            for w in ("low", "nominal", "high")}
+    mid = sum(ends["nominal"]) / 2 if nominal is None else nominal
+    how = ", interpolated between 32 and 20 nm" if node in (28, 22) else ""
+    source = (f"[derived] Stillmaker and Baas 2017's energy fits (HP and LP{how}) at the node's supply "
+              f"{vdd.low:g}-{vdd.high:g} V over their 65 nm fit at 1.2 V")
+    return Span(round(min(ends["low"]), 3), round(mid, 3), round(max(ends["high"]), 3),
+                "x energy per op at 65 nm", source)
+
+
+_VDD = {
+    45: Span(0.9, 0.9, 1.1, "V", "[derived] Horowitz 2014's 45 nm point, 0.9 V; PTM 45 nm model cards' "
+             "nominal supply: 1.0 V high-performance, 1.1 V low-power"),
+    28: Span(0.9, 0.9, 1.0, "V", "[derived] ZigZag-IMC's 28 nm technology example (0.9 V); high [assumed]"),
+    22: Span(0.8, 0.8, 0.95, "V", "[derived] PTM 22 nm model cards' nominal supply: 0.8 V high-performance, "
+             "0.95 V low-power"),
+    7: Span(0.7, 0.7, 0.75, "V", "[unverified: from memory of the PTM-MG 7 nm FinFET cards' nominal 0.7 V]"),
+}
 BAND_TABLE.update({
     # Scaling what-if (core/scaling.py): node -> supply, digital energy factor, Pelgrom coefficient.
     "vdd_65nm": Span(1.2, 1.2, 1.2, "V", "[paper] the chip's supply"),
-    "vdd_45nm": Span(0.9, 0.9, 1.0, "V", "[derived] Horowitz 2014's 45 nm point; 1.0 V in Stillmaker and "
-                     "Baas 2017's nominal-supply table"),
-    "vdd_28nm": Span(0.9, 0.9, 1.0, "V", "[assumed] typical 28 nm core supply"),
-    "vdd_22nm": Span(0.8, 0.8, 0.9, "V", "[derived] Stillmaker and Baas 2017, nominal supply at 22 nm"),
-    "vdd_7nm": Span(0.7, 0.7, 0.75, "V", "[derived] Stillmaker and Baas 2017, nominal supply at 7 nm"),
+    **{f"vdd_{n}nm": span for n, span in _VDD.items()},
     "digital_65nm": Span(1.0, 1.0, 1.0, "x energy per op at 65 nm", "[derived] the reference node"),
-    "digital_45nm": Span(0.33, 0.385, 0.45, "x energy per op at 65 nm",
-                         "[derived] 1/2.6, the factor this table scales Horowitz's 45 nm figures by; band "
-                         "+/-15 % [assumed]"),
-    "digital_28nm": Span(0.19, 0.25, 0.31, "x energy per op at 65 nm",
-                         "[assumed] read off the trend of Stillmaker and Baas 2017's energy-per-operation "
-                         "fits at nominal supply (approximate); band +/-25 %"),
-    "digital_22nm": Span(0.13, 0.17, 0.22, "x energy per op at 65 nm",
-                         "[assumed] read off the trend of Stillmaker and Baas 2017 (approximate); band "
-                         "+/-25 %"),
-    "digital_7nm": Span(0.05, 0.07, 0.10, "x energy per op at 65 nm",
-                        "[assumed] read off the trend of Stillmaker and Baas 2017 (approximate): about 5x "
-                        "below 45 nm, far from the 40x of classical scaling; band +/-30 %"),
-    "avt_65nm": Span(3.0, 3.5, 4.0, "mV.um", "[derived] Pelgrom coefficient A_VT at 65 nm, 3-4 mV.um "
-                     "(bulk, SiO2/SiON gate)"),
+    # 45 nm: nominal 1/2.6, the factor this table scales Horowitz's 45 nm figures by (HP/LP mean at 0.9 V:
+    # 0.37)
+    "digital_45nm": _digital(45, _VDD[45], nominal=0.385),
+    **{f"digital_{n}nm": _digital(n, _VDD[n]) for n in (28, 22, 7)},
+    "avt_65nm": Span(3.0, 3.5, 4.0, "mV.um", "[unverified: from memory of published 65 nm matching data] "
+                     "Pelgrom coefficient A_VT at 65 nm, 3-4 mV.um (bulk, SiO2/SiON gate)"),
     "avt_45nm": Span(2.5, 3.0, 3.5, "mV.um", "[assumed] A_VT tracks gate-oxide thickness (Pelgrom trend)"),
     "avt_28nm": Span(1.8, 2.2, 2.6, "mV.um", "[assumed] high-k metal gate, A_VT about 2 mV.um"),
     "avt_22nm": Span(1.6, 2.0, 2.4, "mV.um", "[assumed] high-k metal gate, A_VT about 2 mV.um"),
@@ -232,23 +286,29 @@ BAND_TABLE.update({
     # ADC energy per conversion: three published models; core/scaling.py anchors each at the chip's
     # own 65 nm, 7-b ADC energy and uses only how it scales with bits and node.
     "zigzag_adc_lin": Span(100.0, 100.0, 100.0, "fF per bit",
-                           "[derived] ZigZag IMC cost model: E_ADC = (100 fF.B + 0.001 fF.4^B).VDD^2"),
-    "zigzag_adc_exp": Span(0.001, 0.001, 0.001, "fF per 4^B", "[derived] ZigZag IMC cost model, as above"),
-    "murmann_fom_s": Span(175.0, 175.0, 175.0, "dB",
-                          "[derived] Schreier figure of merit along the low-power envelope of Murmann's ADC "
-                          "performance survey; E = 10^((SNDR - FoM_S)/10) / 2 J, SNDR = 6.02 B + 1.76 dB"),
+                           "[derived] ZigZag-IMC's analog IMC cost model (KULeuven-MICAS/zigzag-imc, AIMC "
+                           "array unit, get_adc_cost): E_ADC = (100 fF.B + 0.001 fF.4^B).VDD^2 fJ"),
+    "zigzag_adc_exp": Span(0.001, 0.001, 0.001, "fF per 4^B", "[derived] ZigZag-IMC, as above"),
+    "murmann_fom_s": Span(175.0, 185.0, 185.0, "dB",
+                          "Schreier figure of merit (high-frequency) along the envelope of Murmann's ADC "
+                          "performance survey: 184.8 dB in its 2021 revision [derived: as hard-coded from "
+                          "the survey by a public survey reader; the spreadsheet itself not read]; low: 10 "
+                          "dB below, a typical design [assumed]; E = 10^((SNDR - FoM_S)/10) / 2 J, SNDR = "
+                          "6.02 B + 1.76 dB"),
     "murmann_floor_65nm": Span(50.0, 50.0, 50.0, "fJ per conversion at 65 nm",
                                "[assumed] technology floor of low-resolution designs in Murmann's survey "
                                "(comparator and logic), scaled with the digital factor"),
-    "walden_fom_65nm": Span(5.0, 5.0, 5.0, "fJ per conversion step at 65 nm",
-                            "[derived] Walden FoM of good 65 nm SAR designs in Murmann's survey; E = FoM x "
-                            "2^B, scaled with the digital factor"),
+    "walden_fom_65nm": Span(0.67, 5.0, 5.0, "fJ per conversion step at 65 nm",
+                            "[unverified: from memory of Murmann's survey] Walden FoM of good 65 nm SAR "
+                            "designs; low: the survey's overall envelope, 0.67 fJ (2021 revision, same "
+                            "reader as above); E = FoM x 2^B, scaled with the digital factor; its value "
+                            "cancels: the model is anchored at the chip's own ADC energy"),
     "line_cap_trend": Span(1.0, 1.0, 1.0, "x node / 65 nm",
                            "[assumed] row and column line capacitance per bitcell scales with the cell "
                            "pitch (wire-dominated): C = C_65 x node / 65 nm; kT/C follows from it [physics]"),
     "cap_mismatch_trend": Span(0.5, 0.5, 0.5, "exponent of 65 nm / node",
-                               "[derived] capacitor mismatch sigma ~ 1/sqrt(area) (Pelgrom's area law for "
-                               "MOM capacitors): x (65 nm / node)^0.5 as C scales with the node"),
+                               "[assumed] capacitor mismatch sigma ~ 1/sqrt(area) (Pelgrom's area law, taken "
+                               "for MOM capacitors): x (65 nm / node)^0.5 as C scales with the node"),
 })
 
 

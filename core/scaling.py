@@ -5,10 +5,11 @@ component, with the coefficients of :data:`core.energy.BAND_TABLE` (each with it
 
 - DAC and line energy: C.V^2, the capacitance scaled with the cell pitch (node / 65 nm), V the node's
   supply; DAC energy also grows with the input bits (ZigZag: 50 fF.B.VDD^2).
-- Array drivers, switches and the digital periphery: the node's digital energy factor.
-- ADC energy per conversion: a band over three published models (ZigZag's formula, a Murmann-survey
-  regression, a Walden figure of merit), each anchored at the chip's own 65 nm, 7-b energy and used
-  only for how it scales with bits and node.
+- Array drivers, switches and the digital periphery: the node's digital energy factor (Stillmaker and
+  Baas 2017's energy-per-operation fits at the node's supply; core/energy.py, stillmaker_energy).
+- ADC energy per conversion: a band over three models (ZigZag-IMC's formula; a floor plus the thermal
+  limit on the Schreier-FoM envelope of Murmann's ADC survey; a Walden figure of merit), each anchored at
+  the chip's own 65 nm, 7-b energy and used only for how it scales with bits and node.
 
 Accuracy moves as well: each point's chip (:func:`scaled_config`) has the node's supply, DAC step
 (the same full-scale fraction of the precharge), line capacitance (so kT/C) and mismatch (Pelgrom:
