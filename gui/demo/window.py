@@ -601,9 +601,9 @@ class DemoWindow(QtWidgets.QWidget):
 
     @QtCore.Slot(bool)
     def _on_playing(self, playing: bool) -> None:
-        self.badge.setVisible(not playing)
-        if not playing:
-            self.badge.place()
+        if playing:
+            self.badge.hide()
+        else:
             self.pacer.invalidate(self)  # paused: the throttled energy counter shows this very frame
 
     def _before_tick(self, now: float) -> None:
@@ -693,6 +693,9 @@ class DemoWindow(QtWidgets.QWidget):
             self.leave()
         elif key == QtCore.Qt.Key.Key_Space:
             self.player.toggle()
+            if not self.player.playing:  # paused by hand (not by a script): say so, big
+                self.badge.place()
+                self.badge.show()
         elif key == QtCore.Qt.Key.Key_Right:
             self._next_image()
         elif key == getattr(QtCore.Qt.Key, f"Key_{captions.TECHNICAL_KEY}"):
