@@ -264,7 +264,7 @@ def layer_signals(run: Any, layer: int, config: ChipConfig) -> LayerSignals:
     frames: dict[tuple[int, int, int], dict[int, int]] = {}
     filters: dict[tuple[int, int, int], np.ndarray] = {}
     for k, p in enumerate(run.places):
-        if p.layer == layer:
+        if p.layer == layer and p.invocation:
             key = (p.layer, p.tile, p.chunk)
             frames.setdefault(key, {})[p.position] = k
             filters.setdefault(key, p.filters)

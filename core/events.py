@@ -31,6 +31,8 @@ def frame_flags(run: Any, max_code: int, min_error: int = 1) -> dict[str, np.nda
                         np.abs(rec.codes.astype(np.int64) - rec.ideal_codes))
                   for key, rec in run.records.items()}
     for k, p in enumerate(run.places):
+        if not p.invocation:
+            continue  # a digital step (a pool, an add): no conversion
         sat, err = per_record[(p.layer, p.tile, p.chunk)]
         saturated[k] = sat[p.position].any()
         worst[k] = err[p.position].max()

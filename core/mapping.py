@@ -20,7 +20,7 @@ row-major order; per position, tile by tile; per tile, its chunks of up to one c
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,10 +32,13 @@ from convsram.core.network import LayersLike, Model, as_graph
 
 @dataclass(frozen=True)
 class Place:
-    """Where one invocation of one image sits in the network."""
+    """Where one step of one image sits in the network: an invocation of the array, or (``node``
+    set) one output position of a digital step (a pool, a residual add) between the layers. A digital
+    step repeats every invocation field of the last invocation before it (the array rests, showing
+    it), and says where the digital node is in ``node_step`` and ``node_window``."""
 
-    index: int  # invocation number within the image, 0-based
-    layer: int  # layer index
+    index: int  # step number within the image, 0-based
+    layer: int  # weight layer index
     layer_step: int  # invocation number within the layer, 0-based
     position: int  # output position (row-major window index; 0 for fc)
     window: tuple[int, int] | None  # (y, x) of the window's top-left input pixel (negative in the
@@ -45,6 +48,13 @@ class Place:
     rows: tuple[int, int]  # the tile's rows of the flattened receptive field, [r0, r1)
     filters: np.ndarray  # filters evaluated
     columns: np.ndarray  # their array columns
+    node: str | None = None  # the digital node of a digital step; None for an invocation
+    node_step: int = 0  # a digital step: its output position (row-major), 0-based
+    node_window: tuple[int, int] | None = None  # and the top-left of the input window it reads
+
+    @property
+    def invocation(self) -> bool:
+        return self.node is None
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,26 @@ class ArrayMap:
                                     columns=self.columns[li][t][filters])
                         index += 1
                         step += 1
+
+
+def timeline(graph: Graph, amap: ArrayMap) -> list[Place]:
+    """Every step of one image in order: each weight layer's invocations, and after the nodes they
+    feed, each digital node's output positions (a max-pool, an average-pool, a residual add; a flatten
+    moves no value and has none), in the graph's order."""
+    by_layer: dict[int, list[Place]] = {}
+    for p in amap.places():
+        by_layer.setdefault(p.layer, []).append(p)
+    out: list[Place] = []
+    last: Place | None = None
+    for node in graph.nodes:
+        if isinstance(node, WeightLayer):
+            steps = by_layer[graph.index[node.name]]
+            out += steps
+            last = steps[-1]
+        elif not node.reshape_only and last is not None:
+            wins = node.step_windows(graph.in_shapes(node)[0], graph.shapes[node.name])
+            out += [replace(last, node=node.name, node_step=k, node_window=win) for k, win in enumerate(wins)]
+    return [replace(p, index=k) for k, p in enumerate(out)]
 
 
 def macro_seed(seed: int, macro: int) -> int:

@@ -41,6 +41,11 @@ def sentence(frame: Any, spec: Any, after: list[Any] | None = None) -> str:
         return (f"Done: of the ten digit scores, {frame.prediction}'s is the highest, so the chip answers "
                 f"{frame.prediction}.")
     place = frame.place
+    node = getattr(place, "node", None)
+    if node is not None:  # a digital step between the layers (core.mapping.timeline): the array rests
+        steps = [_digital_step(d) for d in after or () if d.name == node]
+        return (f"{node}: digital logic {steps[0] if steps else f'does {node}'}, one position at a time; "
+                "the array rests.")
     n = len(frame.x)
     cols = len(place.columns)
     r0, r1 = place.rows

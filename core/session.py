@@ -24,7 +24,7 @@ from convsram.core.chip import Chip, Invocation, WriteRecord, detail
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj
 from convsram.core.layers import INPUT
-from convsram.core.mapping import ArrayMap, Place, place
+from convsram.core.mapping import ArrayMap, Place, place, timeline
 from convsram.core.mnist import Split, load
 from convsram.core.network import Model, fc_scores, forward, input_codes, layer_shapes, load_model, op_counts
 from convsram.core.paths import DEFAULT_MODEL
@@ -65,6 +65,8 @@ class ImageRun:
     energy: np.ndarray  # (frames, components) pJ of each invocation (digital spread over its layer)
     cumulative: np.ndarray  # (frames, components) pJ of the image up to and including each frame
     layer_start: list[int]  # first frame of each layer
+    stage_start: list[int] = field(default_factory=list)  # first frame of each layer and digital step
+    invocations: np.ndarray | None = None  # array invocations up to and including each frame
 
     @property
     def n_frames(self) -> int:
@@ -72,6 +74,20 @@ class ImageRun:
 
     def layer_of(self, frame: int) -> int:
         return self.places[frame].layer
+
+    def stage_of(self, frame: int) -> int:
+        """Index of the stage (a weight layer's invocations, or a digital step) holding `frame`."""
+        return int(np.searchsorted(self.stage_start, frame, side="right")) - 1
+
+    def stage_range(self, frame: int) -> tuple[int, int]:
+        """[first, end) frames of the stage holding `frame`."""
+        st = self.stage_of(frame)
+        ends = [*self.stage_start[1:], self.n_frames]
+        return self.stage_start[st], ends[st]
+
+    def layer_end(self, layer: int) -> int:
+        """The frame after `layer`'s last invocation."""
+        return self.stage_range(self.layer_start[layer])[1]
 
     def pre_adc(self, layer: int) -> np.ndarray:
         """Every ADC input of `layer` in this image, in ADC codes (diff / adc_lsb), flattened."""
@@ -88,6 +104,8 @@ class FrameIndex:
     layer: np.ndarray  # layer of each frame
     count: np.ndarray  # invocations per layer
     layer_start: list[int]
+    invocation: np.ndarray  # is each frame an invocation (not a digital step)
+    stage_start: list[int]  # first frame of each stage: a layer's invocations, a digital step
 
 
 _INDEX_CACHE: dict[int, tuple[list[Place], FrameIndex]] = {}
@@ -99,13 +117,18 @@ def _frame_index(places: list[Place]) -> FrameIndex:
         return hit[1]
     groups: dict[tuple[int, int, int], tuple[list[int], list[int]]] = {}
     for k, p in enumerate(places):
-        f, pos = groups.setdefault((p.layer, p.tile, p.chunk), ([], []))
-        f.append(k)
-        pos.append(p.position)
+        if p.invocation:
+            f, pos = groups.setdefault((p.layer, p.tile, p.chunk), ([], []))
+            f.append(k)
+            pos.append(p.position)
     layer = np.array([p.layer for p in places], dtype=np.int64)
+    invocation = np.array([p.invocation for p in places], dtype=bool)
     index = FrameIndex(by_record={k: (np.array(f), np.array(pos)) for k, (f, pos) in groups.items()},
-                       layer=layer, count=np.bincount(layer),
-                       layer_start=[k for k, p in enumerate(places) if p.layer_step == 0])
+                       layer=layer, count=np.bincount(layer[invocation]),
+                       layer_start=[k for k, p in enumerate(places) if p.layer_step == 0 and p.invocation],
+                       invocation=invocation,
+                       stage_start=[k for k, p in enumerate(places)
+                                    if (p.layer_step == 0 and p.invocation) or (p.node and p.node_step == 0)])
     _INDEX_CACHE.clear()  # one chip's places at a time
     _INDEX_CACHE[id(places)] = (places, index)
     return index
@@ -304,7 +327,7 @@ class Session:
         chip = Chip(config, seed)
         amap: ArrayMap = place(self.model.layers, config)
         writes = amap.program(chip, self.model)
-        return _Prebuilt(config, seed, chip, amap, writes, list(amap.places()))
+        return _Prebuilt(config, seed, chip, amap, writes, timeline(self.model.graph, amap))
 
     def prebuild(self, config: ChipConfig, seed: int) -> None:
         """Build the chip for (config, seed) and simulate the current image on it without changing the
@@ -424,13 +447,15 @@ class Session:
             each = detail(ev.records[key].energy_each)
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[frames, ci] = each[comp][positions]
-        digital = np.asarray(self.digital) / index.count  # a layer's digital energy, spread evenly
-        per_frame[:, COMPONENTS.index("digital")] = digital[index.layer]
+        # a layer's digital energy (its digital steps' too), spread evenly over its invocations
+        digital = np.asarray(self.digital) / index.count
+        per_frame[index.invocation, COMPONENTS.index("digital")] = digital[index.layer[index.invocation]]
         layer_start = list(index.layer_start)
         return ImageRun(image=image, label=self.label_of(image), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
                         prediction=int(np.argmax(scores)), energy=per_frame,
-                        cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start)
+                        cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start,
+                        stage_start=list(index.stage_start), invocations=np.cumsum(index.invocation))
 
     @property
     def current(self) -> ImageRun:
@@ -443,25 +468,25 @@ class Session:
         p = run.places[k]
         rec = run.records[(p.layer, p.tile, p.chunk)]
         i = p.position
-        start = run.layer_start[p.layer]
+        start, end = run.stage_range(k)  # this layer's invocations, or this digital step
         layer_before = run.cumulative[start - 1] if start > 0 else np.zeros(len(COMPONENTS))
         last_of_position = k + 1 == run.n_frames or run.places[k + 1].position != i \
-            or run.places[k + 1].layer != p.layer
+            or run.places[k + 1].layer != p.layer or not run.places[k + 1].invocation or not p.invocation
         final = k == run.n_frames - 1
         as_dict = lambda v: dict(zip(COMPONENTS, map(float, v), strict=True))  # noqa: E731
         session = np.array([self.stats.energy_pj[c] for c in COMPONENTS])
         if run.image not in self.stats.images and run.image not in self.stats.drawings:
             session = session + run.cumulative[k]
-        ends = [*run.layer_start[1:], run.n_frames]
+        invocations = k + 1 if run.invocations is None else int(run.invocations[k])
         return Frame(
             image=run.image, label=run.label, index=k, n_frames=run.n_frames, place=p,
-            layer_name=self.model.layers[p.layer].name, layer_frames=ends[p.layer] - start,
+            layer_name=p.node or self.model.layers[p.layer].name, layer_frames=end - start,
             x=rec.x[i], v_dac=detail(rec.v_dac)[i], v_p=detail(rec.v_p)[i], v_n=detail(rec.v_n)[i],
             ideal_diff=detail(rec.ideal_diff)[i], codes=rec.codes[i], ideal_codes=detail(rec.ideal_codes)[i],
             adc_lsb=rec.adc_lsb, mode=rec.mode,
             energy=as_dict(run.energy[k]), energy_layer=as_dict(run.cumulative[k] - layer_before),
             energy_image=as_dict(run.cumulative[k]), energy_session=as_dict(session),
-            time_ns=(k + 1) * energy.invocation_time_ns(self.config),
+            time_ns=invocations * energy.invocation_time_ns(self.config),
             positions_done=i + 1 if last_of_position else i, final=final,
             prediction=run.prediction if final else None, scores=run.scores if final else None)
 
@@ -498,6 +523,21 @@ class Session:
             layer -= 1
         return layer
 
+    def node_maps(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+        """A digital step's input maps (its first input) and its output maps (H, W, C) as float, NaN
+        where not computed yet at `frame`."""
+        node = frame.place.node
+        if node is None:
+            raise ValueError("not a digital step")
+        run = self.run_image(frame.image)
+        src = self.model.graph.by_name[node].inputs[0]
+        inp = run.codes_in[..., None] if src == INPUT else run.activations[f"{src}.out"]
+        out = run.activations[f"{node}.out"].astype(float)
+        h, w, _ = out.shape
+        flat = out.reshape(h * w, -1).copy()
+        flat[frame.place.node_step + 1:] = np.nan
+        return inp.astype(float), flat.reshape(out.shape)
+
     def takes_image(self, layer: int) -> bool:
         """True if `layer` reads the input image itself (not maps of an earlier layer)."""
         return self.model.graph.layer_source(layer) == INPUT
@@ -524,6 +564,10 @@ class Session:
     def receptive_field(self, frame: Frame | None = None) -> tuple[int, int, int, int]:
         """(y0, y1, x0, x1), end exclusive: the input-image pixels that the frame's active rows depend on."""
         frame = frame or self.frame_at()
+        if frame.place.node is not None:  # a digital step: its output position, back to the image
+            out = self.model.graph.shapes[frame.place.node]
+            oy, ox = divmod(frame.place.node_step, out[1]) if len(out) == 3 else (0, 0)
+            return self.model.graph.field(frame.place.node, (oy, oy + 1, ox, ox + 1))
         active = self.active_inputs(frame)
         plane = active.any(axis=-1) if active.ndim == 3 else active.reshape(1, -1)
         ys, xs = np.nonzero(plane)
@@ -617,16 +661,17 @@ class Session:
         self._finish_image_if_final()
 
     def _layer(self, delta: int) -> None:
+        """To the next (previous) stage: a layer's invocations or a digital step (a pool, an add)."""
         run = self.current
-        li = run.layer_of(self.frame)
-        if delta < 0 and self.frame != run.layer_start[li]:
-            target = li  # first go to the start of this layer
+        st = run.stage_of(self.frame)
+        if delta < 0 and self.frame != run.stage_start[st]:
+            target = st  # first go to the start of this stage
         else:
-            target = li + delta
-        if target >= len(run.layer_start):
+            target = st + delta
+        if target >= len(run.stage_start):
             self.frame = run.n_frames - 1
         else:
-            self.frame = run.layer_start[max(target, 0)]
+            self.frame = run.stage_start[max(target, 0)]
         self._finish_image_if_final()
 
     def _neighbour(self, delta: int) -> int:
@@ -638,9 +683,7 @@ class Session:
 
     def _end_of_layer(self) -> None:
         run = self.current
-        li = run.layer_of(self.frame)
-        nxt = run.layer_start[li + 1] if li + 1 < len(run.layer_start) else run.n_frames
-        self.frame = nxt - 1
+        self.frame = run.stage_range(self.frame)[1] - 1
         self._finish_image_if_final()
 
 

@@ -47,7 +47,8 @@ def place_session(session: Session, pos: Position) -> None:
     if not 0 <= image < len(session.data):
         raise ValueError(f"--image {image} out of range: the data set has images 0..{len(session.data) - 1}")
     session.run("goto", image)
-    names = [s.name for s in session.model.layers]
+    # the stages: each weight layer's invocations and each digital step (a pool, an add), in order
+    names = [n.name for n in session.model.graph.nodes if not n.reshape_only]
     if pos.layer is None:
         if pos.step is not None:
             if not 0 <= pos.step < session.current.n_frames:
@@ -57,13 +58,13 @@ def place_session(session: Session, pos: Position) -> None:
         return
     if pos.layer not in names:
         raise ValueError(f"--layer {pos.layer!r} is not a layer of the model; layers: {', '.join(names)}")
-    li = names.index(pos.layer)
+    st = names.index(pos.layer)
     run = session.current
-    start = run.layer_start[li]
-    count = (run.layer_start[li + 1] if li + 1 < len(names) else run.n_frames) - start
+    start = run.stage_start[st]
+    count = (run.stage_start[st + 1] if st + 1 < len(names) else run.n_frames) - start
     step = pos.step or 0
     if not 0 <= step < count:
-        raise ValueError(f"--step {step} out of range: {pos.layer} has invocations 0..{count - 1}")
+        raise ValueError(f"--step {step} out of range: {pos.layer} has steps 0..{count - 1}")
     session.run("frame", start + step)
 
 

@@ -166,6 +166,8 @@ class MainWindow(QtWidgets.QMainWindow):
         spacing(outer, 6, (6, 6, 6, 6))
         self.where = WhereView()
         self.where.strip.layerClicked.connect(self._go_to_layer)
+        self.where.strip.stageClicked.connect(  # a pool's or an add's box: that digital step
+            lambda st: self.command("frame", self.session.current.stage_start[st]) if self.session else None)
         outer.addWidget(self.where, 0)
         self.narration = NarrationView(theme.TICK_PX + 1, lines=2)  # "what is happening now"
         outer.addWidget(self.narration, 0)

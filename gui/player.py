@@ -92,8 +92,7 @@ class Player(QtCore.QObject):
             return self._next_image(now)
         if self.speed == LAYER_PER_FRAME:
             run = s.current
-            li = run.layer_of(s.frame)
-            end = (run.layer_start[li + 1] if li + 1 < len(run.layer_start) else run.n_frames) - 1
+            end = run.stage_range(s.frame)[1] - 1  # a layer's invocations or a digital step
             if s.frame == end:
                 s.run("step")
             s.run("end_of_layer")

@@ -127,6 +127,8 @@ def test_step_forward_then_back_returns_the_same_frame(window, qtbot):
 def test_keyboard_shortcuts(window, qtbot):
     s = window.session
     run = s.current
+    press(qtbot, window, Key.Key_PageDown)  # the pooling after conv1 first: a step of its own
+    assert s.frame == run.stage_start[1] and window.frame.layer_name == "pool1"
     press(qtbot, window, Key.Key_PageDown)
     assert s.frame == run.layer_start[1]
     press(qtbot, window, Key.Key_Right)
@@ -341,6 +343,27 @@ def test_clicking_a_layer_in_the_strip_goes_there(window, qtbot):
     window.refresh()
     assert window.session.frame == window.session.current.layer_start[1]
     assert window.frame.layer_name == window.session.model.layers[1].name
+
+
+def test_the_pooling_is_a_step_to_click_and_to_see(window, qtbot):
+    """A pool box in the layer strip goes to the pooling; the input shows the four values of each map
+    with the winner marked, the output fills in, the header says the array rests."""
+    strip = window.where.strip
+    i = next(i for i, (title, _, li) in enumerate(strip.boxes) if title == "pool1")
+    rect = strip._rects[i][0]
+    qtbot.mouseClick(strip, QtCore.Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    window.command("step", 13)
+    window.refresh()
+    s, f = window.session, window.frame
+    assert f.place.node == "pool1" and f.place.node_step == 13 and s.frame == s.current.stage_start[1] + 13
+    assert strip.current_stage == 1
+    assert window.where.invocation.text().startswith("digital step")
+    assert "the array rests" in window.where.detail.text()
+    caption = window.input_view.layer_caption.text()
+    inp, out = s.node_maps(f)
+    assert "2×2 window at (2, 2)" in caption and f"→ {int(out[1, 1, 0])}" in caption
+    np.testing.assert_array_equal(window.output_view.values, out)
+    assert "Output of pool1" in window.output_view.title.text()
 
 
 def test_hover_texts_say_where_numbers_come_from(window):

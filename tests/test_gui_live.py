@@ -112,12 +112,13 @@ def test_live_window_equals_a_fresh_render_across_layer_and_image_changes(size, 
 
 
 def test_record_from_conv1_equals_a_snapshot_of_conv2(qapp, model_path, tmp_path, no_qt_warnings):
-    """The issue's reproduction: step from conv1 into conv2 in a window laid out once, as
-    `convsram record` does, and compare with `convsram snapshot` of the same frame."""
+    """The issue's reproduction: step from the end of conv1's pooling (a digital step) into conv2 in a
+    window laid out once, as `convsram record` does, and compare with `convsram snapshot` of the same
+    frame."""
     size = (1280, 720)
     s = Session.open(model_path)
     s.run("goto", 3)
-    s.run("frame", s.current.layer_start[0] + 560)
+    s.run("frame", s.current.layer_start[1] - 16)
     win = build(s, size)
     try:
         for _ in range(2):

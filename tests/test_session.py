@@ -70,20 +70,23 @@ def test_frames_replay_after_the_cache_is_dropped(session):
 def test_counters_add_up(session):
     run = session.current
     n = run.n_frames
-    assert n == sum(session.amap.invocations_per_image())
+    invocations = sum(session.amap.invocations_per_image())
+    assert run.invocations is not None and int(run.invocations[-1]) == invocations
+    assert n == invocations + 12 * 12 + 5 * 5  # and the digital steps: pool1's and pool2's positions
+    assert sum(p.invocation for p in run.places) == invocations
     last = session.frame_at(index=n - 1)
     total = np.sum([list(session.frame_at(index=k).energy.values()) for k in range(n)], axis=0)
     np.testing.assert_allclose(total, [last.energy_image[c] for c in COMPONENTS])
-    # a layer's counter is the image counter since the layer started
-    for li, start in enumerate(run.layer_start):
-        end = run.layer_start[li + 1] - 1 if li + 1 < len(run.layer_start) else n - 1
+    # a stage's counter (a layer's invocations or a digital step) is the image counter since it started
+    for st, start in enumerate(run.stage_start):
+        end = run.stage_start[st + 1] - 1 if st + 1 < len(run.stage_start) else n - 1
         f = session.frame_at(index=end)
         before = session.frame_at(index=start - 1).energy_image if start else dict.fromkeys(COMPONENTS, 0.0)
         for c in COMPONENTS:
             assert f.energy_layer[c] == pytest.approx(f.energy_image[c] - before[c])
         assert f.layer_frames == end - start + 1
     # time is 150 ns per invocation at the paper's operating point
-    assert last.time_ns == pytest.approx(n * energy.invocation_time_ns(session.config))
+    assert last.time_ns == pytest.approx(invocations * energy.invocation_time_ns(session.config))
     assert last.final and last.prediction == int(np.argmax(last.scores))
 
 
@@ -116,15 +119,20 @@ def test_prediction_matches_exact_path_on_ideal_chip():
 
 def test_layer_commands(session):
     run = session.current
+    assert run.stage_start == [0, 576, 720, 1320, 1345]  # conv1, pool1, conv2, pool2, fc
+    session.run("next_layer")  # PgDown reaches the pooling
+    assert session.frame == run.stage_start[1] and session.current_frame().layer_name == "pool1"
     session.run("next_layer")
-    assert session.frame == run.layer_start[1]
+    assert session.frame == run.layer_start[1] == run.stage_start[2]
     session.run("step", 5)
     session.run("prev_layer")  # back to the start of this layer first
     assert session.frame == run.layer_start[1]
     session.run("prev_layer")
+    assert session.frame == run.stage_start[1]
+    session.run("prev_layer")
     assert session.frame == 0
     session.run("end_of_layer")
-    assert session.frame == run.layer_start[1] - 1
+    assert session.frame == run.stage_start[1] - 1
     session.run("last")
     assert session.frame == run.n_frames - 1
     session.run("first")
@@ -215,3 +223,25 @@ def test_open_reports_missing_model(tmp_path):
     path = save_model(random_model(), tmp_path / "m.npz")
     with pytest.raises(DataError, match="MNIST"):
         Session.open(path, mnist_dir=tmp_path)
+
+
+def test_pooling_is_a_digital_step_of_its_own(session):
+    """The 2x2 max-pool runs as frames of its own: which four values, which one wins; the array rests."""
+    run = session.current
+    f = session.run("frame", run.stage_start[1] + 13)  # pool1, output position 13 = (1, 1)
+    p = f.place
+    assert not p.invocation and p.node == "pool1" and p.node_step == 13 and p.node_window == (2, 2)
+    assert f.layer_name == "pool1" and f.layer_frames == 144 and sum(f.energy.values()) == 0
+    last = session.frame_at(index=run.stage_start[1] - 1)  # the array shows conv1's last invocation
+    np.testing.assert_array_equal(f.codes, last.codes)
+    assert f.time_ns == last.time_ns  # no invocation, no array time
+    inp, out = session.node_maps(f)
+    act = run.activations["conv1.act"]
+    np.testing.assert_array_equal(inp, act)
+    np.testing.assert_array_equal(out[1, 1], act[2:4, 2:4].max(axis=(0, 1)))
+    assert np.isnan(out[1, 2]).all() and not np.isnan(out[1, 1]).any()
+    node = session.model.graph.by_name["pool1"]
+    winners = node.step_cells(inp, p.node_window)
+    ys, xs, cs = np.nonzero(winners)
+    assert winners.sum() == 16 and sorted(cs) == list(range(16)) and (inp[ys, xs, cs] == out[1, 1, cs]).all()
+    assert session.receptive_field(f) == (2, 8, 2, 8)  # the 2x2 window of conv1 outputs: 6x6 pixels

@@ -105,6 +105,25 @@ class Node:
         rectangle depends on (back through this node, for receptive fields)."""
         return span
 
+    def window_size(self) -> int:
+        """Side of the input window one output value reads (a digital step; 1 if elementwise)."""
+        return 1
+
+    def step_windows(self, in_shape: Shape, out: Shape) -> list[tuple[int, int] | None]:
+        """Top-left input pixel of each output position, row-major (a digital step's frames)."""
+        if len(out) != 3:
+            return [None]
+        return [(y, x) for y in range(out[0]) for x in range(out[1])]
+
+    def step_cells(self, x: np.ndarray, window: tuple[int, int] | None) -> np.ndarray:
+        """Boolean mask over one image's first input x (H, W, C): the cells that make the output at
+        `window` (a digital step's picture; default: the whole window)."""
+        mask = np.zeros(x.shape, dtype=bool)
+        y, x0 = window or (0, 0)
+        k = self.window_size()
+        mask[y:y + k, x0:x0 + k] = True
+        return mask
+
     def describe(self, in_shapes: Sequence[Shape], out: Shape) -> tuple[str, str]:
         """(title, one-line detail) for the layer strip."""
         return self.name, f"→ {fmt_shape(out)}"

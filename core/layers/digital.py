@@ -34,6 +34,12 @@ class Pool(Node):
             raise ValueError(f"{self.where()}: window {self.size} does not fit its input {fmt_shape(s)}")
         return (arith.conv_out(s[0], self.size, self.step), arith.conv_out(s[1], self.size, self.step), s[2])
 
+    def window_size(self) -> int:
+        return self.size
+
+    def step_windows(self, in_shape: Shape, out: Shape) -> list[tuple[int, int] | None]:
+        return [(y * self.step, x * self.step) for y in range(out[0]) for x in range(out[1])]
+
     def field(self, span: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         y0, y1, x0, x1 = span
         s, k = self.step, self.size
@@ -70,6 +76,17 @@ class MaxPool(Pool):
 
     def digital_ops(self, in_shapes: Sequence[Shape], out: Shape) -> dict[str, int]:
         return {"pool_compares": size(out) * (self.size**2 - 1)}
+
+    def step_cells(self, x: np.ndarray, window: tuple[int, int] | None) -> np.ndarray:
+        """The winner of each map's window (the first of equal maxima, as the comparator chain keeps)."""
+        y, x0 = window or (0, 0)
+        k = self.size
+        win = x[y:y + k, x0:x0 + k]  # (k, k, C)
+        best = np.argmax(win.reshape(-1, win.shape[2]), axis=0)
+        mask = np.zeros(x.shape, dtype=bool)
+        dy, dx = np.divmod(best, win.shape[1])
+        mask[y + dy, x0 + dx, np.arange(win.shape[2])] = True
+        return mask
 
     def short(self) -> str:
         return f"largest of {self.size}×{self.size}"

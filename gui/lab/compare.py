@@ -277,7 +277,8 @@ class CompareView(QtWidgets.QWidget):
         layer = frame.place.layer
         spec = s.model.layers[layer]
         k0 = run.layer_start[layer]
-        keys = [((p.layer, p.tile, p.chunk), p.position) for p in run.places[k0:frame.index + 1]]
+        keys = [((p.layer, p.tile, p.chunk), p.position) for p in run.places[k0:frame.index + 1]
+                if p.invocation]
         done = [(run.records[key], irun.records[key], pos) for key, pos in keys]
         total = sum(r.codes.shape[1] for r, _, _ in done)
         e2e = sum(int((r.codes[i] != ri.codes[i]).sum()) for r, ri, i in done)

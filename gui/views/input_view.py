@@ -55,7 +55,9 @@ class InputView(Panel):
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
         self._show_digit(frame, session)
-        if session.takes_image(frame.place.layer) and frame.place.window is not None:
+        if frame.place.node is not None:
+            self._show_step(frame, session)
+        elif session.takes_image(frame.place.layer) and frame.place.window is not None:
             self._show_window(frame, session)
         else:
             self._show_maps(frame, session)
@@ -101,6 +103,43 @@ class InputView(Panel):
         self.numbers.set_values(patch.astype(int), patch > session.config.max_input * 0.55)
         caption = (f"{spec.name} input window {k}×{k} at (y, x) = ({y}, {x}): these {k * k} codes drive "
                    f"DAC rows 0–{k * k - 1}")
+        if self.layer_caption.text() != caption:
+            self.layer_caption.setText(caption)
+
+    # --- a digital step (a pool, an add): its input maps, its window, the cells that win -------------
+    def _show_step(self, frame: Frame, session: Session) -> None:
+        name = frame.place.node
+        assert name is not None
+        node = session.model.graph.by_name[name]
+        layer_in, _ = session.node_maps(frame)
+        h, w, c = layer_in.shape
+        key = ("step", name, frame.image, session.generation)
+        if key != self._maps_key:
+            self._maps_key = key
+            self.numbers.set_values(np.zeros((0, 0)), np.zeros((0, 0)))
+            self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
+            rows = -(-c // self._cols)
+            self.maps.setLookupTable(colormaps.grey_lut())
+            img = colormaps.to_index(mosaic(layer_in, self._cols), session.config.max_input)
+            self.maps.setImage(img, levels=(0, 255), autoLevels=False)
+            p = self.maps_plot.getPlotItem()
+            p.setRange(xRange=(-0.3, self._cols * (w + GAP)), yRange=(-0.3, rows * (h + GAP)), padding=0)
+        y, x = frame.place.node_window or (0, 0)
+        k = node.window_size()
+        cells = node.step_cells(layer_in, (y, x))
+        xs, ys = cell_rects(cells, self._cols)
+        self.active.set_rects(xs, ys, 1.0, 1.0)
+        gy, gx = np.divmod(np.arange(c), self._cols)
+        self.window_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, float(k), float(k))
+        first = layer_in[y:y + k, x:x + k, 0].astype(int).ravel()
+        won = layer_in[..., 0][cells[..., 0]].astype(int)
+        values = ", ".join(map(str, first))
+        others = [i for i in node.inputs[1:]]
+        what = (f"map 0: {values} → {int(won[0])}" if len(won) == 1 and k > 1 else
+                f"map 0: {values} → {node.short()}" if k > 1 else
+                f"adds {', '.join(others)} at the same place" if others else node.short())
+        caption = (f"{name} input: {c} maps {h}×{w} ({node.inputs[0]} output) · white: the {k}×{k} window at "
+                   f"({y}, {x}) · <span style='color:{theme.DAC}'>■</span> what makes the output · {what}")
         if self.layer_caption.text() != caption:
             self.layer_caption.setText(caption)
 

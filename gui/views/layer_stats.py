@@ -108,7 +108,7 @@ def _histogram(session: Session, image: int, layer: int) -> Histogram:
     width = float(max(1.0, np.ceil((span_hi - span_lo) / 110)))
     counts, edges = np.histogram(levels, np.arange(span_lo, span_hi + width, width))
     run = session.run_image(image)
-    end = run.layer_start[layer + 1] if layer + 1 < len(run.layer_start) else run.n_frames
+    end = run.layer_end(layer)  # the layer's invocations (its digital steps come after them)
     per_step = np.zeros((end - run.layer_start[layer] + 1, counts.size), dtype=np.int64)
     for step, k in enumerate(range(run.layer_start[layer], end)):
         p = run.places[k]

@@ -71,6 +71,9 @@ class OutputView(Panel):
 
     # --- feature maps ------------------------------------------------------------------------------
     def _show_maps(self, frame: Frame, session: Session) -> None:
+        if frame.place.node is not None:
+            self._show_step(frame, session)
+            return
         layer = session.map_layer(frame.place.layer)  # during fc: the last maps (finished), its input
         spec = session.model.layers[layer]
         running = layer == frame.place.layer
@@ -105,6 +108,32 @@ class OutputView(Panel):
             self.set_note(f"{spec_now.name} tile {frame.place.tile + 1}/{spec_now.n_tiles}"
                           + (" · final" if frame.final else ""),
                           theme.PREDICTED if frame.final else theme.layer_color(frame.place.layer))
+
+    def _show_step(self, frame: Frame, session: Session) -> None:
+        """A digital step (a pool, an add): its output maps filling in, one position per step."""
+        name = frame.place.node
+        assert name is not None
+        _, fmap = session.node_maps(frame)
+        h, w, c = fmap.shape
+        key = ("step", name, fmap.shape)
+        if key != self._maps_key:
+            self._maps_key = key
+            self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
+            rows = -(-c // self._cols)
+            self.ranges.set(self.maps_plot.getPlotItem(), x=(-0.3, self._cols * (w + GAP)),
+                            y=(-0.3, rows * (h + GAP)))
+            node = session.model.graph.by_name[name]
+            self.title.setText(f"Output of {name}")
+            self.set_subtitle(f"{c} maps {h}×{w}, codes 0…{session.config.max_input}: {node.short()}, in "
+                              "digital logic · grey = not yet · white □ = now")
+        self.maps_layer = frame.place.layer
+        self.values = fmap
+        img = colormaps.to_index(mosaic(fmap, self._cols), session.config.max_input)
+        self.maps.setImage(img, levels=(0, 255), autoLevels=False)
+        y, x = divmod(frame.place.node_step, w)
+        gy, gx = np.divmod(np.arange(c), self._cols)
+        self.now_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
+        self.set_note(f"{frame.place.node_step + 1} / {h * w} positions done", theme.TEXT)
 
     # --- class scores ------------------------------------------------------------------------------
     def _show_scores(self, frame: Frame, session: Session) -> None:

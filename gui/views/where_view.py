@@ -12,10 +12,12 @@ from convsram.gui.views.plotting import font, set_font, set_size, set_text, spac
 
 
 class LayerStrip(QtWidgets.QWidget):
-    """Boxes for the network's stages (input, layers, pooling, answer); the current layer lit, with a
-    bar showing how far it has got. Clicking a layer's box goes to that layer."""
+    """Boxes for the network's stages (input, layers, pools and residual adds, answer); the current
+    stage lit, with a bar showing how far it has got. Clicking a layer's box goes to that layer, a
+    digital step's box (a pool, an add) to that step."""
 
     layerClicked = QtCore.Signal(int)
+    stageClicked = QtCore.Signal(int)  # a digital step's stage (an index into ImageRun.stage_start)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,21 +29,47 @@ class LayerStrip(QtWidgets.QWidget):
         self.progress = 0.0
         self.done_through = -1
         self.final = False
+        self.stages: list[int | None] = []  # per box: its stage (a layer's or a digital step's), if any
+        self.current_stage: int | None = None  # when set, the lit box is the one of this stage
 
     def set_session(self, session: Session) -> None:
         boxes: list[tuple[str, str, int | None]] = [("input", "28×28 digit", None)]
+        stages: list[int | None] = [None]
         graph = session.model.graph
         for node in graph.nodes:
             if node.reshape_only:
                 continue  # a flatten moves no value
             title, detail = node.describe(graph.in_shapes(node), graph.shapes[node.name])
             boxes.append((title, detail, graph.index.get(node.name)))
+            stages.append(len(stages) - 1)  # stages follow the graph's order (core.mapping.timeline)
         boxes.append(("answer", "argmax of 10", None))
-        self.boxes = boxes
+        self.boxes, self.stages = boxes, [*stages, None]
         self.update()
 
-    def set_position(self, layer: int, progress: float, final: bool) -> None:
-        if (layer, round(progress, 3), final) != (self.current, round(self.progress, 3), self.final):
+    def set_stage(self, stage: int, progress: float, final: bool) -> None:
+        """Light the box of `stage` (a layer's invocations or a digital step)."""
+        self.current_stage = stage
+        layer = -1
+        for (_, _, li), st in zip(self.boxes, self.stages, strict=True):
+            if li is not None and st is not None and st <= stage:
+                layer = li
+        self.set_position(layer, progress, final, force=True)
+
+    def _lit(self, i: int, li: int | None) -> tuple[bool, bool]:
+        """(is the current box, is done) for box i."""
+        st = self.stages[i] if i < len(self.stages) else None
+        if self.current_stage is not None and self.stages:
+            if st is not None:
+                return st == self.current_stage, st < self.current_stage
+            return False, (i == 0) or (self.final and i == len(self.boxes) - 1)
+        is_current = li is not None and li == self.current
+        past = (li is not None and li < self.current) or (li is None and self._before_current(i)) \
+            or (self.final and self.boxes[i][0] == "answer")
+        return is_current, past
+
+    def set_position(self, layer: int, progress: float, final: bool, force: bool = False) -> None:
+        progress = min(max(progress, 0.0), 1.0)
+        if force or (layer, round(progress, 3), final) != (self.current, round(self.progress, 3), self.final):
             self.current, self.progress, self.final = layer, progress, final
             self.update()
 
@@ -61,10 +89,9 @@ class LayerStrip(QtWidgets.QWidget):
             bw = unit * weights[i]
             rect = QtCore.QRectF(x, 1, bw, h - 2)
             self._rects.append((rect, li))
-            is_current = li is not None and li == self.current
-            past = (li is not None and li < self.current) or (li is None and self._before_current(i)) \
-                or (self.final and title == "answer")
-            color = QtGui.QColor(theme.layer_color(li)) if li is not None else QtGui.QColor(theme.TEXT_DIM)
+            is_current, past = self._lit(i, li)
+            color = QtGui.QColor(theme.layer_color(li)) if li is not None else QtGui.QColor(
+                theme.TEXT if is_current else theme.TEXT_DIM)
             fill = QtGui.QColor(theme.PANEL)
             if is_current:
                 fill = QtGui.QColor(color)
@@ -93,9 +120,14 @@ class LayerStrip(QtWidgets.QWidget):
         p.end()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        for rect, li in self._rects:
-            if li is not None and rect.contains(event.position()):
+        for i, (rect, li) in enumerate(self._rects):
+            if not rect.contains(event.position()):
+                continue
+            st = self.stages[i] if i < len(self.stages) else None
+            if li is not None:
                 self.layerClicked.emit(li)
+            elif st is not None:
+                self.stageClicked.emit(st)
 
     def _before_current(self, i: int) -> bool:
         """A non-layer box (input, pool) counts as done when a later layer is current."""
@@ -152,7 +184,16 @@ class WhereView(QtWidgets.QFrame):
         spec = session.model.layers[p.layer]
         set_text(self.image, f"image #{frame.image}")
         set_text(self.label, f"of {len(session.data):,} MNIST test images · true label {frame.label}")
-        self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
+        run = session.run_image(frame.image)
+        step = p.layer_step if p.node is None else p.node_step
+        self.strip.set_stage(run.stage_of(frame.index), (step + 1) / frame.layer_frames, frame.final)
+        if p.node is not None:
+            node = session.model.graph.by_name[p.node]
+            y, x = p.node_window or (0, 0)
+            set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
+            set_text(self.detail, f"{p.node} {p.node_step + 1} / {frame.layer_frames} · window (y {y}, "
+                                  f"x {x}) · {node.short()} · the array rests")
+            return
         set_text(self.invocation, f"invocation {frame.index + 1:,} / {frame.n_frames:,}")
         r0, r1 = p.rows
         where = f"window (y {p.window[0]}, x {p.window[1]})" if p.window is not None else "fully connected"
