@@ -5,21 +5,31 @@ few simulated minutes, and reports the process's memory over the run. Offscreen,
 "Accelerated": the display loop is ticked as fast as the machine renders, each tick moving the demo's
 clock on by 1/TICK_HZ s, so 30 minutes of booth time take however long the rendering takes.
 
-    OMP_NUM_THREADS=1 nice -n 10 python bench/bench_soak.py [--minutes 30] [--tick-hz 20]
+    OMP_NUM_THREADS=1 nice -n 10 python bench/bench_soak.py [--minutes 30] [--tick-hz 20] [--trace 10 30]
+
+What grows: each sample also counts the session's growing records (the command log, capped at
+core.session.LOG_LENGTH; the answers; the drawings, capped) and Python's live objects; --trace A B
+starts tracemalloc at booth minute A and at minute B prints the allocations made since A that are
+still alive, by source line, then stops tracing (its own bookkeeping is freed).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.drawn_digits (the pad's strokes)
 
-from convsram.core.session import Session  # noqa: E402
+from collections import deque  # noqa: E402
+from typing import Any  # noqa: E402
+
+from convsram.core.session import LOG_LENGTH, Session  # noqa: E402
 from tests.drawn_digits import DIGITS, TAP, render, scribble  # noqa: E402
 
 
@@ -30,12 +40,40 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def log_bytes_at_cap(log: deque[tuple[str, tuple[Any, ...]]], cap: int) -> float:
+    """What Session.log holds at its cap, MB, if its entries are like the ones it holds now: the
+    deque's slots plus each entry's tuple, argument tuple and arguments (names are interned)."""
+    if not log:
+        return 0.0
+    entries = list(log)[-1000:]
+    each = sum(sys.getsizeof(e) + sys.getsizeof(e[1]) + sum(sys.getsizeof(a) for a in e[1]
+               if not isinstance(a, bool) and not (isinstance(a, int) and -5 <= a <= 256))
+               for e in entries) / len(entries)
+    return cap * (each + 8) / 2**20  # + the deque's pointer per entry
+
+
+def print_growth(since: tracemalloc.Snapshot, now: tracemalloc.Snapshot, top: int = 12) -> None:
+    """The allocations made since `since` that are alive at `now`, by source line, largest first."""
+    stats = now.compare_to(since, "lineno")
+    total = sum(s.size_diff for s in stats)
+    print(f"\ntracemalloc: {total / 2**20:+.2f} MB alive that were allocated since tracing began; largest:")
+    for s in stats[:top]:
+        frame = s.traceback[0]
+        print(f"  {s.size_diff / 2**10:+9.1f} KiB {s.count_diff:+8d} blocks  "
+              f"{Path(frame.filename).name}:{frame.lineno}")
+    print(flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0, help="booth time to play (default 30)")
     ap.add_argument("--tick-hz", type=float, default=20.0, help="display ticks per booth second (default 20)")
     ap.add_argument("--visitor-every", type=float, default=3.0, help="booth minutes between visitors")
     ap.add_argument("--size", default="1366x768")
+    ap.add_argument("--settled", type=float, default=30.0,
+                    help="booth minute from which memory should be flat (the command log is full by then)")
+    ap.add_argument("--trace", nargs=2, type=float, metavar=("FROM", "TO"),
+                    help="trace Python allocations from booth minute FROM and report at minute TO")
     args = ap.parse_args()
     from PySide6 import QtWidgets
 
@@ -53,8 +91,10 @@ def main() -> int:
     next_sample, next_visitor, visitor = now, now + 60 * args.visitor_every, 0
     samples: list[tuple[float, float, int, int]] = []
     t0 = time.perf_counter()
-    print(f"booth time  wall s   RSS MB   test digits answered   drawings   ({args.size}, "
-          f"{args.tick_hz:g} ticks/s)")
+    trace_from, trace_to = (60 * m + now for m in args.trace) if args.trace else (end + 1, end + 1)
+    since: tracemalloc.Snapshot | None = None
+    print(f"booth time  wall s   RSS MB   test digits answered   drawings   log entries   answers kept   "
+          f"Python objects   ({args.size}, {args.tick_hz:g} ticks/s)")
     while now < end:
         now += dt
         demo.pacer.tick(now)
@@ -71,7 +111,15 @@ def main() -> int:
             samples.append((now - 1000.0, rss_mb(), len(st.images), len(st.drawings)))
             m, r, n, d = samples[-1]
             wall = time.perf_counter() - t0
-            print(f"{m / 60:7.1f} min  {wall:7.0f}  {r:7.1f}   {n:20d}   {d:8d}", flush=True)
+            log = len(demo.session.log)
+            print(f"{m / 60:7.1f} min  {wall:7.0f}  {r:7.1f}   {n:20d}   {d:8d}   {log:11,d}   "
+                  f"{len(st.results):12,d}   {len(gc.get_objects()):14,d}", flush=True)
+        if since is None and now >= trace_from:
+            tracemalloc.start(1)
+            since = tracemalloc.take_snapshot()
+        elif since is not None and now >= trace_to and tracemalloc.is_tracing():
+            print_growth(since, tracemalloc.take_snapshot())
+            tracemalloc.stop()
     demo.close()
     QtWidgets.QApplication.processEvents()
     first = samples[min(5, len(samples) - 1)]  # after five minutes: the image cache and plots are warm
@@ -88,6 +136,16 @@ def main() -> int:
           f"{first[1]:.0f} MB at {first[0] / 60:.0f} min, {last[1]:.0f} MB at the end "
           f"({growth:+.1f} MB, {per_hour:+.1f} MB/h), "
           f"peak {max(s[1] for s in samples):.0f} MB; second half {late:+.1f} MB/h")
+    settled = [x for x in samples if x[0] >= 60 * args.settled]
+    if len(settled) > 1:  # the log at its cap: memory should be flat from here
+        grown = settled[-1][1] - settled[0][1]
+        hours = (settled[-1][0] - settled[0][0]) / 3600
+        print(f"from booth minute {args.settled:g} (the command log full) to the end: {settled[0][1]:.1f} -> "
+              f"{settled[-1][1]:.1f} MB ({grown:+.1f} MB, {grown / hours:+.2f} MB/h), range "
+              f"{min(x[1] for x in settled):.1f}-{max(x[1] for x in settled):.1f} MB")
+    log = demo.session.log
+    print(f"Session.log: {len(log):,} of {LOG_LENGTH:,} entries; at its cap about "
+          f"{log_bytes_at_cap(log, LOG_LENGTH):.1f} MB")
     return 0
 
 

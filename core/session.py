@@ -33,7 +33,8 @@ COMPONENTS = energy.COMPONENTS
 CACHE_IMAGES = 8  # simulated images kept (the current one is never evicted)
 NO_LABEL = -1  # the label of a drawn digit
 MAX_DRAWINGS = 1000  # drawings kept (a booth runs all day); older ones are forgotten
-LOG_LENGTH = 100_000  # commands kept in Session.log
+LOG_LENGTH = 20_000  # commands kept in Session.log: the demo's playback logs ~800 a booth minute, so
+# ~25 minutes, ~2 MB (100,000 took ~2 booth hours to reach its ~11 MB plateau: bench/bench_soak.py)
 _UIDS = itertools.count(1)  # Session.uid: never reused in a process (unlike id())
 
 
