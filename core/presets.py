@@ -8,8 +8,9 @@
   derived in its field's doc (``convsram config --fields``): a 6 mV comparator offset per ADC (a StrongARM
   latch lands at 5-10 mV), 0.5 mV of charge-injection offset per column; everything else as calibrated,
   because offset calibration does not touch gains, capacitors or noise. The per-row DAC offset (1 mV
-  [assumed]) is the same in both: a column's correction cancels its net effect at zero input, but no
-  per-column correction can remove a per-row offset (its effect depends on the inputs).
+  [assumed]) is the same in both: a column's correction cancels its net effect at zero input, but a row
+  at code 0 cannot discharge below the precharge, so a negative row offset shows only while that row's
+  input is non-zero, which no fixed per-column correction can follow.
 * ``harsh``: a pessimistic corner. Offsets at the top of the uncalibrated range (10 mV comparator,
   1 mV injection), every other non-ideality at 4x the default [assumed]; it visibly hurts accuracy
   (the model card gives the measured figures).
