@@ -99,6 +99,14 @@ class ArrayMap:
         """Invocations of each layer for one image."""
         return [len(self.windows[li]) * self.invocations_per_position(li) for li in range(len(self.layers))]
 
+    def contents(self, model: Model, phase: int = 0, macro: int = 0) -> np.ndarray:
+        """(rows, columns) int8: what `macro` holds while `phase` is resident (0 where unprogrammed)."""
+        out = np.zeros((self.config.rows, self.config.columns), np.int8)
+        for li in self.phase_layers(phase, macro):
+            for t, (r0, r1) in enumerate(self.layers[li].tiles):
+                out[:r1 - r0, self.columns[li][t]] = model.weights[li][r0:r1]
+        return out
+
     def program(self, chip: Chip, model: Model, phase: int = 0, macro: int = 0) -> list[WriteRecord]:
         """Write the weight tiles of the layers of `phase` on `macro` into their columns of `chip`
         (one phase: every layer, once; the weights never move)."""

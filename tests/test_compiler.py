@@ -93,3 +93,15 @@ def test_compile_command_prints_the_table(tmp_path: Path, capsys: pytest.Capture
     assert "no rewrites" in capsys.readouterr().out
     assert main(["compile", str(path), "--macros", "0"]) == 2
     assert "--macros" in capsys.readouterr().err
+
+
+def test_contents_is_what_the_macro_holds_in_each_phase() -> None:
+    """The array view draws ArrayMap.contents: the weights the macro holds while a phase is resident."""
+    model = random_resnet(3)
+    chip = Chip(ChipConfig.ideal())
+    amap = place(model)
+    for p in range(amap.phases):
+        amap.program(chip, model, p, 0)
+        used = amap.owner(p, 0)[:, 0] >= 0
+        np.testing.assert_array_equal(amap.contents(model, p, 0)[:, used], chip.weights[:, used])
+        assert (amap.contents(model, p, 0)[:, ~used] == 0).all()

@@ -102,6 +102,8 @@ class ArrayView(Panel):
         self._frame: Frame | None = None
         self._base = np.zeros((1, 1, 3))
         self._owner = np.zeros((0, 3), int)
+        self._weights = np.zeros((0, 0), np.int8)
+        self._bases: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.rgb = np.zeros((1, 1, 3), np.uint8)  # what is on screen (tests read it)
         ap.scene().sigMouseMoved.connect(self._on_mouse)
         dp.scene().sigMouseMoved.connect(self._on_dac_mouse)
@@ -112,17 +114,20 @@ class ArrayView(Panel):
         self._session = session
         cfg = session.config
         rows, cols, per = cfg.rows, cfg.columns, cfg.columns_per_group
-        self._owner = session.amap.owner()
-        w = session.chip.weights
-        base = np.broadcast_to(UNPROGRAMMED, (rows, cols, 3)).copy()
-        for li in range(len(session.model.layers)):
-            hue = _rgb(theme.layer_color(li))
-            in_layer = self._owner[:, 0] == li
-            plus = (w == 1) & in_layer[None, :]
-            minus = (w == -1) & in_layer[None, :]
-            base[plus] = hue * 0.78
-            base[minus] = hue * 0.26
-        self._base = base
+        amap = session.amap
+        # one picture per (phase, macro): a network larger than the array rewrites its weights
+        self._bases = {}
+        for key in sorted(set(zip(amap.phase, amap.macro, strict=True))):
+            owner = amap.owner(*key)
+            w = amap.contents(session.model, *key)
+            base = np.broadcast_to(UNPROGRAMMED, (rows, cols, 3)).copy()
+            for li in amap.phase_layers(*key):
+                hue = _rgb(theme.layer_color(li))
+                in_layer = owner[:, 0] == li
+                base[(w == 1) & in_layer[None, :]] = hue * 0.78
+                base[(w == -1) & in_layer[None, :]] = hue * 0.26
+            self._bases[key] = (base, owner, w)
+        self._base, self._owner, self._weights = self._bases[(0, 0)]
         ap = self.array_plot.getPlotItem()
         self.image.setImage(base.astype(np.ubyte), levels=(0, 255), autoLevels=False)
         self.image.setRect(QtCore.QRectF(0, 0, cols, rows))
@@ -160,13 +165,16 @@ class ArrayView(Panel):
         n = len(frame.v_dac)
         full = cfg.max_input * cfg.dac_lsb
         drop = np.clip((cfg.v_precharge - frame.v_dac) / full, 0.0, 1.0)
+        amap = s.amap
+        where = (amap.phase[frame.place.layer], amap.macro[frame.place.layer])
+        self._base, self._owner, self._weights = self._bases[where]
         # everything not in this invocation recedes; this layer's columns a little less
         in_layer = self._owner[:, 0] == frame.place.layer
         img = self._base * np.where(in_layer, 0.62, 0.36)[None, :, None]
         a = (0.06 + 0.34 * drop)[:, None, None]
         img[:n] = img[:n] * (1 - a) + _rgb(theme.DAC) * a
         cols = frame.place.columns
-        w = s.chip.weights[:n, cols]
+        w = self._weights[:n, cols]
         bright = (0.78 + 0.22 * drop)[:, None, None]
         steer = np.where((w == 1)[..., None], _rgb(theme.LINE_P), _rgb(theme.LINE_N))
         img[:n, cols] = steer * bright
@@ -180,8 +188,11 @@ class ArrayView(Panel):
 
         spec = s.model.layers[frame.place.layer]
         r0, r1 = frame.place.rows
-        self.set_note(f"{spec.name}: rows 0–{n - 1} carry filter rows {r0}–{r1 - 1}, "
-                      f"{cols.size} columns evaluated", theme.layer_color(frame.place.layer))
+        held = (f"macro {where[1]} · " if len(set(amap.macro)) > 1 else "") + (
+            f"phase {where[0] + 1}/{amap.phases} · " if amap.phases > 1 else "")
+        tail = f"{cols.size} columns" if held else f"{cols.size} columns evaluated"  # room for the phase
+        self.set_note(f"{held}{spec.name}: rows 0–{n - 1} carry filter rows {r0}–{r1 - 1}, {tail}",
+                      theme.layer_color(frame.place.layer))
 
     # --- hover ---------------------------------------------------------------------------------------
     def cell_info(self, row: int, col: int) -> str:
@@ -190,7 +201,7 @@ class ArrayView(Panel):
         if s is None:
             return ""
         cfg = s.config
-        w = int(s.chip.weights[row, col])
+        w = int(self._weights[row, col])
         group, slot = divmod(col, cfg.columns_per_group)
         lines = [f"row {row}, column {col}  (ADC group {group}, slot {slot})"]
         layer, tile, filt = (int(v) for v in self._owner[col])

@@ -79,10 +79,15 @@ class LayerStrip(QtWidgets.QWidget):
         p = QtGui.QPainter(self)
         w, h = self.width(), self.height()
         n = len(self.boxes)
-        arrow = theme.px(18)
-        weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
+        crowded = n > 8  # a deep network: slimmer arrows and digital steps, texts elided to fit
+        arrow = theme.px(5 if crowded else 18)
+        if crowded:  # every stage alike; the input and the answer narrower
+            weights = [0.7 if i in (0, n - 1) else 1.0 for i in range(n)]
+        else:
+            weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
         unit = (w - arrow * (n - 1)) / sum(weights)
-        title_f, detail_f = font(theme.BASE_PX, bold=True), font(theme.TICK_PX - 1)
+        title_f = font(theme.TICK_PX if crowded else theme.BASE_PX, bold=True)
+        detail_f = font(theme.TICK_PX - 2 if crowded else theme.TICK_PX - 1)
         x = 0.0
         self._rects = []
         for i, (title, detail, li) in enumerate(self.boxes):
@@ -104,10 +109,13 @@ class LayerStrip(QtWidgets.QWidget):
                 bar = QtCore.QRectF(x + 4, h - 8, (bw - 8) * self.progress, 4)
                 p.fillRect(bar, color)
             p.setPen(QtGui.QColor(theme.TEXT if (is_current or past) else theme.TEXT_DIM))
+            elide = QtCore.Qt.TextElideMode.ElideRight
             p.setFont(title_f)
+            title = QtGui.QFontMetricsF(title_f).elidedText(title, elide, bw - 4)
             p.drawText(QtCore.QRectF(x, 3, bw, h / 2), QtCore.Qt.AlignmentFlag.AlignCenter, title)
             p.setFont(detail_f)
             p.setPen(QtGui.QColor(theme.TEXT_DIM))
+            detail = QtGui.QFontMetricsF(detail_f).elidedText(detail, elide, bw - 4)
             p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
                        detail)
             if i < n - 1:
