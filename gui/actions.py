@@ -39,6 +39,7 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "next_code_error": ("&Chip", "Next code error of at least k LSB (k in the chip lab)", ("F7",)),
     "next_misclassified": ("&Chip", "Next misclassified image", ("F8",)),
     "fullscreen": ("&View", "Full screen (for the booth)", ("F11",)),
+    "technical": ("&View", "Technical captions (off: plain words for visitors)", ("T",)),
     "demo": ("&View", "Demo mode: the booth layout, auto-play, drawing pad (Esc leaves)", ("F5",)),
     "demo_script": ("&View", "Demo mode with a script…", ()),
     "shortcuts": ("&Help", "Keyboard shortcuts", ("F1",)),
@@ -61,6 +62,7 @@ def make_actions(owner: QtWidgets.QWidget, run: Callable[[str], None]) -> dict[s
         owner.addAction(a)
         out[name] = a
     out["ideal"].setCheckable(True)
+    out["technical"].setCheckable(True)
     out["quit"].setMenuRole(QtGui.QAction.MenuRole.QuitRole)
     return out
 

@@ -17,7 +17,7 @@ from convsram.gui import theme
 from convsram.gui.screen_fit import fit_to_screen
 from convsram.gui.views.plotting import set_font
 
-TECHNICAL_KEY = "T"  # the demo's key for technical captions (gui/demo/captions.py)
+TECHNICAL_KEY = "T"  # the key for technical captions, both windows (gui/captions.py)
 CHAIN_URL = "convsram:signal-chain.png"
 CHAIN = (  # the signal chain, left to right: (name, what it does, colour)
     ("DAC", "one per row: input code x\n→ voltage drop x · dac_lsb", theme.DAC),
@@ -47,9 +47,10 @@ def keys_html(rows: Sequence[tuple[str, str]], title: str = "Keyboard shortcuts"
 def shortcuts_html(actions: dict[str, QtGui.QAction]) -> str:
     return (keys_html(shortcut_rows(actions)) +
             "<p>The scrubber under the dashboard moves through the image's invocations (click or drag), "
-            "also while paused. Hover the array, the DAC bars or any energy figure for details. In demo "
-            f"mode (F5), <b>{TECHNICAL_KEY}</b> switches the captions under the panels between plain and "
-            "technical words, and F1 shows this page.</p>")
+            "also while paused. Hover the array, the DAC bars or any energy figure for details. "
+            f"<b>{TECHNICAL_KEY}</b> switches the captions under the panels between plain words for "
+            "visitors and the technical legends (the window remembers which); in demo mode (F5) it does "
+            "the same for the demo's captions, and F1 shows this page.</p>")
 
 
 def chain_picture(width: int = 940) -> QtGui.QImage:

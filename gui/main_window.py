@@ -25,6 +25,7 @@ from convsram.core.paths import DEFAULT_MODEL
 from convsram.core.session import Frame, Session
 from convsram.gui import export, theme
 from convsram.gui.actions import ACTIONS, fill_menus, make_actions
+from convsram.gui.captions import PanelCaptions
 from convsram.gui.help import ABOUT, ShortcutsDialog
 from convsram.gui.lab import actions as lab_actions
 from convsram.gui.pacer import Pacer, show_views
@@ -32,7 +33,7 @@ from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.problem_page import ProblemPage
 from convsram.gui.screen_fit import fit_to_screen
-from convsram.gui.settings import open_settings, read_int
+from convsram.gui.settings import TECHNICAL_CAPTIONS, open_settings, read_bool, read_int
 from convsram.gui.transport import LAYER_PER_FRAME, TransportBar
 from convsram.gui.views.array_view import ArrayView
 from convsram.gui.views.context import Context, FrameView
@@ -68,7 +69,7 @@ RANGES_PER_TICK = 1  # axis-range changes applied per display tick during playba
 MIN_SIZE = (960, 540)
 DESIGN_SIZE = (1920, 1080)  # the layout scales like a slide from this size
 WITHOUT_SESSION = ("open_model", "open_mnist", "quit", "shortcuts", "about", "screenshot", "fullscreen",
-                   "save_window", "save_view", "record")
+                   "save_window", "save_view", "record", "technical")
 
 @dataclass(frozen=True)
 class Handler:
@@ -139,6 +140,7 @@ class MainWindow(QtWidgets.QMainWindow):
             geometry = settings.value("geometry")
             if isinstance(geometry, QtCore.QByteArray | bytes):
                 self.restored_geometry = self.restoreGeometry(geometry)
+            self.set_technical(read_bool(settings, TECHNICAL_CAPTIONS, False))
             speed = settings.value("speed")
             if speed is not None:
                 try:
@@ -202,6 +204,14 @@ class MainWindow(QtWidgets.QMainWindow):
                      (box(h, (self.codes_view, 1), (self.hist_view, 1)), 30))
         right = box(v, (self.output_view, 1), (self.result_view, 0), (self.energy_view, 0))
         outer.addWidget(box(h, (self.input_view, 19), (center, 52), (right, 29)), 1)
+        # under every panel a caption: plain words (the views' legends hidden), technical ones a key away
+        self.captions = PanelCaptions(
+            {"digit": self.input_view, "array": self.array_view, "lines": self.lines_view,
+             "diff": self.diff_view, "codes": self.codes_view, "hist": self.hist_view,
+             "output": self.output_view},
+            legends=[self.input_view.digit_caption, self.array_view.legend, self.lines_view.subtitle,
+                     self.diff_view.subtitle, self.codes_view.subtitle, self.hist_view.subtitle,
+                     self.output_view.subtitle])
 
         self.ranges = RangeQueue(immediate=True)
         for panel in self.dashboard_panels():
@@ -323,6 +333,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "about": Handler(lambda: QtWidgets.QMessageBox.about(self, "About convsram", ABOUT)),
             "quit": Handler(self.close),
             "fullscreen": Handler(self._toggle_full_screen),
+            "technical": Handler(lambda: self.set_technical(not self.captions.technical)),
             # File > Save screenshot: the Export menu's "window" entry
             "screenshot": Handler(lambda: export.run_action(self, "save_window")),
             "open_model": Handler(self._ask_model),
@@ -351,6 +362,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if name in STEPPING:
             self.player.set_playing(False)  # stepping means looking closely
         self.command(name, *args)
+
+    def set_technical(self, on: bool) -> None:
+        """The views' technical legends, or plain captions under the panels (T, the View menu)."""
+        self.captions.set_technical(on)
+        self.named_actions["technical"].setChecked(on)
+        self.pacer.invalidate(self)
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -568,6 +585,7 @@ class MainWindow(QtWidgets.QMainWindow):
             settings = open_settings()
             settings.setValue("geometry", self.saveGeometry())
             settings.setValue("speed", self.player.speed)
+            settings.setValue(TECHNICAL_CAPTIONS, self.captions.technical)
             if self.session is not None:
                 settings.setValue("image", self.session.image)
             settings.sync()

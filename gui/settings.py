@@ -1,4 +1,5 @@
-"""Where the window remembers its geometry and last image between runs.
+"""Where the window remembers its geometry, speed, captions (plain or technical) and last image between
+runs.
 
 ``CONVSRAM_SETTINGS=/path/file.ini`` redirects the store (tests use a temporary file, so they never
 touch the user's settings).
@@ -12,6 +13,7 @@ import os
 from PySide6 import QtCore
 
 ENV = "CONVSRAM_SETTINGS"
+TECHNICAL_CAPTIONS = "technical_captions"  # the main window's captions: technical (true) or plain
 
 
 def open_settings() -> QtCore.QSettings:
@@ -44,3 +46,12 @@ def read_float(settings: QtCore.QSettings, key: str, default: float, lo: float =
     except (TypeError, ValueError, OverflowError):
         return default
     return number if math.isfinite(number) and lo <= number <= hi else default
+
+
+def read_bool(settings: QtCore.QSettings, key: str, default: bool) -> bool:
+    """A yes/no setting (an INI file stores "true"/"false"); the default for anything else."""
+    value = settings.value(key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in ("true", "1") else False if text in ("false", "0") else default

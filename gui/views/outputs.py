@@ -22,6 +22,7 @@ from convsram.gui.views.plotting import (
     make_plot,
     marker,
     set_font,
+    set_size,
 )
 
 MOSAIC_ASPECT = 2.0
@@ -38,8 +39,9 @@ class OutputView(Panel):
         self.now_box = Segments(theme.IDEAL, width=2)
         self.maps_plot.getPlotItem().addItem(self.now_box)
         self.add(self.maps_plot, 56)
+        set_size(self.maps_plot, min_h=45)  # a short panel (1366x768) shrinks the mosaic first
 
-        self.scores_plot = make_plot("class (digit)", "class score")
+        self.scores_plot = make_plot("class (digit)", "score")  # "class score" is cut off when short
         sp = self.scores_plot.getPlotItem()
         sp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)], []])
         sp.setXRange(-0.6, 9.6, padding=0)
@@ -55,6 +57,7 @@ class OutputView(Panel):
         for item in (self.zero, self.score_bars, self.best_bar, self.label_mark, self.waiting):
             sp.addItem(item)
         self.add(self.scores_plot, 44)
+        set_size(self.scores_plot, min_h=100)  # its two axes and a bar's worth of plot
         self.scores_plot.setToolTip("Class score = α·ΣP + β: the fc layer's summed ADC codes P over its "
                                     "row tiles, scaled digitally; the chip's answer is the largest")
         self._maps_key: tuple | None = None
