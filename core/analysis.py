@@ -446,7 +446,7 @@ def density(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float], y_range:
 
 def kernel_shape(spec: Any, shapes: Sequence[dict[str, tuple[int, ...]]], layer: int) -> tuple[int, int, int]:
     """(H, W, C) of one filter's receptive field: (k, k, C_in) for conv, the input maps' shape for fc
-    (the layer asked: :meth:`core.layers.WeightLayer.kernel_shape`)."""
+    (the layer asked: :meth:`core.layers.weighted.WeightLayer.kernel_shape`)."""
     return spec.kernel_shape(shapes[layer]["source"])
 
 

@@ -77,7 +77,7 @@ def tile_bounds(length: int, max_rows: int = 64) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class LayerSpec:
     """A version-1 weight layer (the v1 model file's record; :func:`lenet_bw`); a model turns these
-    into graph nodes (:func:`core.layers.from_v1`)."""
+    into graph nodes (:func:`core.layers.graph.from_v1`)."""
 
     name: str
     kind: str  # "conv" or "fc"
