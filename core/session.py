@@ -451,6 +451,8 @@ class Session:
         # a layer's digital energy (its digital steps' too), spread evenly over its invocations
         digital = np.asarray(self.digital) / index.count
         per_frame[index.invocation, COMPONENTS.index("digital")] = digital[index.layer[index.invocation]]
+        for li, led in enumerate(ev.ledger):  # a network run in phases rewrites weights for each image
+            per_frame[index.layer_start[li], COMPONENTS.index("write")] += led.energy_pj["write"]
         layer_start = list(index.layer_start)
         return ImageRun(image=image, label=self.label_of(image), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,

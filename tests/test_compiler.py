@@ -105,3 +105,16 @@ def test_contents_is_what_the_macro_holds_in_each_phase() -> None:
         used = amap.owner(p, 0)[:, 0] >= 0
         np.testing.assert_array_equal(amap.contents(model, p, 0)[:, used], chip.weights[:, used])
         assert (amap.contents(model, p, 0)[:, ~used] == 0).all()
+
+
+def test_the_app_books_each_rewrite_at_the_start_of_its_phase() -> None:
+    from convsram.core.session import COMPONENTS, Session
+
+    model = random_resnet(4)
+    s = Session(model, load("test", limit=2), ChipConfig())
+    run = s.current
+    writes = run.energy[:, COMPONENTS.index("write")]
+    starts = [run.layer_start[li] for li in range(len(model.layers)) if li == 0 or
+              s.amap.phase[li] != s.amap.phase[li - 1]]
+    assert list(np.nonzero(writes)[0]) == starts
+    assert writes.sum() == pytest.approx(plan(model).write_pj_per_image)
