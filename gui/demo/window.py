@@ -325,9 +325,12 @@ class EnergyView(Panel):
         key = (session.uid, session.generation)
         if key != self._key:
             self._key = key
-            self._macs = np.cumsum([(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places])
+            # (a digital step repeats its layer's last invocation: it does no MACs and loads no codes)
+            self._macs = np.cumsum([(p.rows[1] - p.rows[0]) * len(p.filters) * p.invocation
+                                    for p in session.places])
             # input codes the DACs load: a tile's rows, once per position (its chunks share them)
-            self._codes = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) for p in session.places])
+            self._codes = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) * p.invocation
+                                     for p in session.places])
             ops = digital.work_of(session.model).digital_ops
             total = float(sum(digital_energy_pj(session.model)))
             self._ops_per_pj = ops / total if total else 0.0

@@ -193,10 +193,11 @@ class EnergyView(Panel):
         key = (session.uid, session.generation)
         if key != self._macs_key:
             self._macs_key = key
-            each = [(p.rows[1] - p.rows[0]) * len(p.filters) for p in session.places]
+            each = [(p.rows[1] - p.rows[0]) * len(p.filters) * p.invocation for p in session.places]
             self._macs_cum = np.cumsum(each)
             # input codes the DACs load: a tile's rows, once per position (its chunks share them)
-            self._codes_cum = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) for p in session.places])
+            self._codes_cum = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) * p.invocation
+                                         for p in session.places])  # a digital step loads no codes
             work = digital.work_of(session.model)
             total_pj = float(sum(digital_energy_pj(session.model)))
             self._ops_per_pj = work.digital_ops / total_pj if total_pj else 0.0
@@ -211,7 +212,8 @@ class EnergyView(Panel):
             set_text(self.cells[("total", j)], theme.fmt_energy(sum(values.values())))
         per = energy.invocation_time_ns(session.config)
         now = theme.fmt_time(frame.time_ns)
-        self.time.set_wordings(f"time {now} this image so far ({frame.index + 1} × {theme.fmt_time(per)})",
+        invocations = round(frame.time_ns / per) if per else frame.index + 1  # digital steps take none
+        self.time.set_wordings(f"time {now} this image so far ({invocations} × {theme.fmt_time(per)})",
                                f"time {now} this image so far", f"time {now}")
         macs = float(self._macs(session)[frame.index])
         chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
