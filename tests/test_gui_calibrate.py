@@ -69,3 +69,14 @@ def test_calibration_can_be_cancelled_and_keeps_what_finished(window, lab, qtbot
     assert view.state == "cancelled" and 1 <= len(view.chip_results) < 40
     assert view.config == window.session.config
     assert view.run_button.isEnabled()
+
+
+def test_snapshot_of_the_calibration_tab(tmp_path, model_path, qapp):
+    from PySide6 import QtGui
+
+    from convsram.gui.lab.snapshot import snapshot_view
+
+    out = snapshot_view(tmp_path / "cal.png", "calibrate", size=(1280, 720), model=model_path,
+                        mc_chips=2, mc_images=20)
+    img = QtGui.QImage(str(out))
+    assert (img.width(), img.height()) == (1280, 720)
