@@ -251,9 +251,11 @@ def test_unused_huge_member_is_ignored_unread(tmp_path):
 
 
 def _with_architecture(tmp_path: Path, edit) -> Path:
+    """The model file with its architecture edited: the version-2 graph of nodes (what save_model
+    writes; its first node is conv1 with the same fields as a version-1 layer)."""
     members = _members(random_model_file(tmp_path))
-    arch = json.loads(str(np.load(io.BytesIO(members["architecture.npy"]))))
-    members["architecture.npy"] = _npy(np.array(edit(arch)))
+    arch = json.loads(str(np.load(io.BytesIO(members["graph.npy"]))))
+    members["graph.npy"] = _npy(np.array(edit(arch)))
     return _write_zip(tmp_path / "edited.npz", members)
 
 
