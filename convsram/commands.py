@@ -69,10 +69,10 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+import convsram.cmd_classify  # noqa: E402,F401  (registers classify)
+import convsram.cmd_compile  # noqa: E402,F401  (registers compile)
+import convsram.cmd_depth  # noqa: E402,F401  (registers depth)
 import convsram.cmd_gui  # noqa: E402,F401  (registers app, snapshot)
+import convsram.cmd_onnx  # noqa: E402,F401  (registers import, export)
 import convsram.cmd_sweep  # noqa: E402,F401  (registers sweep)
 from convsram import cmd_eval  # noqa: E402,F401  (registers eval, config)
-from convsram import cmd_classify  # noqa: E402,F401  (registers classify)
-from convsram import cmd_compile  # noqa: E402,F401  (registers compile)
-from convsram import cmd_depth  # noqa: E402,F401  (registers depth)
-from convsram import cmd_onnx  # noqa: E402,F401  (registers import, export)
