@@ -183,8 +183,8 @@ def _run(args: argparse.Namespace, engine: Any, todo: list[Any], tasks: list[Any
                     if index in rows:  # never twice, whatever an engine does
                         continue
                     row = format_row(result)
+                    rows[index] = row  # first in memory: a Ctrl-C inside the journal's sync loses nothing
                     journal.append(row)
-                    rows[index] = row
                     new += 1
                     images += result.task.images
                     rate = images / max(time.perf_counter() - started, 1e-9)

@@ -136,11 +136,14 @@ def test_ctrl_c_keeps_the_finished_rows_and_exits_130(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
+    journalled = part.read_text().split("\n")[1:-1]  # whole rows on disk when Ctrl-C came
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode in (130, -signal.SIGINT), stderr
     assert "Traceback" not in stderr
     rows = list(csv.DictReader(out.open()))
     assert len(rows) >= 2 and [int(r["task"]) for r in rows] == sorted(int(r["task"]) for r in rows)
+    kept = out.read_text().split("\n")
+    assert all(line in kept for line in journalled)  # a row in the journal is never lost
     assert not part.exists()
 
 
