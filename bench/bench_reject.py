@@ -26,20 +26,10 @@ from convsram.core.digitize import to_mnist  # noqa: E402
 from convsram.core.mnist import load  # noqa: E402
 from convsram.core.network import load_model  # noqa: E402
 from convsram.core.paths import DEFAULT_MODEL  # noqa: E402
+from convsram.core.stats import wilson  # noqa: E402
 from tests.drawn_digits import TAP, render, scribble  # noqa: E402
 
 MARGINS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson interval of a proportion k / n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return c - h, c + h
 
 
 def report(name: str, scores: np.ndarray, labels: np.ndarray | None, extents: np.ndarray,

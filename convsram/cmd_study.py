@@ -118,8 +118,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def _monte_carlo(model, data, config, seeds, first: dict | None = None, **kwargs) -> dict:
     import numpy as np
 
-    from convsram.core.baselines import wilson_interval
     from convsram.core.evaluate import evaluate
+    from convsram.core.stats import wilson
 
     accs, correct = [], 0
     for s in seeds:
@@ -129,7 +129,7 @@ def _monte_carlo(model, data, config, seeds, first: dict | None = None, **kwargs
         correct += r["correct"]
     n = len(seeds) * len(data.images)
     return {"mean": float(np.mean(accs)), "p5": float(np.percentile(accs, 5)), "min": float(min(accs)),
-            "ci95": list(wilson_interval(correct, n)), "chips": len(seeds), "images": len(data.images)}
+            "ci95": list(wilson(correct, n)), "chips": len(seeds), "images": len(data.images)}
 
 
 def _depth(model, data, config, seeds) -> list[dict] | None:

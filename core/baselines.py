@@ -21,6 +21,7 @@ from typing import Any
 
 from convsram.core.energy import BAND_TABLE, Span
 from convsram.core.network import Model, op_counts
+from convsram.core.stats import wilson
 
 WHICH = ("low", "nominal", "high")
 DATAPATH_LANES = 16  # MAC lanes of the digital datapaths [assumed: the chip's 16 parallel dot products]
@@ -203,17 +204,6 @@ def fairest_saving_per_image(model: Model, energy_pj: dict[str, float]) -> tuple
     return fairest_saving(array, energy_pj.get("digital", 0.0), work_of(model))
 
 
-def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % confidence interval of an accuracy measured on n images (Wilson score interval)."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def compare(chip_array_pj: float, periphery_pj: float, chip_time_ns: float, work: Work,
             exact_correct: int, images: int, input_fetch: bool = True) -> list[dict[str, Any]]:
     """Every baseline next to the chip: energy, latency, accuracy and saving (each with its range)."""
@@ -237,7 +227,7 @@ def compare(chip_array_pj: float, periphery_pj: float, chip_time_ns: float, work
             "latency_range_ns": [min(latency.values()), max(latency.values())],
             "speedup_of_chip": latency["nominal"] / chip_time_ns if chip_time_ns else math.inf,
             "accuracy": acc,
-            "accuracy_ci95": list(wilson_interval(exact_correct, images)),
+            "accuracy_ci95": list(wilson(exact_correct, images)),
             "text": saving_text(b, energies["nominal"] / chip),
             "assumptions": b.describe(),
             "fairest": b.key == FAIREST_KEY,

@@ -147,17 +147,6 @@ def ideal_prediction(model: Model, pixels: np.ndarray, config: ChipConfig | None
     return int(np.argmax(chip_scores(model, np.asarray(pixels)[None], config)[0]))
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k / n (a small sample's accuracy)."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * float(np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
 def read_drawing(model: Model, drawing: np.ndarray, config: ChipConfig | None = None,
                  seed: int = 0) -> Reading:
     """The pad's pipeline on a drawing (2-D, ink bright on dark): ink check, to_mnist, chip, verdict."""

@@ -17,6 +17,7 @@ from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
 from convsram.core.network import Model, forward, input_codes, op_counts, predict
 from convsram.core.noise import KeyedNoise
+from convsram.core.stats import wilson
 
 ARRAY_PARTS = ("dac", "array", "adc")
 
@@ -79,7 +80,7 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     return {
         "images": n,
         "accuracy": correct / n,
-        "accuracy_ci95": list(digital_baselines.wilson_interval(correct, n)),
+        "accuracy_ci95": list(wilson(correct, n)),
         "correct": correct,
         "chip": {"seed": seed, "ideal": config.is_ideal(), "preset": preset_name(config),
                  "config": config.to_dict()},

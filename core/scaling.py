@@ -31,6 +31,7 @@ from convsram.core import baselines as digital_baselines
 from convsram.core import energy
 from convsram.core.config import ChipConfig, field_info
 from convsram.core.energy import BAND_TABLE
+from convsram.core.stats import wilson
 
 NODES = (65, 45, 28, 22, 7)  # nm
 REFERENCE_NODE = 65
@@ -257,5 +258,5 @@ def run(base: ChipConfig, model: Any, images: np.ndarray, labels: np.ndarray, gr
             ktc_mv=cfg.ktc_sigma(rows) * 1e3, signal_uv=cfg.dac_lsb / rows * 1e6,
             mismatch_x=mismatch_factor(node), chips=chips, images=len(images),
             accuracy_mean=float(np.mean(accs)), accuracy_p5=float(np.percentile(accs, 5)),
-            accuracy_ci95=digital_baselines.wilson_interval(correct, n_total)))
+            accuracy_ci95=wilson(correct, n_total)))
     return out

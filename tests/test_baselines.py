@@ -4,6 +4,7 @@ import pytest
 
 from convsram.core import baselines as digital
 from convsram.core.energy import BAND_TABLE
+from convsram.core.stats import wilson
 from tests.helpers import random_model
 
 _NET = random_model()  # the shipped LeNet's architecture
@@ -62,9 +63,9 @@ def test_fairest_is_the_weight_stationary_datapath_and_narrows_the_gap():
 
 
 def test_wilson_interval_of_500_images_is_about_half_a_point():
-    lo, hi = digital.wilson_interval(495, 500)
+    lo, hi = wilson(495, 500)
     assert lo < 0.99 < hi and 0.005 < hi - lo < 0.03
-    assert digital.wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson(0, 0) == (0.0, 1.0)
 
 
 def test_articles():

@@ -21,9 +21,10 @@ from convsram.core.evaluate import evaluate
 from convsram.core.mnist import load
 from convsram.core.network import load_model
 from convsram.core.paths import DEFAULT_MODEL
+from convsram.core.stats import mean_interval, t_quantile
 from convsram.core.sweep_engines import Engine, LocalPool, run
 from convsram.core.sweep_rows import format_row, line, read_rows
-from convsram.core.sweep_stats import chip_results, mean_interval, summarise_chips, t_quantile
+from convsram.core.sweep_stats import chip_results, summarise_chips
 from convsram.core.sweep_tasks import DataSpec, make_tasks, run_task
 
 # 2 settings x 3 chips x 2 shards of 20 images: 12 small tasks

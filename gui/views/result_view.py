@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from convsram.core.classify import ideal_prediction, wilson
+from convsram.core.classify import ideal_prediction
 from convsram.core.session import Frame, Session
+from convsram.core.stats import wilson
 from convsram.gui import theme
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, set_font, set_size, set_text, spacing
