@@ -188,3 +188,15 @@ def test_op_counts_book_digital_nodes_to_the_layer_before() -> None:
     assert counts[0].pool_compares == 12 * 12 * 16 * 3  # pool0 after conv0
     assert counts[2].residual_adds == 12 * 12 * 16  # add1 after conv1b
     assert counts[-2].pool_adds == 3 * 3 * 32 * 4 and counts[-1].argmax_compares == 9
+
+
+def test_the_shipped_deeper_model_is_a_residual_graph() -> None:
+    from convsram.core.layers import Add as AddNode
+
+    path = DEFAULT_MODEL.with_name("resnet-bw.npz")
+    with np.load(path) as z:
+        assert int(z["version"]) == 2
+    model = network.load_model(path)
+    assert len(model.layers) >= 8 and sum(isinstance(n, AddNode) for n in model.graph.nodes) >= 2
+    data = load("test", limit=500)
+    assert np.mean(network.predict(model, data.images) == data.labels) > 0.98
