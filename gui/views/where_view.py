@@ -80,9 +80,9 @@ class LayerStrip(QtWidgets.QWidget):
         w, h = self.width(), self.height()
         n = len(self.boxes)
         crowded = n > 8  # a deep network: slimmer arrows and digital steps, texts elided to fit
-        arrow = theme.px(5 if crowded else 18)
+        arrow = theme.px(3 if crowded else 18)  # crowded: a gap, no arrowhead
         if crowded:  # every stage alike; the input and the answer narrower
-            weights = [0.7 if i in (0, n - 1) else 1.0 for i in range(n)]
+            weights = [0.5 if i in (0, n - 1) else 1.0 for i in range(n)]
         else:
             weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
         unit = (w - arrow * (n - 1)) / sum(weights)
@@ -118,7 +118,7 @@ class LayerStrip(QtWidgets.QWidget):
             detail = QtGui.QFontMetricsF(detail_f).elidedText(detail, elide, bw - 4)
             p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
                        detail)
-            if i < n - 1:
+            if i < n - 1 and not crowded:
                 ay = h / 2
                 p.setPen(QtGui.QPen(QtGui.QColor(theme.TEXT_DIM), 1.5))
                 p.drawLine(QtCore.QPointF(x + bw + 3, ay), QtCore.QPointF(x + bw + arrow - 4, ay))
