@@ -118,3 +118,20 @@ def test_the_app_books_each_rewrite_at_the_start_of_its_phase() -> None:
               s.amap.phase[li] != s.amap.phase[li - 1]]
     assert list(np.nonzero(writes)[0]) == starts
     assert writes.sum() == pytest.approx(plan(model).write_pj_per_image)
+
+
+def test_a_padded_layer_marks_its_output_position_not_its_window(qapp) -> None:
+    """conv1a pads by 1: its first window starts at (-1, -1), its first output is at (0, 0)."""
+    from convsram.core.session import Session
+    from convsram.gui.views.context import Context
+    from convsram.gui.views.outputs import OutputView
+
+    s = Session(random_resnet(5), load("test", limit=1), ChipConfig())
+    s.run("frame", s.current.layer_start[1] + s.amap.invocations_per_position(1) * 13)  # output 13
+    f = s.current_frame()
+    assert f.layer_name == "conv1a" and f.place.window == (0, 0) and f.place.position == 13
+    view = OutputView()
+    view.show_frame(f, Context(s, None))  # type: ignore[arg-type]
+    xs, ys = view.now_box.getData()
+    gap = 12 + 0.3  # map side + the mosaic's gap never exceeds this: the box of map 0 sits at (1, 1)
+    assert min(xs) == 1.0 and min(ys) == 1.0 and max(xs) < 16 * gap

@@ -101,7 +101,7 @@ class OutputView(Panel):
         img = colormaps.to_index(mosaic(fmap, self._cols), session.config.max_input)
         self.maps.setImage(img, levels=(0, 255), autoLevels=False)
         if running:
-            y, x = frame.place.window or (0, 0)
+            y, x = divmod(frame.place.position, w)  # the output position (a padded window starts outside)
             gy, gx = np.divmod(frame.place.filters, self._cols)
             self.now_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
             self.set_note(f"{frame.positions_done} / {h * w} positions done", theme.layer_color(layer))
