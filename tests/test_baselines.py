@@ -4,7 +4,6 @@ import pytest
 
 from convsram.core import baselines as digital
 from convsram.core.energy import BAND_TABLE
-from convsram.core.stats import wilson
 from tests.helpers import random_model
 
 _NET = random_model()  # the shipped LeNet's architecture
@@ -60,12 +59,6 @@ def test_fairest_is_the_weight_stationary_datapath_and_narrows_the_gap():
     others = [digital.saving(o, 61_000.0, 8_500.0, w) for o in digital.BASELINES if o is not b]
     assert x <= min(others)  # no other baseline makes the chip look worse
     assert 1.0 < x < 4.0  # the chip is "similar or better than small-bitwidth digital" [paper, JSSC]
-
-
-def test_wilson_interval_of_500_images_is_about_half_a_point():
-    lo, hi = wilson(495, 500)
-    assert lo < 0.99 < hi and 0.005 < hi - lo < 0.03
-    assert wilson(0, 0) == (0.0, 1.0)
 
 
 def test_articles():

@@ -4,28 +4,14 @@ this chip's residual offsets before and after and each chip's accuracy before an
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6 import QtCore
 
 from convsram.core import calibration
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.inference import programmed_chip
-from convsram.gui.lab.actions import lab_for
 
 pytest_plugins = ["tests.test_gui_support"]
-
-
-@pytest.fixture
-def lab(window, qtbot):
-    window.do("chip_lab")
-    lab = lab_for(window)
-    qtbot.waitExposed(lab)
-    lab.resize(1280, 720)
-    lab.refresh()
-    yield lab
-    lab.shutdown()
-    lab.close()
 
 
 def test_the_calibrate_button_shows_offsets_and_accuracy_before_and_after(window, lab, qtbot):

@@ -14,23 +14,11 @@ from convsram.core import analysis
 from convsram.core.chip import quantise
 from convsram.core.config import ChipConfig
 from convsram.core.configfile import load_config
+from convsram.core.stats import accuracy_interval, wilson
 from convsram.core.waveform import invocation_waveform
-from convsram.gui.lab.actions import lab_for
 from convsram.gui.lab.knobs import KNOBS
 
 pytest_plugins = ["tests.test_gui_support"]
-
-
-@pytest.fixture
-def lab(window, qtbot):
-    window.do("chip_lab")
-    lab = lab_for(window)
-    qtbot.waitExposed(lab)
-    lab.resize(1280, 720)
-    lab.refresh()
-    yield lab
-    lab.shutdown()
-    lab.close()
 
 
 def go(window, layer: int, step: int) -> None:
@@ -348,6 +336,27 @@ def test_monte_carlo_runs_and_cancels(window, lab, qtbot):
     qtbot.waitUntil(lambda: not mc.running, timeout=60000)
     assert mc.state == "cancelled" and 1 <= len(mc.accuracies) < 40
     assert mc.run_button.isEnabled() and not mc.cancel_button.isEnabled()
+
+
+def test_monte_carlo_gives_each_chip_its_interval_and_says_which_it_cannot_tell_apart(lab):
+    mc = lab.select("montecarlo")
+    # three chips on 100 images: seed 0 at 50 %, seed 1 at 52 % (within its interval), seed 2 at 95 %
+    mc.accuracies, mc.n_images, mc.this_seed = {0: 0.50, 1: 0.52, 2: 0.95}, 100, 0
+    mc.progress.setRange(0, 3)
+    mc._redraw()
+    lo, hi = wilson(50, 100)
+    opts = mc.chip_bars.opts
+    np.testing.assert_allclose(opts["top"], [(wilson(c, 100)[1] - c / 100) * 100 for c in (50, 52, 95)])
+    np.testing.assert_allclose(opts["bottom"], [(c / 100 - wilson(c, 100)[0]) * 100 for c in (50, 52, 95)])
+    text = mc.summary.text()
+    assert f"<b>50.00 %</b> ({lo * 100:.2f}–{hi * 100:.2f} %), rank 3 of 3" in text
+    assert "not distinguishable from 1 of the other 2 chips on 100 images" in text
+    assert mc.alike(0) == [1] and mc.alike(2) == []
+    lo_m, hi_m = accuracy_interval([0.50, 0.52, 0.95])
+    assert f"95 % interval of the mean {lo_m * 100:.2f}–{hi_m * 100:.2f} %" in text  # over chips
+    mc.accuracies = {0: 0.50, 1: 0.52}
+    mc._redraw()
+    assert "not distinguishable from any of them" in mc.summary.text()
 
 
 @pytest.mark.parametrize("view", ["mismatch", "waveform"])

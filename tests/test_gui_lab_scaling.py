@@ -3,24 +3,9 @@ this chip in the background and shows every node with its energy band, accuracy 
 
 from __future__ import annotations
 
-import pytest
-
 from convsram.core import scaling
-from convsram.gui.lab.actions import lab_for
 
 pytest_plugins = ["tests.test_gui_support"]
-
-
-@pytest.fixture
-def lab(window, qtbot):
-    window.do("chip_lab")
-    lab = lab_for(window)
-    qtbot.waitExposed(lab)
-    lab.resize(1280, 720)
-    lab.refresh()
-    yield lab
-    lab.shutdown()
-    lab.close()
 
 
 def test_scaling_tab_runs_every_node_and_names_its_baseline(lab, qtbot):

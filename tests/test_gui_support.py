@@ -72,6 +72,21 @@ def window(qtbot: object, model_path: Path, no_qt_warnings: None) -> Iterator[ob
     win.close()
 
 
+@pytest.fixture
+def lab(window: object, qtbot: object) -> Iterator[object]:
+    """The chip lab of `window`, shown at 1280x720 and up to date; its background work stopped after."""
+    from convsram.gui.lab.actions import lab_for
+
+    window.do("chip_lab")  # type: ignore[attr-defined]
+    lab = lab_for(window)  # type: ignore[arg-type]
+    qtbot.waitExposed(lab)  # type: ignore[attr-defined]
+    lab.resize(1280, 720)
+    lab.refresh()
+    yield lab
+    lab.shutdown()
+    lab.close()
+
+
 def view_state(win: object) -> dict[str, object]:
     """Everything the views show, as plain data: label texts and the data of every plot item."""
     import pyqtgraph as pg

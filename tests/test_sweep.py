@@ -21,7 +21,6 @@ from convsram.core.evaluate import evaluate
 from convsram.core.mnist import load
 from convsram.core.network import load_model
 from convsram.core.paths import DEFAULT_MODEL
-from convsram.core.stats import mean_interval, t_quantile
 from convsram.core.sweep_engines import Engine, LocalPool, run
 from convsram.core.sweep_rows import format_row, line, read_rows
 from convsram.core.sweep_stats import chip_results, summarise_chips
@@ -251,14 +250,6 @@ def test_aggregate_recomputes_the_summary_from_the_rows(reference: bytes, tmp_pa
     # half a chip's shards: that chip is left out, not averaged over fewer images
     chips, incomplete = chip_results(rows[:-1])
     assert len(chips) == 5 and incomplete == 1
-
-
-def test_student_t_interval() -> None:
-    assert t_quantile(0.975, 1) == pytest.approx(12.7062, abs=1e-3)
-    assert t_quantile(0.975, 7) == pytest.approx(2.3646, abs=1e-4)
-    assert t_quantile(0.975, 1000) == pytest.approx(1.9623, abs=1e-3)
-    low, high = mean_interval([0.9, 0.92, 0.94])
-    assert low == pytest.approx(0.92 - 4.3027 * 0.02 / 3 ** 0.5, abs=1e-4) and high > 0.94
 
 
 def test_a_sweep_without_knobs_plots_chip_seeds_as_whole_numbers(tmp_path: Path) -> None:

@@ -14,21 +14,8 @@ pytest.importorskip("distributed")
 from distributed import LocalCluster  # noqa: E402
 
 from convsram.core import sweep_engines  # noqa: E402
-from convsram.gui.lab.actions import lab_for  # noqa: E402
 
 pytest_plugins = ["tests.test_gui_support"]
-
-
-@pytest.fixture
-def lab(window, qtbot):  # type: ignore[no-untyped-def]
-    window.do("chip_lab")
-    lab = lab_for(window)
-    qtbot.waitExposed(lab)
-    lab.resize(1280, 720)
-    lab.refresh()
-    yield lab
-    lab.shutdown()
-    lab.close()
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from convsram.core.inference import programmed_chip
 from convsram.core.stats import chips_summary, wilson
 from convsram.gui import theme
 from convsram.gui.lab import style
+from convsram.gui.lab.background import BackgroundView, Cancelled, cancel_check, spin_box
 from convsram.gui.views.plotting import Panel, bars, make_plot, marker, set_size, spacing
 
 BEFORE = theme.CODE_BAD  # as fabricated
@@ -31,75 +32,53 @@ AFTER = theme.CODE_OK  # calibrated
 KNOBS = {"uncalibrated preset": "uncalibrated", "harsh preset": "harsh", "this chip's knobs": ""}
 
 
-class _Cancelled(Exception):
-    pass
-
-
 def calibrate_work(model: Any, images: np.ndarray, labels: np.ndarray, config: ChipConfig, seed: int,
-                   chips: int, cancel: threading.Event) -> Generator[tuple, None, None]:
+                   chips: int, cancel: threading.Event,
+                   done: threading.Event | None = None) -> Generator[tuple, None, None]:
     """Worker thread: ('map', result, before, after) for chip `seed`, then ('chip', BeforeAfter) for
-    seeds seed .. seed + chips - 1; stops between images once `cancel` is set."""
-    chip = Chip(config, seed)
-    amap, _ = programmed_chip(model, chip)
-    before = calibration.residual_offsets_v(chip, model, amap)
-    result = calibration.calibrate(chip, model, amap)
-    after = calibration.residual_offsets_v(chip, model, amap)
-    yield ("map", result, before, after)
+    seeds seed .. seed + chips - 1; stops between images once `cancel` is set; sets `done` when it has
+    ended, whatever the reason."""
+    try:
+        chip = Chip(config, seed)
+        amap, _ = programmed_chip(model, chip)
+        before = calibration.residual_offsets_v(chip, model, amap)
+        result = calibration.calibrate(chip, model, amap)
+        after = calibration.residual_offsets_v(chip, model, amap)
+        yield ("map", result, before, after)
+        check = cancel_check(cancel)
+        for s in range(seed, seed + chips):
+            if cancel.is_set():
+                return
+            try:
+                yield ("chip", calibration.before_after(model, images, labels, config, s, progress=check))
+            except Cancelled:
+                return
+    finally:
+        if done is not None:
+            done.set()
 
-    def check(_n: int) -> None:
-        if cancel.is_set():
-            raise _Cancelled
 
-    for s in range(seed, seed + chips):
-        if cancel.is_set():
-            return
-        try:
-            yield ("chip", calibration.before_after(model, images, labels, config, s, progress=check))
-        except _Cancelled:
-            return
-
-
-class CalibrationView(QtWidgets.QWidget):
+class CalibrationView(BackgroundView):
     """The lab's Calibration tab."""
 
-    finished = QtCore.Signal()
+    failed_what = "Calibration"
+    cancelling_text = ""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        lay = QtWidgets.QVBoxLayout(self)
-        spacing(lay, 6, (6, 6, 6, 6))
-        controls = QtWidgets.QHBoxLayout()
-        spacing(controls, 8)
+        super().__init__("Calibrate", "Offset calibration as the chip would run it: zero input on every "
+                         "column, 64 conversions averaged, a 7-b whole-code correction stored per column "
+                         "(core/calibration.py)", parent)
         self.knobs = QtWidgets.QComboBox()
         self.knobs.addItems(list(KNOBS))
         self.knobs.setToolTip("Which chips to calibrate: this chip's seed with the uncalibrated (or harsh) "
                               "preset's knobs, or with this chip's own knobs")
-        self.chips = QtWidgets.QSpinBox()
-        self.chips.setRange(1, 200)
-        self.chips.setValue(20)
-        self.chips.setToolTip("Chips (this seed and the next ones) evaluated before and after calibration")
-        self.images = QtWidgets.QSpinBox()
-        self.images.setRange(10, 10000)
-        self.images.setSingleStep(100)
-        self.images.setValue(500)
-        self.images.setToolTip("MNIST test images per chip (the first N): 500 images give one chip's "
-                               "accuracy to about +/-0.5 points")
-        self.run_button = QtWidgets.QPushButton("Calibrate")
-        self.run_button.setToolTip(
-            "Offset calibration as the chip would run it: zero input on every column, 64 conversions "
-            "averaged, a 7-b whole-code correction stored per column (core/calibration.py)")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("%v / %m chips")
-        for w in (QtWidgets.QLabel("knobs"), self.knobs, QtWidgets.QLabel("chips"), self.chips,
-                  QtWidgets.QLabel("images per chip"), self.images, self.run_button, self.cancel_button):
-            controls.addWidget(w)
-        controls.addWidget(self.progress, 1)
+        self.chips = spin_box(1, 200, 20, "Chips (this seed and the next ones) evaluated before and after "
+                              "calibration")
+        self.images = spin_box(10, 10000, 500, "MNIST test images per chip (the first N): 500 images give "
+                               "one chip's accuracy to about +/-0.5 points", step=100, min_w=90)
+        self.control_row(QtWidgets.QLabel("knobs"), self.knobs, QtWidgets.QLabel("chips"), self.chips,
+                         QtWidgets.QLabel("images per chip"), self.images)
         set_size(self.knobs, min_w=170)
-        set_size(self.chips, min_w=70)
-        set_size(self.images, min_w=90)
-        lay.addLayout(controls)
 
         self.map_panel = Panel("Residual offset per column at the comparator input", "", subtitle_lines=3)
         self.before_plot = make_plot("array column", "before (mV)")
@@ -126,36 +105,20 @@ class CalibrationView(QtWidgets.QWidget):
         self.acc_panel.set_subtitle(
             f"<span style='color:{BEFORE}'>●</span> as fabricated · <span style='color:{AFTER}'>◆</span> "
             f"after calibration · <span style='color:{style.THIS_CHIP}'>|</span> this chip's seed")
-        self.summary = QtWidgets.QLabel("Press Calibrate: this chip's offsets are measured and corrected, "
-                                        "then each chip is evaluated before and after.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.acc_panel.add(self.summary, 0)
+        self.add_summary(self.acc_panel, "Press Calibrate: this chip's offsets are measured and corrected, "
+                         "then each chip is evaluated before and after.")
         row = QtWidgets.QHBoxLayout()
         spacing(row, 6)
         row.addWidget(self.map_panel, 3)
         row.addWidget(self.acc_panel, 2)
-        lay.addLayout(row, 1)
-
-        self.run_button.clicked.connect(lambda: self.start())
-        self.cancel_button.clicked.connect(self.cancel)
+        self.lay.addLayout(row, 1)
         self.source: Callable[[], Any] | None = None  # -> the session
-        self.worker: GeneratorWorker | None = None
-        self._cancel = threading.Event()
         self.result: calibration.CalibrationResult | None = None
         self.before: np.ndarray | None = None
         self.after: np.ndarray | None = None
         self.chip_results: list[calibration.BeforeAfter] = []
         self.config: ChipConfig | None = None
         self.seed = 0
-        self.state = "idle"
-
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
-
-    def show_frame(self, frame: object, context: object) -> None:
-        """The lab's per-frame call: nothing to follow (calibration runs on demand)."""
 
     def chosen_config(self, session: Any) -> ChipConfig:
         name = KNOBS[self.knobs.currentText()]
@@ -178,32 +141,13 @@ class CalibrationView(QtWidgets.QWidget):
         n = min(self.images.value(), len(s.data))
         self.config, self.seed = self.chosen_config(s), int(s.seed)
         self.result, self.before, self.after, self.chip_results = None, None, None, []
-        self._cancel = threading.Event()
-        self.worker = GeneratorWorker(calibrate_work, s.model, s.data.images[:n], s.data.labels[:n],
-                                      self.config, self.seed, self.chips.value(), self._cancel)
-        self.worker.yielded.connect(self._on_message)
-        self.worker.errored.connect(self._on_error)
-        self.worker.finished.connect(self._on_finished)
-        self.progress.setRange(0, self.chips.value())
-        self.progress.setValue(0)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.state = "running"
+        cancel, done = self.new_run()
+        worker = GeneratorWorker(calibrate_work, s.model, s.data.images[:n], s.data.labels[:n],
+                                 self.config, self.seed, self.chips.value(), cancel, done)
+        worker.yielded.connect(self._on_message)
+        self.launch(worker, self.chips.value())
         self.summary.setText(f"Calibrating chip {self.seed} ({presets.name_of(self.config)} knobs), then "
                              f"{self.chips.value()} chips on {n} images each, before and after…")
-        self.worker.start()
-
-    def cancel(self) -> None:
-        if self.running and self.state == "running":
-            self._cancel.set()
-            self.state = "cancelling"
-            self.cancel_button.setEnabled(False)
-
-    def stop(self) -> None:
-        """Cancel and wait a little for the worker (window closing)."""
-        self._cancel.set()
-        if self.worker is not None:
-            self.worker.quit()
 
     @QtCore.Slot(object)
     def _on_message(self, msg: tuple) -> None:
@@ -214,19 +158,8 @@ class CalibrationView(QtWidgets.QWidget):
             self.progress.setValue(len(self.chip_results))
         self._redraw()
 
-    @QtCore.Slot(object)
-    def _on_error(self, exc: object) -> None:
-        self.state = "failed"
-        self.summary.setText(f"Calibration failed: {type(exc).__name__}: {exc}")
-
-    @QtCore.Slot()
-    def _on_finished(self, *_: object) -> None:
-        self.worker = None
-        self.state = {"cancelling": "cancelled", "running": "done"}.get(self.state, self.state)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    def ended(self) -> None:
         self._redraw()
-        self.finished.emit()
 
     def _redraw(self) -> None:
         if self.before is not None and self.after is not None and self.result is not None:

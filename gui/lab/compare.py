@@ -17,6 +17,7 @@ from convsram.core.chip import detail
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common
+from convsram.gui.lab.labview import LabView
 from convsram.gui.views import colormaps
 from convsram.gui.views.context import Context
 from convsram.gui.views.mosaic import GAP, grid_columns, mosaic
@@ -33,8 +34,7 @@ def _groups_axis(plot: pg.PlotWidget, groups: int) -> None:
     common.set_range(plot, x=(-0.7, groups - 0.3))
 
 
-class CompareView(QtWidgets.QWidget):
-    data: common.LabData  # the lab's shared analysis cache (the lab window sets it)
+class CompareView(LabView):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

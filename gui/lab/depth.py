@@ -14,13 +14,14 @@ from superqt.utils import FunctionWorker
 from convsram.core import depth
 from convsram.core.session import Frame
 from convsram.gui import theme
+from convsram.gui.lab.labview import LabView
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, make_plot, set_size, spacing
 
 RUN_COLOURS = {"own": theme.IDEAL, "accumulated": theme.CODE_BAD}
 
 
-class DepthView(QtWidgets.QWidget):
+class DepthView(LabView):
     """Error against depth for the session's chip and model, live with the knobs."""
 
     computed = QtCore.Signal()

@@ -17,6 +17,7 @@ from convsram.core import analysis
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common, style
+from convsram.gui.lab.labview import LabView
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, Segments, bars, make_plot, marker, set_size, spacing
 
@@ -24,10 +25,9 @@ WORST = 5
 SPLIT_MS = 10
 
 
-class ErrorsView(QtWidgets.QWidget):
+class ErrorsView(LabView):
     frameRequested = QtCore.Signal(int)  # a frame of the current image to go to
     columnSelected = QtCore.Signal(int)
-    data: common.LabData  # the lab's shared analysis cache (the lab window sets it)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

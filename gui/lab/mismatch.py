@@ -17,6 +17,7 @@ from convsram.core import analysis
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.lab import common
+from convsram.gui.lab.labview import LabView
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import (
     Panel,
@@ -35,7 +36,7 @@ STRIP = (-3.2, -1.2)  # y extent of the layer strip above the array (rows grow d
 MARK_Y = -4.4
 
 
-class MismatchView(QtWidgets.QWidget):
+class MismatchView(LabView):
     """The array map (top), histogram and profile (bottom)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:

@@ -24,9 +24,11 @@ from superqt.utils import GeneratorWorker
 from convsram.core import analysis
 from convsram.core.config import ChipConfig
 from convsram.core.network import Model, save_model
+from convsram.core.stats import accuracy_interval, overlap, wilson
 from convsram.core.sweep_engines import ENV_SCHEDULER, EngineError, scheduler_address
 from convsram.gui import theme
 from convsram.gui.lab import common, style
+from convsram.gui.lab.background import BackgroundView, Cancelled, cancel_check, spin_box
 from convsram.gui.views.plotting import Panel, bars, font, make_plot, marker, set_size, spacing
 
 Message = tuple
@@ -45,17 +47,13 @@ def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str,
     from convsram.core.network import load_model
     from convsram.core.sweep import sweep
 
-    def check(_n: int) -> None:
-        if cancel.is_set():
-            raise _Cancelled
-
     try:
         model = load_model(model_path)
         data = load("test", mnist_dir, limit=images)
         try:
             ideal = evaluate(model, data.images, data.labels, analysis.ideal_config(base), 0,
-                             batch_size=100, progress=check)
-        except _Cancelled:
+                             batch_size=100, progress=cancel_check(cancel))
+        except Cancelled:
             return
         yield ("ideal", float(ideal["accuracy"]), len(data))
         if cancel.is_set():
@@ -74,52 +72,26 @@ def sweep_work(base: ChipConfig, seeds: list[int], images: int, model_path: str,
             done.set()
 
 
-class _Cancelled(Exception):
-    pass
+class MonteCarloView(BackgroundView):
+    """The lab's Monte Carlo tab."""
 
-
-STOP_WAIT_S = 8.0  # closing the window waits at most this long for the sweep to end
-
-
-class MonteCarloView(QtWidgets.QWidget):
-    finished = QtCore.Signal()
+    failed_what = "The sweep"
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        lay = QtWidgets.QVBoxLayout(self)
-        spacing(lay, 6, (6, 6, 6, 6))
-        controls = QtWidgets.QHBoxLayout()
-        spacing(controls, 8)
-        self.chips = QtWidgets.QSpinBox()
-        self.chips.setRange(2, 2000)
-        self.chips.setValue(32)
-        self.chips.setToolTip("Chip instances (seeds) to draw: this chip's seed and the next ones")
-        self.images = QtWidgets.QSpinBox()
-        self.images.setRange(10, 10000)
-        self.images.setSingleStep(100)
-        self.images.setValue(500)
-        self.images.setToolTip("MNIST test images per chip (the first N of the test set)")
-        self.run_button = QtWidgets.QPushButton("Run Monte Carlo")
-        self.run_button.setToolTip("Evaluate every chip on all cores in the background; the window stays "
-                                   "live")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
+        super().__init__("Run Monte Carlo", "Evaluate every chip on all cores in the background; the window "
+                         "stays live", parent)
+        self.chips = spin_box(2, 2000, 32, "Chip instances (seeds) to draw: this chip's seed and the next "
+                              "ones", min_w=90)
+        self.images = spin_box(10, 10000, 500, "MNIST test images per chip (the first N of the test set)",
+                               step=100, min_w=100)
         self.scheduler = QtWidgets.QLineEdit(os.environ.get(ENV_SCHEDULER, ""))
         self.scheduler.setPlaceholderText("this computer")
         self.scheduler.setToolTip("Dask scheduler (tcp://HOST:PORT) whose workers evaluate the chips; empty: "
                                   f"this computer's cores. The {ENV_SCHEDULER} environment variable fills "
                                   "it in. Needs convsram[cluster] here and on the workers.")
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("%v / %m chips")
-        self.progress.setValue(0)
-        for w in (QtWidgets.QLabel("chips"), self.chips, QtWidgets.QLabel("images per chip"), self.images,
-                  QtWidgets.QLabel("on"), self.scheduler, self.run_button, self.cancel_button):
-            controls.addWidget(w)
-        controls.addWidget(self.progress, 1)
-        set_size(self.chips, min_w=90)
-        set_size(self.images, min_w=100)
+        self.control_row(QtWidgets.QLabel("chips"), self.chips, QtWidgets.QLabel("images per chip"),
+                         self.images, QtWidgets.QLabel("on"), self.scheduler)
         set_size(self.scheduler, min_w=150)
-        lay.addLayout(controls)
 
         self.panel = Panel("Accuracy over chips", "", subtitle_lines=2)
         self.plot = make_plot("accuracy on the test images (%)", "chips")
@@ -148,47 +120,37 @@ class MonteCarloView(QtWidgets.QWidget):
         self.chips_plot = make_plot("chip seed", "accuracy (%)")
         cp = self.chips_plot.getPlotItem()
         self.dots = marker("o", 8, theme.HIST)
+        # each chip's accuracy is measured on a sample of images: its 95 % Wilson interval
+        self.chip_bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.3,
+                                         pen=pg.mkPen(theme.rgba(theme.HIST, 150), width=1))
         self.this_dot = marker("d", 16, style.THIS_CHIP)
         self.ideal_h = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.IDEAL, width=2,
                                                              style=QtCore.Qt.PenStyle.DashLine))
         self.ideal_h.setVisible(False)
-        for item in (self.ideal_h, self.dots, self.this_dot):
+        for item in (self.ideal_h, self.chip_bars, self.dots, self.this_dot):
             cp.addItem(item)
         row = QtWidgets.QHBoxLayout()
         spacing(row, 6)
         row.addWidget(self.plot, 2)
         row.addWidget(self.chips_plot, 1)
         self.panel.body.addLayout(row, 1)
-        self.summary = QtWidgets.QLabel("Run a sweep to see how accuracy spreads over chips made with these "
-                                        "knobs.")
-        self.summary.setWordWrap(True)
-        self.panel.add(self.summary, 0)
+        self.add_summary(self.panel, "Run a sweep to see how accuracy spreads over chips made with these "
+                         "knobs.")
         self.panel.set_subtitle(
             f"left: <span style='color:{theme.HIST}'>■</span> chips per accuracy bin, "
             f"<span style='color:{theme.HIST}'>|</span> mean, shaded 5th–95th percentile · right: one dot "
             "per chip "
+            "with its 95 % interval on these images "
             f"· <span style='color:{style.THIS_CHIP}'>◆ |</span> this chip (this window's seed and knobs) · "
             f"<b style='color:{theme.IDEAL}'>- -</b> ideal chip (every non-ideality off)")
-        lay.addWidget(self.panel, 1)
-
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.worker: GeneratorWorker | None = None
-        self._cancel = threading.Event()
-        self._done = threading.Event()
-        self._done.set()
+        self.lay.addWidget(self.panel, 1)
         self.source: Any = None  # callable -> (config, seed, model path or Model, mnist dir)
         self.accuracies: dict[int, float] = {}
         self.ideal_accuracy: float | None = None
         self.n_images = 0
         self.this_seed: int | None = None
         self.config: ChipConfig | None = None
-        self.state = "idle"  # idle, running, cancelling, done, cancelled, failed
         self._tmp: tempfile.TemporaryDirectory | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.worker is not None
 
     def start(self, chips: int | None = None, images: int | None = None, workers: int = 0,
               scheduler: str | None = None) -> None:
@@ -216,33 +178,17 @@ class MonteCarloView(QtWidgets.QWidget):
         seeds = [seed] + [s for s in range(seed + 1, seed + chips)]
         self.accuracies, self.ideal_accuracy, self.n_images = {}, None, images
         self.this_seed, self.config = seed, config
-        self._cancel = threading.Event()
-        self._done = threading.Event()
+        cancel, done = self.new_run()
         # at least 2: the sweep's process pool (its single-worker path needs the main thread)
         workers = workers or max(2, mp.cpu_count())
-        self.worker = GeneratorWorker(sweep_work, config, seeds, images, str(model),
-                                      None if mnist is None else str(mnist), workers, self._cancel,
-                                      self._done, address)
-        self.worker.yielded.connect(self._on_message)
-        self.worker.errored.connect(self._on_error)
-        self.worker.finished.connect(self._on_finished)
-        self.progress.setRange(0, len(seeds))
-        self.progress.setValue(0)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.state = "running"
+        worker = GeneratorWorker(sweep_work, config, seeds, images, str(model),
+                                 None if mnist is None else str(mnist), workers, cancel, done, address)
+        worker.yielded.connect(self._on_message)
+        self.launch(worker, len(seeds))
         where = "all cores" if address is None else f"the Dask cluster at {address}"
         self.summary.setText(f"Evaluating {len(seeds)} chips ({analysis.preset_name(config)} knobs) on "
                              f"{images} images each, on {where}…")
         self._redraw()
-        self.worker.start()
-
-    def cancel(self) -> None:
-        if self.running and self.state == "running":
-            self._cancel.set()
-            self.state = "cancelling"
-            self.cancel_button.setEnabled(False)
-            self.summary.setText("Cancelling: stopping after the chip being evaluated…")
 
     @QtCore.Slot(object)
     def _on_message(self, msg: Message) -> None:
@@ -254,34 +200,16 @@ class MonteCarloView(QtWidgets.QWidget):
             self.progress.setValue(len(self.accuracies))
         self._redraw()
 
-    @QtCore.Slot(object)
-    def _on_error(self, exc: object) -> None:
-        self.state = "failed"
+    def failure_text(self, exc: BaseException) -> str:
         if isinstance(exc, EngineError):  # the cluster: unreachable, no workers, workers without convsram
-            self.summary.setText(f"The sweep could not run: {exc}")
-        else:
-            self.summary.setText(f"The sweep failed: {type(exc).__name__}: {exc}")
+            return f"The sweep could not run: {exc}"
+        return super().failure_text(exc)
 
-    @QtCore.Slot()
-    def _on_finished(self, *_: object) -> None:
-        self.worker = None
+    def ended(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-        if self.state == "cancelling":
-            self.state = "cancelled"
-        elif self.state == "running":
-            self.state = "done"
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
         self._redraw()
-        self.finished.emit()
-
-    def stop(self) -> None:
-        """Cancel and wait for the worker to end (window closing), at most STOP_WAIT_S seconds."""
-        self._cancel.set()
-        if self.worker is not None:
-            self._done.wait(STOP_WAIT_S)
 
     def note_chip(self, config: ChipConfig, seed: int) -> None:
         """The session's chip changed: say so if the plot is of other knobs."""
@@ -289,6 +217,29 @@ class MonteCarloView(QtWidgets.QWidget):
             stale = config != self.config or seed != self.this_seed
             self.panel.set_note("knobs or seed changed since this sweep: run it again" if stale else "",
                                 theme.CODE_BAD)
+
+    def chip_intervals(self) -> dict[int, tuple[float, float]]:
+        """Each chip's 95 % Wilson interval: its accuracy is measured on `n_images` images."""
+        n = self.n_images
+        return {k: wilson(round(a * n), n) for k, a in self.accuracies.items()}
+
+    def alike(self, seed: int, intervals: dict[int, tuple[float, float]] | None = None) -> list[int]:
+        """The other chips that chip `seed` is not told apart from: their 95 % intervals overlap."""
+        intervals = intervals or self.chip_intervals()
+        return [k for k, iv in intervals.items() if k != seed and overlap(iv, intervals[seed])]
+
+    def _alike_text(self, seed: int, intervals: dict[int, tuple[float, float]]) -> str:
+        others = len(intervals) - 1
+        if others == 0:
+            return ""
+        alike = len(self.alike(seed, intervals))
+        if alike == 0:
+            return "; its interval overlaps no other chip's: it differs from every one"
+        if alike == others:
+            return (f"; its interval overlaps every other chip's: on {self.n_images} images it is not "
+                    "distinguishable from any of them (the rank is noise; more images narrow it)")
+        return (f"; not distinguishable from {alike} of the other {others} chips on {self.n_images} images "
+                "(their intervals overlap)")
 
     def _redraw(self) -> None:
         seeds = np.array(list(self.accuracies), dtype=float)
@@ -298,6 +249,10 @@ class MonteCarloView(QtWidgets.QWidget):
         seed = self.this_seed
         this = self.accuracies.get(seed) if seed is not None else None
         self.dots.setData(x=seeds, y=acc * 100)
+        intervals = self.chip_intervals()
+        low = np.array([intervals[k][0] for k in self.accuracies]) * 100
+        high = np.array([intervals[k][1] for k in self.accuracies]) * 100
+        self.chip_bars.setData(x=seeds, y=acc * 100, top=high - acc * 100, bottom=acc * 100 - low)
         if seed is not None and this is not None:
             self.this_dot.setData(x=[float(seed)], y=[this * 100])
         else:
@@ -323,7 +278,10 @@ class MonteCarloView(QtWidgets.QWidget):
             pad = max(0.6 * (hi - lo), 3 * width)
             top = min(hi + pad, 1.0 + 0.6 * width) * 100  # nothing beyond 100 %
             p.setXRange((lo - pad) * 100, top, padding=0)
-            cp.setYRange((lo - pad) * 100, top, padding=0)
+            # the chips plot also holds each chip's interval (nothing beyond 100 % either)
+            cp_lo = min(lo - pad, low.min() / 100 - 0.1 * pad)
+            cp_hi = min(max(hi + pad, high.max() / 100 + 0.1 * pad), 1.0 + 0.6 * width)
+            cp.setYRange(cp_lo * 100, cp_hi * 100, padding=0)
             first = float(seeds.min())
             last = max(float(seeds.max()), first + self.progress.maximum() - 1)
             cp.setXRange(first - 0.8, last + 0.8, padding=0)
@@ -331,14 +289,18 @@ class MonteCarloView(QtWidgets.QWidget):
             step = max(1, int(np.ceil(counts.max() / 8)))
             ticks = [(k, str(k)) for k in range(0, int(counts.max()) + 2, step)]
             common.set_ticks(self.plot, "left", [ticks, []])
+            m_lo, m_hi = accuracy_interval(acc)
+            mean_ci = ("" if np.isnan(m_lo) else
+                       f"95 % interval of the mean {m_lo * 100:.2f}–{m_hi * 100:.2f} %, ")
             parts = [f"<b>{s.chips}</b> chips on {self.n_images} images: mean <b>{s.mean * 100:.2f} %</b> "
-                     f"(σ {s.std * 100:.2f} %), 5th–95th percentile {s.p5 * 100:.2f}–{s.p95 * 100:.2f} %, "
-                     "worst "
-                     f"{s.worst * 100:.2f} %, best {s.best * 100:.2f} %."]
-            if this is not None and s.rank is not None:
+                     f"({mean_ci}σ {s.std * 100:.2f} %), 5th–95th percentile "
+                     f"{s.p5 * 100:.2f}–{s.p95 * 100:.2f} %, worst {s.worst * 100:.2f} %, best "
+                     f"{s.best * 100:.2f} %."]
+            if this is not None and s.rank is not None and seed is not None:
+                lo_i, hi_i = intervals[seed]
                 parts.append(f"<span style='color:{style.THIS_CHIP}'>This chip (seed {self.this_seed})</span>"
-                             ": "
-                             f"<b>{this * 100:.2f} %</b>, rank {s.rank} of {s.chips}.")
+                             f": <b>{this * 100:.2f} %</b> ({lo_i * 100:.2f}–{hi_i * 100:.2f} %), rank "
+                             f"{s.rank} of {s.chips}{self._alike_text(seed, intervals)}.")
             if self.ideal_accuracy is not None:
                 parts.append(f"Ideal chip: {self.ideal_accuracy * 100:.2f} %.")
             state = {"running": "running…", "cancelling": "cancelling…",

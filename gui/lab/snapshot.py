@@ -30,7 +30,7 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
 
     from convsram.gui.export import save_png
     from convsram.gui.lab.actions import lab_for
-    from convsram.gui.lab.montecarlo import MonteCarloView
+    from convsram.gui.lab.background import BackgroundView
     from convsram.gui.main_window import MIN_SIZE, MainWindow
 
     w, h = size
@@ -42,39 +42,27 @@ def snapshot_view(out: Path, view: str, size: tuple[int, int] = (1920, 1080), po
         main.refresh()
         lab.select(view)
         show_offscreen(lab, (w, h))
-        if view == "montecarlo":
-            mc = lab.views["montecarlo"]
-            assert isinstance(mc, MonteCarloView)
-            mc.start(chips=mc_chips, images=mc_images)
+        shown = lab.views[view]
+
+        def wait_for_worker() -> bool:
+            """Process events until the view's worker ends (Ctrl-C: the finally below cancels the run
+            and waits, bounded); False after MC_TIMEOUT_S."""
             deadline = time.monotonic() + MC_TIMEOUT_S
-            while mc.running and time.monotonic() < deadline:
-                check_interrupt()  # Ctrl-C: the finally below cancels the sweep and waits (bounded)
-                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
-                time.sleep(0.01)
-            if mc.running:
-                mc.cancel()
-                raise RuntimeError(f"the Monte Carlo sweep did not finish in {MC_TIMEOUT_S:.0f} s")
-        if view == "calibrate":
-            from convsram.gui.lab.calibrate import CalibrationView
-            cal = lab.views["calibrate"]
-            assert isinstance(cal, CalibrationView)
-            cal.start(chips=mc_chips, images=mc_images)
-            deadline = time.monotonic() + MC_TIMEOUT_S
-            while cal.running and time.monotonic() < deadline:
+            while getattr(shown, "running", False) and time.monotonic() < deadline:
                 check_interrupt()
                 app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
                 time.sleep(0.01)
-            if cal.running:
-                cal.cancel()
-                raise RuntimeError(f"the calibration did not finish in {MC_TIMEOUT_S:.0f} s")
+            return not getattr(shown, "running", False)
+
+        if isinstance(shown, BackgroundView):  # montecarlo, calibrate: a small run first
+            shown.start(chips=mc_chips, images=mc_images)
+            if not wait_for_worker():
+                shown.cancel()
+                what = {"montecarlo": "the Monte Carlo sweep", "calibrate": "the calibration"}.get(view, view)
+                raise RuntimeError(f"{what} did not finish in {MC_TIMEOUT_S:.0f} s")
         if view == "depth":  # the view measures in a worker as it shows: wait for it
             lab.refresh()
-            depth = lab.views["depth"]
-            deadline = time.monotonic() + MC_TIMEOUT_S
-            while depth.running and time.monotonic() < deadline:  # type: ignore[attr-defined]
-                check_interrupt()
-                app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
-                time.sleep(0.01)
+            wait_for_worker()
         lab.refresh()
         app.processEvents()
         save_png(lab, out, (w, h))

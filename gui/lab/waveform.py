@@ -17,6 +17,7 @@ from convsram.core.session import Frame, Session
 from convsram.core.waveform import Waveform, invocation_waveform
 from convsram.gui import theme
 from convsram.gui.lab import common
+from convsram.gui.lab.labview import LabView
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, make_plot, set_font, set_size, spacing
 
@@ -26,7 +27,7 @@ PHASE_NAMES = {"DAC": "DAC", "share": "steer + share", "sign": "sign", "ramp": "
                "read": "latch"}
 
 
-class WaveformView(QtWidgets.QWidget):
+class WaveformView(LabView):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QtWidgets.QVBoxLayout(self)

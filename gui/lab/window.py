@@ -25,6 +25,7 @@ from convsram.gui.lab.depth import DepthView
 from convsram.gui.lab.errors import ErrorsView
 from convsram.gui.lab.events import TITLES, EventSearch
 from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
+from convsram.gui.lab.labview import LabView
 from convsram.gui.lab.mismatch import MismatchView
 from convsram.gui.lab.montecarlo import MonteCarloView
 from convsram.gui.lab.scaling import ScalingView
@@ -165,12 +166,14 @@ class LabWindow(QtWidgets.QMainWindow):
 
         self.tabs = QtWidgets.QTabWidget()
         # every view of the lab, by tab: a new view is one file and one entry here (and in VIEWS)
-        self.views: dict[str, QtWidgets.QWidget] = {
-            "compare": CompareView(), "mismatch": MismatchView(), "errors": ErrorsView(),
-            "waveform": WaveformView(), "montecarlo": MonteCarloView(), "calibrate": CalibrationView(),
-            "scaling": ScalingView(), "depth": DepthView()}
+        self.errors_view, self.waveform_view = ErrorsView(), WaveformView()
+        self.mc_view, self.cal_view, self.scaling_view = MonteCarloView(), CalibrationView(), ScalingView()
+        self.views: dict[str, LabView] = {
+            "compare": CompareView(), "mismatch": MismatchView(), "errors": self.errors_view,
+            "waveform": self.waveform_view, "montecarlo": self.mc_view, "calibrate": self.cal_view,
+            "scaling": self.scaling_view, "depth": DepthView()}
         for view in self.views.values():
-            view.data = self.data  # type: ignore[attr-defined]
+            view.data = self.data
         for name in VIEWS:
             self.tabs.addTab(self.views[name], TAB_TITLES[name])
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
@@ -196,14 +199,11 @@ class LabWindow(QtWidgets.QMainWindow):
         k.idealToggled.connect(self.toggle_ideal)
         k.loadRequested.connect(self.load_config_dialog)
         k.saveRequested.connect(self.save_config_dialog)
-        errors: ErrorsView = self.views["errors"]  # type: ignore[assignment]
-        errors.frameRequested.connect(self._go_frame)
-        errors.columnSelected.connect(self.views["waveform"].prefer)  # type: ignore[attr-defined]
-        mc: MonteCarloView = self.views["montecarlo"]  # type: ignore[assignment]
-        mc.source = self._mc_source
-        self.views["scaling"].source = self._mc_source  # type: ignore[attr-defined]
-        cal: CalibrationView = self.views["calibrate"]  # type: ignore[assignment]
-        cal.source = lambda: self.main.session
+        self.errors_view.frameRequested.connect(self._go_frame)
+        self.errors_view.columnSelected.connect(self.waveform_view.prefer)
+        self.mc_view.source = self._mc_source
+        self.scaling_view.source = self._mc_source
+        self.cal_view.source = lambda: self.main.session
 
     # --- showing ------------------------------------------------------------------------------------
     def show_lab(self) -> None:
@@ -212,7 +212,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self.activateWindow()
         self.refresh()
 
-    def select(self, view: str) -> QtWidgets.QWidget:
+    def select(self, view: str) -> LabView:
         """Bring a view's tab to the front (by name: compare, mismatch, errors, waveform, montecarlo)."""
         if view not in self.views:
             raise ValueError(f"unknown lab view {view!r}; one of {', '.join(VIEWS)}")
@@ -231,9 +231,8 @@ class LabWindow(QtWidgets.QMainWindow):
     def shutdown(self) -> None:
         """Stop background work (the main window is closing)."""
         self.search.cancel()
-        self.views["montecarlo"].stop()  # type: ignore[attr-defined]
-        self.views["scaling"].stop()  # type: ignore[attr-defined]
-        self.views["calibrate"].stop()  # type: ignore[attr-defined]
+        for view in (self.mc_view, self.scaling_view, self.cal_view):
+            view.stop()
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -291,11 +290,9 @@ class LabWindow(QtWidgets.QMainWindow):
                 self._chip_key = key
                 self.knobs.set_chip(s.config, s.seed, analysis.preset_name(s.config),
                                     sliders=s.config != self._from_knobs)
-                self.views["montecarlo"].note_chip(s.config, s.seed)  # type: ignore[attr-defined]
-            view = self.current_view()
-            self.views["errors"].split = self.main.player.playing or self._knob_t0 is not None  # type: ignore
-            if view != "montecarlo":
-                self.views[view].show_frame(f, context)  # type: ignore[attr-defined]
+                self.mc_view.note_chip(s.config, s.seed)
+            self.errors_view.split = self.main.player.playing or self._knob_t0 is not None
+            self.views[self.current_view()].show_frame(f, context)
         t1 = time.perf_counter()
         self.update_ms.append((t1 - t0) * 1e3)
         del self.update_ms[:-500]
