@@ -9,8 +9,10 @@ clock on by 1/TICK_HZ s, so 30 minutes of booth time take however long the rende
 
 What grows: each sample also counts the session's growing records (the command log, capped at
 core.session.LOG_LENGTH; the answers; the drawings, capped) and Python's live objects; --trace A B
-starts tracemalloc at booth minute A and at minute B prints the allocations made since A that are
-still alive, by source line, then stops tracing (its own bookkeeping is freed).
+traces Python's allocations (numpy's arrays too) from the start, snapshots them at booth minutes A and
+B and prints what grew in between, by source line (the image cache replaces runs with runs of the same
+size, so a bounded cache nets out), then stops tracing (its own bookkeeping is freed; the RSS column is
+inflated by it until then).
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ def log_bytes_at_cap(log: deque[tuple[str, tuple[Any, ...]]], cap: int) -> float
     return cap * (each + 8) / 2**20  # + the deque's pointer per entry
 
 
-def print_growth(since: tracemalloc.Snapshot, now: tracemalloc.Snapshot, top: int = 12) -> None:
-    """The allocations made since `since` that are alive at `now`, by source line, largest first."""
+def print_growth(since: tracemalloc.Snapshot, now: tracemalloc.Snapshot, minutes: float,
+                 top: int = 12) -> None:
+    """What Python holds more of at `now` than at `since`, by source line, largest first."""
     stats = now.compare_to(since, "lineno")
     total = sum(s.size_diff for s in stats)
-    print(f"\ntracemalloc: {total / 2**20:+.2f} MB alive that were allocated since tracing began; largest:")
+    print(f"\ntracemalloc: {total / 2**20:+.2f} MB more held by Python over these {minutes:g} booth minutes; "
+          f"largest changes:")
     for s in stats[:top]:
         frame = s.traceback[0]
         print(f"  {s.size_diff / 2**10:+9.1f} KiB {s.count_diff:+8d} blocks  "
@@ -73,7 +77,7 @@ def main() -> int:
     ap.add_argument("--settled", type=float, default=30.0,
                     help="booth minute from which memory should be flat (the command log is full by then)")
     ap.add_argument("--trace", nargs=2, type=float, metavar=("FROM", "TO"),
-                    help="trace Python allocations from booth minute FROM and report at minute TO")
+                    help="report what Python's allocations grew by between booth minutes FROM and TO")
     args = ap.parse_args()
     from PySide6 import QtWidgets
 
@@ -93,6 +97,8 @@ def main() -> int:
     t0 = time.perf_counter()
     trace_from, trace_to = (60 * m + now for m in args.trace) if args.trace else (end + 1, end + 1)
     since: tracemalloc.Snapshot | None = None
+    if args.trace:
+        tracemalloc.start(1)
     print(f"booth time  wall s   RSS MB   test digits answered   drawings   log entries   answers kept   "
           f"Python objects   ({args.size}, {args.tick_hz:g} ticks/s)")
     while now < end:
@@ -115,10 +121,9 @@ def main() -> int:
             print(f"{m / 60:7.1f} min  {wall:7.0f}  {r:7.1f}   {n:20d}   {d:8d}   {log:11,d}   "
                   f"{len(st.results):12,d}   {len(gc.get_objects()):14,d}", flush=True)
         if since is None and now >= trace_from:
-            tracemalloc.start(1)
             since = tracemalloc.take_snapshot()
         elif since is not None and now >= trace_to and tracemalloc.is_tracing():
-            print_growth(since, tracemalloc.take_snapshot())
+            print_growth(since, tracemalloc.take_snapshot(), (trace_to - trace_from) / 60)
             tracemalloc.stop()
     demo.close()
     QtWidgets.QApplication.processEvents()
