@@ -25,20 +25,7 @@ from convsram.core.sweep_engines import Engine, LocalPool, run
 from convsram.core.sweep_rows import format_row, line, read_rows
 from convsram.core.sweep_stats import chip_results, summarise_chips
 from convsram.core.sweep_tasks import DataSpec, make_tasks, run_task
-
-# 2 settings x 3 chips x 2 shards of 20 images: 12 small tasks
-ARGS = ["--knob", "cap_mismatch_sigma=0,0.05", "--chips", "3", "--images", "40", "--shard-images", "20",
-        "--quiet"]
-
-
-def sweep(out: Path, *extra: str) -> int:
-    return main(["sweep", *ARGS, "--out", str(out), *extra])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "error" in err[0], err
-    return err[0]
+from tests.sweep_cli import ARGS, one_line_error, sweep
 
 
 @pytest.fixture(scope="module")

@@ -18,22 +18,9 @@ pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from convsram.cli import main  # noqa: E402
 from convsram.core import sweep_engines  # noqa: E402
 from convsram.core.sweep_engines import run  # noqa: E402
-
-ARGS = ["--knob", "cap_mismatch_sigma=0,0.05", "--chips", "3", "--images", "40", "--shard-images", "20",
-        "--quiet"]
-
-
-def sweep(out: Path, *extra: str) -> int:
-    return main(["sweep", *ARGS, "--out", str(out), *extra])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "error" in err[0], err
-    return err[0]
+from tests.sweep_cli import one_line_error, sweep  # noqa: E402
 
 
 @pytest.fixture(scope="module")
