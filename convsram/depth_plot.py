@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from convsram.core.depth import DepthReport
-from convsram.core.files import atomic_path
+from convsram.qt_figure import save_png
 
 
 def depth_plot(reports: Sequence[DepthReport], path: Path) -> Path:
-    from convsram.plot import _app
+    return save_png(lambda: _depth_widget(reports), path)
 
-    app = _app()
+
+def _depth_widget(reports: Sequence[DepthReport]) -> Any:
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
@@ -43,10 +45,4 @@ def depth_plot(reports: Sequence[DepthReport], path: Path) -> Path:
             if row == 0:
                 chips = f"{rep.chips} chip{'s' if rep.chips > 1 else ''}"
                 plot.setTitle(f"{rep.model}: {chips} x {rep.images} images")
-    w.show()
-    app.processEvents()
-    with atomic_path(path) as tmp:
-        if not w.grab().save(str(tmp), "PNG"):
-            raise OSError(f"cannot write {path}")
-    w.close()
-    return Path(path)
+    return w

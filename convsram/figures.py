@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from convsram.qt_figure import application, png_bytes
+
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
-def _app() -> Any:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # figures never need a screen
-    from PySide6.QtWidgets import QApplication
-    return QApplication.instance() or QApplication([])
-
-
-def _grab(widget: Any) -> bytes:
-    """The widget rendered to PNG bytes."""
-    from PySide6 import QtCore
-
-    app = _app()
-    widget.show()
-    app.processEvents()
-    buf = QtCore.QBuffer()
-    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    if not widget.grab().save(buf, "PNG"):
-        raise OSError("cannot render the figure")
-    widget.close()
-    return bytes(buf.data().data())
-
-
 def _layout(width: int, height: int) -> Any:
-    _app()
+    application()
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
@@ -68,6 +48,10 @@ def _band(plot: Any, x: np.ndarray, lo: np.ndarray, mid: np.ndarray, hi: np.ndar
 def scaling_png(rows: Sequence[dict[str, Any]]) -> bytes:
     """Energy per inference (band), TOPS/W at the paper's point (band) and accuracy (mean, 5th
     percentile) against the node, one curve per (input bits, ADC bits, rows) combination."""
+    return png_bytes(lambda: _scaling_widget(rows))
+
+
+def _scaling_widget(rows: Sequence[dict[str, Any]]) -> Any:
     import pyqtgraph as pg
 
     w = _layout(1500, 560)
@@ -109,11 +93,15 @@ def scaling_png(rows: Sequence[dict[str, Any]]) -> bytes:
         err = pg.ErrorBarItem(x=x + 0.05, y=mean, top=hi - mean, bottom=mean - lo, beam=0.08,
                               pen=pg.mkPen(colour, width=1))
         p_a.addItem(err)
-    return _grab(w)
+    return w
 
 
 def baselines_png(chip_nj: float, rows: Sequence[dict[str, Any]], chip: str = "this chip") -> bytes:
     """Energy per inference of the chip and each baseline (bars, log scale, whiskers = range)."""
+    return png_bytes(lambda: _baselines_widget(chip_nj, rows, chip))
+
+
+def _baselines_widget(chip_nj: float, rows: Sequence[dict[str, Any]], chip: str = "this chip") -> Any:
     import pyqtgraph as pg
 
     w = _layout(1400, 520)
@@ -141,11 +129,15 @@ def baselines_png(chip_nj: float, rows: Sequence[dict[str, Any]], chip: str = "t
     p.invertY(True)
     p.getAxis("bottom").enableAutoSIPrefix(False)
     p.setXRange(0, float(np.log10(hi.max())) + 3.4)
-    return _grab(w)
+    return w
 
 
 def per_layer_png(by_layer: dict[str, dict[str, float]]) -> bytes:
     """Energy per layer by component (stacked bars)."""
+    return png_bytes(lambda: _per_layer_widget(by_layer))
+
+
+def _per_layer_widget(by_layer: dict[str, dict[str, float]]) -> Any:
     import pyqtgraph as pg
 
     w = _layout(900, 420)
@@ -160,4 +152,4 @@ def per_layer_png(by_layer: dict[str, dict[str, float]]) -> bytes:
                                   brush=COLOURS[ci], name=comp))
         bottom = bottom + h
     p.getAxis("bottom").setTicks([[(float(i), n) for i, n in enumerate(names)]])
-    return _grab(w)
+    return w

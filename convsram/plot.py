@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from convsram.core.sweep_stats import ChipResult, summarise_chips
-
-
-def _app():
-    if "QT_QPA_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtWidgets import QApplication
-    return QApplication.instance() or QApplication([])
+from convsram.qt_figure import save_png
 
 
 def _number(text: str) -> float:
@@ -35,7 +29,10 @@ def sweep_plot(chips: Sequence[ChipResult], knobs: Sequence[str], path: Path, ti
     """Accuracy mean and 5th-95th percentile band over chips vs the first knob (one curve per value
     of the other knobs); without knobs, each chip's accuracy at its seed (whole numbers on the axis)
     with the mean and the 5th percentile marked."""
-    app = _app()
+    return save_png(lambda: _sweep_widget(chips, knobs, title), path)
+
+
+def _sweep_widget(chips: Sequence[ChipResult], knobs: Sequence[str], title: str) -> Any:
     import pyqtgraph as pg
 
     from convsram.gui.views.plotting import plain_ticks
@@ -96,11 +93,4 @@ def sweep_plot(chips: Sequence[ChipResult], knobs: Sequence[str], path: Path, ti
     for axis in ("left", "bottom"):
         plain_ticks(plot.getAxis(axis))
     plot.setTitle(f"<span style='font-size:{font_px}pt'>Monte Carlo over chip instances: {title}</span>")
-    w.show()
-    app.processEvents()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not w.grab().save(str(path)):
-        raise OSError(f"cannot write {path}")
-    w.close()
-    return path
+    return w
