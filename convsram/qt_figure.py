@@ -30,7 +30,8 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("QT_QPA_PLATFORM"):  # unset or empty: Qt would try the desktop's platform
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     return QApplication([])
 
 
