@@ -92,7 +92,8 @@ def run_scaling(args: argparse.Namespace) -> int:
         print(f"  {p.node_nm:2d} nm {p.vdd_v:.2f} V  in {p.input_bits} b  ADC {p.adc_bits} b  "
               f"rows {p.rows:3d}: {e[1]:6.1f} nJ/inference ({e[0]:.1f}-{e[2]:.1f})  "
               f"{t[1]:6.0f} TOPS/W ({t[0]:.0f}-{t[2]:.0f})  "
-              f"accuracy mean {100 * p.accuracy_mean:.2f} % (95 % {100 * p.accuracy_ci95[0]:.2f}-"
+              f"accuracy mean {100 * p.accuracy_mean:.2f} % "
+              f"(95 %, images pooled, {100 * p.accuracy_ci95[0]:.2f}-"
               f"{100 * p.accuracy_ci95[1]:.2f}), p5 {100 * p.accuracy_p5:.2f} %  "
               f"{p.fairest_saving:.2f}x vs a weight-stationary datapath at the same node")
     return 0

@@ -53,7 +53,9 @@ class ScalingView(BackgroundView):
         self.energy_plot.setToolTip("Band: lowest to highest of three ADC energy models and the digital "
                                     "factor's range; line: nominal.\n" + _sources_tip(energy_keys))
         self.acc_plot = make_plot("technology node", "accuracy (%)")
-        self.acc_plot.setToolTip("Mean over chips with its 95 % interval, and the 5th percentile; the chip "
+        self.acc_plot.setToolTip("Mean over chips; bars: 95 % Wilson interval of the accuracy with every "
+                                 "chip's images pooled (image sampling only: the spread between chips shows "
+                                 "in the 5th percentile). The chip "
                                  "at each node has the node's supply, DAC step, line capacitance (kT/C) and "
                                  "Pelgrom-scaled mismatch.\n" + _sources_tip(("avt", "cap", "line")))
         row = QtWidgets.QHBoxLayout()
@@ -65,7 +67,8 @@ class ScalingView(BackgroundView):
                          "and 7 nm.")
         self.panel.set_subtitle(
             f"<span style='color:{theme.HIST}'>━</span> nominal, shaded: band over the ADC models · "
-            f"<span style='color:{theme.IDEAL}'>●</span> mean accuracy with 95 % interval, ▼ 5th percentile")
+            f"<span style='color:{theme.IDEAL}'>●</span> mean accuracy (bars: 95 %, images pooled), "
+            "▼ 5th percentile")
         self.lay.addWidget(self.panel, 1)
         self.source: Any = None  # callable -> (config, seed, model path or Model, mnist dir)
         self.points: list[scaling.Point] = []
