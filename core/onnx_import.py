@@ -96,17 +96,22 @@ def _binary(w: np.ndarray, where: str, form: str | None, binarize: bool, warning
     return np.where(flat >= 0, 1, -1).astype(np.int8).reshape(w.shape), mag.mean(axis=1)
 
 
-def read_onnx(path: Path | str, binarize: bool = False) -> tuple[_State, Any]:
-    """Parse the file into weight layers (float scales) and digital nodes; ImportError_ on anything
-    the chip cannot run."""
-    onnx, numpy_helper = _onnx()
+def _load(onnx: Any, path: Path | str) -> Any:
+    """The ONNX model in `path`; ImportError_ (one line) if it is missing or does not parse."""
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"{path}: not found")
     try:
-        m = onnx.load(str(path))
+        return onnx.load(str(path))
     except Exception as exc:  # noqa: BLE001 - any parse failure is one line
         raise ImportError_(f"{path}: not an ONNX model ({type(exc).__name__})") from None
+
+
+def read_onnx(path: Path | str, binarize: bool = False) -> tuple[_State, Any]:
+    """Parse the file into weight layers (float scales) and digital nodes; ImportError_ on anything
+    the chip cannot run."""
+    onnx, numpy_helper = _onnx()
+    m = _load(onnx, path)
     g = m.graph
     st = _State()
     st.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
@@ -368,13 +373,7 @@ def _convsram_export(path: Path | str) -> Model | None:
     """A model convsram exported (core/onnx_export.py): its graph rides in the metadata, the weights,
     alpha, beta and ADC steps are read back from the ONNX graph's own constants; None for others."""
     onnx, numpy_helper = _onnx()
-    path = Path(path)
-    if not path.is_file():
-        raise ImportError_(f"{path}: not found")
-    try:
-        m = onnx.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - any parse failure is one line
-        raise ImportError_(f"{path}: not an ONNX model ({type(exc).__name__})") from None
+    m = _load(onnx, path)
     meta = {p.key: p.value for p in m.metadata_props}
     if "convsram.graph" not in meta:
         return None
