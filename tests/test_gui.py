@@ -364,6 +364,11 @@ def test_the_pooling_is_a_step_to_click_and_to_see(window, qtbot):
     assert "2×2 window at (2, 2)" in caption and f"→ {int(out[1, 1, 0])}" in caption
     np.testing.assert_array_equal(window.output_view.values, out)
     assert "Output of pool1" in window.output_view.title.text()
+    # the ADC panel does not count the last conversion's codes as if the array were converting now
+    assert "at rest" in window.codes_view.note.text() and "differ" not in window.codes_view.note.text()
+    window.command("frame", s.current.layer_start[1])  # conv2's first invocation: counted again
+    window.refresh()
+    assert "differ" in window.codes_view.note.text()
 
 
 def test_hover_texts_say_where_numbers_come_from(window):

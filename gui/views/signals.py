@@ -185,6 +185,8 @@ class CodesView(Panel):
         text += "</span>" if sat.any() else " from ideal</span>"  # room for the saturation count
         if sat.any():
             text += f" · <span style='color:{theme.SATURATED}'>{int(sat.sum())} saturate</span>"
+        if not frame.place.invocation:  # a digital step: no conversion now; these are the last ones
+            text = f"<span style='color:{theme.AXIS}'>array at rest: its last codes</span>"
         set_text(self.note, text)
         if self._width != (session.config.adc_groups, self.plot.width()):
             self._width = (session.config.adc_groups, self.plot.width())
