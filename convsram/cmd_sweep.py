@@ -108,6 +108,7 @@ def _sweep(args: argparse.Namespace) -> int:
     head = header(names)
     part = journal_path(out)
     prior, part_bytes = _prior_rows(args, out, part, names, tasks, model_sha, configs)
+    replaces = out.exists() and not args.resume  # an earlier file there is replaced only by a whole sweep
 
     from convsram.core.sweep_engines import make_engine
     engine = make_engine(workers, scheduler)
@@ -130,7 +131,7 @@ def _sweep(args: argparse.Namespace) -> int:
                 new = exc.rows
                 print(f"convsram sweep: error: {exc}", file=sys.stderr)
     return _finish(args, out, plot_path, part, head, rows, tasks, new, interrupted, failed, part_bytes,
-                   names)
+                   names, replaces)
 
 
 class _Failed(Exception):
@@ -207,7 +208,10 @@ def _progress(total: int, done: int, where: str, quiet: bool) -> Any:
 
 def _finish(args: argparse.Namespace, out: Path, plot_path: Path, part: Path, head: list[str],
             rows: dict[int, Sequence[str]], tasks: list[Any], new: int, interrupted: bool, failed: bool,
-            part_bytes: int | None, names: list[str]) -> int:
+            part_bytes: int | None, names: list[str], replaces: bool = False) -> int:
+    """Write the rows in task order over --out and report. An interrupted or failed run that would
+    replace an earlier file (no --resume) leaves it, and the plot, as they were: its rows stay in the
+    journal for --resume."""
     from convsram.core.sweep_rows import write_sorted
 
     if not rows or (new == 0 and part_bytes is None and (interrupted or failed)):
@@ -217,17 +221,23 @@ def _finish(args: argparse.Namespace, out: Path, plot_path: Path, part: Path, he
             raise KeyboardInterrupt
         if failed:
             return 1
-    if rows:
+    keep_old = replaces and (interrupted or failed)
+    if rows and not keep_old:
         write_sorted(out, head, rows)  # all rows, in task order, replacing --out in one step
         part.unlink(missing_ok=True)
     done = len(rows)
-    if interrupted or failed:
+    if keep_old:
+        what = "interrupted" if interrupted else "stopped"
+        print(f"{what}: kept {done} of {len(tasks)} tasks in {part}; {out} and {plot_path} are left as they "
+              f"were; run the same command with --resume to finish (after moving {out} away if it holds "
+              "another sweep)")
+    elif interrupted or failed:
         what = "interrupted" if interrupted else "stopped"
         print(f"{what}: kept {done} of {len(tasks)} tasks in {out} ({new} new); run the same command with "
               "--resume to finish")
     else:
         print(f"wrote {done} tasks to {out}" + (f" ({new} new, {done - new} resumed)" if new < done else ""))
-    if rows:
+    if rows and not keep_old:
         _report(out, plot_path, names, args.images, f"{args.images} test images per chip")
     return 130 if interrupted else 1 if failed else 0
 

@@ -87,6 +87,34 @@ def test_interrupt_then_resume_equals_the_uninterrupted_sweep(reference: bytes, 
     assert out.read_bytes() == reference
 
 
+def test_an_interrupted_sweep_leaves_an_earlier_file_and_plot_whole(
+        reference: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C in a sweep that would replace earlier results (no --resume): the old CSV and plot stay as
+    they were, the finished rows wait in the journal; once the old file is moved away, --resume ends
+    with the uninterrupted sweep's rows."""
+    out, plot = tmp_path / "s.csv", tmp_path / "s.png"
+    out.write_bytes(b"earlier results\n")
+    plot.write_bytes(b"earlier plot")
+
+    def five_then_ctrl_c(tasks, base, engine, cancel=None):  # type: ignore[no-untyped-def]
+        for i, result in enumerate(run(tasks, base, engine, cancel)):
+            yield result
+            if i == 4:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_engines, "run", five_then_ctrl_c)
+    assert sweep(out, "--workers", "1") == 130
+    assert "left as they were" in capsys.readouterr().out
+    assert out.read_bytes() == b"earlier results\n" and plot.read_bytes() == b"earlier plot"
+    part = Path(str(out) + ".part")
+    assert len(part.read_text().splitlines()) == 6  # header + the 5 finished rows
+    monkeypatch.undo()
+    out.rename(tmp_path / "old.csv")
+    assert sweep(out, "--workers", "1", "--resume") == 0
+    assert out.read_bytes() == reference and not part.exists()
+
+
 def test_a_killed_sweep_resumes_from_its_journal(reference: bytes, tmp_path: Path) -> None:
     """kill -9 of the whole command: the .part journal keeps every finished row; --resume completes."""
     out = tmp_path / "s.csv"
