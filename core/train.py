@@ -237,19 +237,27 @@ def split_train_val(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.nd
     return np.sort(order[v:]), np.sort(order[:v])
 
 
-def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progress: bool = True
-          ) -> tuple[Model, dict[str, Any]]:
-    """Train on uint8 images (n, 28, 28) and labels; returns the model and a history dict."""
+def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progress: bool = True,
+          init: Model | None = None) -> tuple[Model, dict[str, Any]]:
+    """Train on uint8 images (n, 28, 28) and labels; returns the model and a history dict.
+
+    init: warm start from this model's parameters (its +/-1 weights become the latent weights, its
+    alpha, beta and ADC steps are kept); its graph must be the one `settings` ask for. The run then
+    continues it with a fresh Adam and a fresh cosine schedule from `settings.lr`.
+    """
     t0 = time.perf_counter()
     if len(images) < 10:
         raise ValueError(f"need at least 10 training images, got {len(images)}")
+    if init is not None and not same_graph(init, architecture(settings)):
+        raise ValueError(f"the initial model's network is not the {settings.arch} network with widths "
+                         f"{settings.conv1}, {settings.conv2}; pass the --arch it was trained with")
     codes_all = network.input_codes(images).astype(np.uint8)
     labels = np.asarray(labels, dtype=np.int64)
     tr, va = split_train_val(len(codes_all), settings.val_size, settings.seed)
     codes, y = codes_all[tr], labels[tr]
     vcodes, vy = codes_all[va], labels[va]
     rng = np.random.default_rng([settings.seed, 0])
-    trainer = Trainer(architecture(settings), rng)
+    trainer = Trainer(architecture(settings), rng) if init is None else Trainer.from_model(init)
     layers = trainer.layers
     calib = codes[: settings.calib_images]
     steps_per_epoch = -(-len(codes) // settings.batch_size)
@@ -258,7 +266,7 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
     trainer.leak = settings.leak
     lr_scale = {f"{k}{i}": settings.scale_lr for i in range(len(layers)) for k in "ab"}
     history: dict[str, Any] = {"epochs": [], "adc_steps": []}
-    trainer.forward(calib, calibrate=settings.percentile, init_scale=True)
+    trainer.forward(calib, calibrate=settings.percentile, init_scale=init is None)
     monitor = (vcodes, vy) if len(vcodes) else (codes[:1000], y[:1000])
     history["initial_val_accuracy"], history["initial_loss"] = evaluate(trainer, *monitor)
     bar = _progress(total, progress)
@@ -287,13 +295,15 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
                     bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(losses[-50:]):.3f}")
         val_acc, val_loss = evaluate(trainer, *monitor)
         history["epochs"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
-                                  "val_accuracy": val_acc, "val_loss": val_loss,
+                                  "val_accuracy": val_acc if len(vcodes) else None, "val_loss": val_loss,
                                   "seconds": time.perf_counter() - t0})
         if bar is not None:
-            bar.set_postfix(epoch=epoch + 1, val=f"{val_acc:.4f}")
+            what = "validation" if len(vcodes) else "accuracy on 1000 training images"
+            bar.write(f"epoch {epoch + 1}: train loss {np.mean(losses):.4f}, {what} {val_acc:.4f}, "
+                      f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
     if bar is not None:
         bar.close()
-    history["final_loss"] = history["epochs"][-1]["val_loss"]
+    history["final_loss"] = history["epochs"][-1]["val_loss"]  # of the training subset if val_size is 0
     history["val_accuracy"] = history["epochs"][-1]["val_accuracy"]
     history["val_images"] = int(len(vcodes))
     history["train_images"] = int(len(codes))
@@ -307,6 +317,11 @@ def train(images: np.ndarray, labels: np.ndarray, settings: TrainSettings, progr
 def architecture(settings: TrainSettings) -> list[Any]:
     """The graph nodes `settings` ask for (its arch and widths)."""
     return ARCHITECTURES[settings.arch](settings.conv1, settings.conv2)
+
+
+def same_graph(model: Model, nodes: list[Any]) -> bool:
+    """Whether `model` has exactly these graph nodes (kinds, names, inputs, shapes)."""
+    return list(model.graph.nodes) == list(network.as_graph(nodes).nodes)
 
 
 def _progress(total: int, enabled: bool) -> Any:

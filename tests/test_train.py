@@ -130,3 +130,71 @@ def test_cli_train_limit_writes_a_model(tmp_path: Path, capsys: pytest.CaptureFi
     assert rc == 0 and "wrote" in capsys.readouterr().out
     model = network.load_model(out)
     assert model.training["settings"]["seed"] == 2 and model.training["train_images"] == 160
+
+
+# --- warm start, validation size, shifts ---------------------------------------------------------
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="shipped model not present")
+def test_warm_start_continues_the_model(small_train: mnist.Split) -> None:
+    """A warm start keeps the initial model's weights (a tiny learning rate flips none) and its
+    accuracy; a fresh start from the same seed does not."""
+    init = network.load_model(DEFAULT_MODEL)
+    settings = train.TrainSettings(epochs=1, batch_size=50, lr=1e-6, seed=0, val_size=50, calib_images=200)
+    warm, hist = train.train(small_train.images[:250], small_train.labels[:250], settings, progress=False,
+                             init=init)
+    assert all(np.array_equal(a, b) for a, b in zip(warm.weights, init.weights, strict=True))
+    assert hist["initial_val_accuracy"] > 0.9 and hist["val_accuracy"] > 0.9
+    cold, _ = train.train(small_train.images[:250], small_train.labels[:250], settings, progress=False)
+    assert not all(np.array_equal(a, b) for a, b in zip(cold.weights, init.weights, strict=True))
+
+
+def test_warm_start_needs_the_same_network(small_train: mnist.Split) -> None:
+    init = network.load_model(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
+    if init is None:
+        pytest.skip("shipped model not present")
+    settings = train.TrainSettings(epochs=1, arch="resnet", val_size=50, calib_images=100)
+    with pytest.raises(ValueError, match="--arch"):
+        train.train(small_train.images[:200], small_train.labels[:200], settings, progress=False, init=init)
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="shipped model not present")
+def test_cli_train_init_records_the_chain_and_is_deterministic(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    outs = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    for out in outs:
+        assert main(["train", "--init", str(DEFAULT_MODEL), "--limit", "150", "--epochs", "1",
+                     "--lr", "0.002", "--batch-size", "50", "--val-size", "0", "--shift", "2",
+                     "--out", str(out), "--no-test", "--quiet"]) == 0
+    line = capsys.readouterr().out
+    assert "validation accuracy n/a" in line and "trained on 150 images (0 held out" in line
+    a, b = (network.load_model(p) for p in outs)
+    assert all(np.array_equal(x, y) for x, y in zip(a.weights + a.alpha, b.weights + b.alpha, strict=True))
+    cmd = a.training["command"]
+    assert "--val-size 0" in cmd and "--shift 2" in cmd and f"--init {DEFAULT_MODEL}" in cmd
+    shipped = network.load_model(DEFAULT_MODEL).training
+    assert a.training["init"]["training"]["command"] == shipped["command"]
+    assert len(a.training["init"]["sha256"]) == 64
+    assert a.training["val_accuracy"] is None and a.training["settings"]["shift"] == 2
+
+
+def test_cli_train_default_command_is_unchanged(tmp_path: Path) -> None:
+    """Options left at their defaults stay out of the recorded command (the shipped LeNet's command
+    still reproduces it)."""
+    out = tmp_path / "m.npz"
+    assert main(["train", "--limit", "100", "--epochs", "1", "--batch-size", "50", "--out", str(out),
+                 "--no-test", "--quiet"]) == 0
+    expected = "convsram train --epochs 1 --seed 0 --batch-size 50 --lr 0.01 --noise 0.0 --percentile 99.9"
+    assert network.load_model(out).training["command"] == expected + " --limit 100"
+
+
+@pytest.mark.parametrize("args, what", [(["--val-size", "-1"], "val size"), (["--shift", "5"], "shift"),
+                                         (["--init", "nowhere.npz"], "nowhere"),
+                                         (["--init", str(DEFAULT_MODEL), "--arch", "resnet"], "--arch")])
+def test_cli_train_bad_new_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                          what: str) -> None:
+    if "--arch" in args and not DEFAULT_MODEL.is_file():
+        pytest.skip("shipped model not present")
+    out = tmp_path / "m.npz"
+    rc = main(["train", "--limit", "100", "--epochs", "1", "--out", str(out), "--quiet", "--no-test", *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and what in err
+    assert not out.exists()
