@@ -33,9 +33,12 @@ from convsram.core.network import LayersLike, Model, as_graph
 @dataclass(frozen=True)
 class Place:
     """Where one step of one image sits in the network: an invocation of the array, or (``node``
-    set) one output position of a digital step (a pool, a residual add) between the layers. A digital
-    step repeats every invocation field of the last invocation before it (the array rests, showing
-    it), and says where the digital node is in ``node_step`` and ``node_window``."""
+    set) one output position of a digital step between the layers: a graph node (a pool, a residual
+    add), or (``op`` set) a weight layer's own digital work, named ``<layer>.<op>``: ``sum`` adds the
+    row tiles' partial codes, ``requant`` scales, rounds and clips the total to the next layer's input
+    codes, ``scores`` scales the output layer's total to the class scores. A digital step repeats every
+    invocation field of the last invocation before it (the array rests, showing it), and says where
+    the digital node is in ``node_step`` and ``node_window``."""
 
     index: int  # step number within the image, 0-based
     layer: int  # weight layer index
@@ -51,6 +54,7 @@ class Place:
     node: str | None = None  # the digital node of a digital step; None for an invocation
     node_step: int = 0  # a digital step: its output position (row-major), 0-based
     node_window: tuple[int, int] | None = None  # and the top-left of the input window it reads
+    op: str | None = None  # a weight layer's digital step: "sum", "requant" or "scores" (see LAYER_OPS)
 
     @property
     def invocation(self) -> bool:
@@ -132,10 +136,23 @@ class ArrayMap:
                         step += 1
 
 
+LAYER_OPS = ("sum", "requant", "scores")  # a weight layer's digital steps (Place.op), in this order
+
+
+def layer_ops(graph: Graph, layer: int) -> list[str]:
+    """The digital steps of weight layer `layer` after its invocations: the tile sum (only if its rows
+    span several tiles), then the requantisation (the output layer: the class scores)."""
+    spec = graph.layers[layer]
+    return (["sum"] if spec.n_tiles > 1 else []) + ["scores" if graph.is_output(layer) else "requant"]
+
+
 def timeline(graph: Graph, amap: ArrayMap) -> list[Place]:
-    """Every step of one image in order: each weight layer's invocations, and after the nodes they
-    feed, each digital node's output positions (a max-pool, an average-pool, a residual add; a flatten
-    moves no value and has none), in the graph's order."""
+    """Every step of one image in order: each weight layer's invocations, then its own digital steps
+    (:func:`layer_ops`, one per output position each), and after the nodes they feed, each digital
+    node's output positions (a max-pool, an average-pool, a residual add; a flatten moves no value and
+    has none), in the graph's order. [assumed] The chip adds and requantises a position's codes as soon
+    as its last tile is converted; the timeline shows these digital steps after the layer's invocations,
+    as it shows the pools, so that each is one stage a student can step through."""
     by_layer: dict[int, list[Place]] = {}
     for p in amap.places():
         by_layer.setdefault(p.layer, []).append(p)
@@ -143,9 +160,13 @@ def timeline(graph: Graph, amap: ArrayMap) -> list[Place]:
     last: Place | None = None
     for node in graph.nodes:
         if isinstance(node, WeightLayer):
-            steps = by_layer[graph.index[node.name]]
+            li = graph.index[node.name]
+            steps = by_layer[li]
             out += steps
             last = steps[-1]
+            for op in layer_ops(graph, li):
+                out += [replace(last, node=f"{node.name}.{op}", op=op, node_step=k, node_window=win)
+                        for k, win in enumerate(amap.windows[li])]
         elif not node.reshape_only and last is not None:
             wins = node.step_windows(graph.in_shapes(node)[0], graph.shapes[node.name])
             out += [replace(last, node=node.name, node_step=k, node_window=win) for k, win in enumerate(wins)]

@@ -33,14 +33,65 @@ def _digital_step(node: Any) -> str:
     return f"does {node.name} ({node.short()})" if hasattr(node, "short") else f"does {node.name}"
 
 
-def sentence(frame: Any, spec: Any, after: list[Any] | None = None) -> str:
+def _num(v: float) -> str:
+    return f"{v:.3g}".replace("-", "−")
+
+
+def _terms(codes: Any) -> str:
+    text = " + ".join(f"({c})" if c < 0 else str(c) for c in map(int, codes))
+    return text.replace("-", "−")
+
+
+def example(values: Any) -> int:
+    """The filter a sentence works through: the one whose total P is largest in size."""
+    return int(np.argmax(np.abs(values.total)))
+
+
+def layer_op_sentence(frame: Any, values: Any = None) -> str:
+    """A weight layer's own digital step (core.session.LayerOpValues `values`, if given, adds the
+    worked number of one filter)."""
+    op, name = frame.place.op, frame.layer_name.split(".")[0]
+    tail = "; the array rests." if getattr(frame, "layer_frames", 2) == 1 else \
+        ", one output position at a time; the array rests."
+    unit = "filter" if values is None or not values.output else "class"
+    if op == "sum":
+        tiles = len(values.tiles) if values is not None else "the"
+        text = (f"{name}, tile sums: digital logic adds the {tiles} partial codes of each {unit} (one from "
+                f"each row tile's ADC) into its total P{tail}")
+        if values is not None:
+            j = example(values)
+            text += f" {unit.capitalize()} {j}: {_terms(values.tiles[:, j])} = {_num(values.total[j])}."
+        return text
+    if op == "scores":
+        text = ("digital logic scales each class's total P to its score, α·P + β (no rounding: the "
+                "scores are compared, not passed on)")
+    else:
+        top = f"0–{values.max_code}" if values is not None else "the input range"
+        text = (f"{name}, requantisation: digital logic scales each filter's total P to the next layer's "
+                f"input, α·P + β, rounds it to a whole code and clips it to {top}{tail}")
+        if values is not None:
+            j = example(values)
+            text += (f" Filter {j}: {_num(values.alpha[j])} × {_num(values.total[j])} + "
+                     f"{_num(values.beta[j])} = {_num(values.scaled[j])} → {values.rounded[j]} → "
+                     f"{int(values.out[j])}.").replace("+ −", "− ").replace("-", "−")
+        return text
+    if frame.final:
+        return (f"Done: {text}; of the ten scores, {frame.prediction}'s is the highest, so the chip "
+                f"answers {frame.prediction}.")
+    return f"{name}, class scores: {text}{tail}"
+
+
+def sentence(frame: Any, spec: Any, after: list[Any] | None = None, values: Any = None) -> str:
     """One plain sentence for `frame` (a core.session.Frame) of weight layer `spec` (kind, kernel,
     in_channels, out_channels, tiles); `after`: the digital steps taking its output
-    (:func:`digital_after`), named on the layer's last frame."""
+    (:func:`digital_after`), named on the layer's last frame; `values`: a layer's digital step's numbers
+    (core.session.Session.layer_op_values) for a worked example."""
+    place = frame.place
+    if getattr(place, "op", None) is not None:
+        return layer_op_sentence(frame, values)
     if frame.final:
         return (f"Done: of the ten digit scores, {frame.prediction}'s is the highest, so the chip answers "
                 f"{frame.prediction}.")
-    place = frame.place
     node = getattr(place, "node", None)
     if node is not None:  # a digital step between the layers (core.mapping.timeline): the array rests
         steps = [_digital_step(d) for d in after or () if d.name == node]
@@ -64,7 +115,7 @@ def sentence(frame: Any, spec: Any, after: list[Any] | None = None) -> str:
         what = f"{'the' if tiles == 1 else f'{n} of the'} {total_rows:,} inputs from the last layer"
         columns = f"{cols} columns (one per digit) each add them with their +1/−1 weights"
     lead = name if tiles == 1 else f"{name}, part {place.tile + 1} of {tiles}"
-    convert = "ADCs turn the sums into numbers" + ("" if tiles == 1 else ", added up digitally")
+    convert = "ADCs turn the sums into numbers" + ("" if tiles == 1 else ", added up digitally later")
     text = (f"{lead}: the DACs put {what} on {_rows(0, n - 1)} as voltages; {columns} by sharing charge; "
             f"{convert}.")
     layer_frames = getattr(frame, "layer_frames", 0)
@@ -73,7 +124,10 @@ def sentence(frame: Any, spec: Any, after: list[Any] | None = None) -> str:
         pool: int = getattr(spec, "pool", None) or 0  # a version-1 layer record carries its pooling
         if not steps and pool:
             steps = [f"keeps the largest of each {pool}×{pool} block (max-pooling)"]
-        text += f" {name} done" + (f": digital logic {' and '.join(steps)}." if steps else ".")
+        own = ("adds each position's tile codes and " if tiles > 1 else "") + (
+            "scales them to class scores" if kind == "fc" and not steps else "requantises them")
+        text += f" {name}'s conversions done: next, digital logic {own}" + (
+            f", then {' and '.join(steps)}." if steps else ".")
     return text
 
 

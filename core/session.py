@@ -63,7 +63,7 @@ class ImageRun:
     activations: dict[str, np.ndarray]  # forward's record for this single image (batch axis dropped)
     scores: np.ndarray  # (10,)
     prediction: int
-    energy: np.ndarray  # (frames, components) pJ of each invocation (digital spread over its layer)
+    energy: np.ndarray  # (frames, components) pJ of each frame (digital work on the frame doing it)
     cumulative: np.ndarray  # (frames, components) pJ of the image up to and including each frame
     layer_start: list[int]  # first frame of each layer
     stage_start: list[int] = field(default_factory=list)  # first frame of each layer and digital step
@@ -171,6 +171,33 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class LayerOpValues:
+    """What a weight layer's digital step does at one output position, every filter (class) at once:
+    the row tiles' partial codes, their total P, the requantisation u = alpha P + beta, rounded
+    (floor(u + 0.5)) and clipped to 0..max_code (the output layer: the class scores u, unrounded)."""
+
+    op: str  # "sum", "requant" or "scores"
+    layer: str
+    position: int  # output position (row-major)
+    tiles: np.ndarray  # (tiles, filters) each tile's ADC code
+    total: np.ndarray  # (filters,) P, their sum
+    alpha: np.ndarray  # (filters,) scale
+    beta: np.ndarray  # (filters,) offset
+    scaled: np.ndarray  # (filters,) alpha P + beta
+    rounded: np.ndarray  # (filters,) floor(alpha P + beta + 0.5)
+    out: np.ndarray  # (filters,) the output code (clipped), or the class score
+    max_code: int
+    output: bool  # the output layer (class scores)
+
+    @property
+    def clipped(self) -> np.ndarray:
+        """Filters whose rounded value was clipped to 0 or max_code (none for the class scores)."""
+        if self.output:
+            return np.zeros(self.out.size, dtype=bool)
+        return (self.rounded < 0) | (self.rounded > self.max_code)
+
+
+@dataclass(frozen=True)
 class ImageResult:
     """One image the session ran to its answer: what the chip said and what it cost."""
 
@@ -206,6 +233,50 @@ class SessionStats:
     @property
     def accuracy(self) -> float | None:
         return len(self.correct) / len(self.images) if self.images else None
+
+
+# Each digital operation's entry of energy.ENERGY_TABLE (as core.inference.digital_energy_pj prices them)
+DIGITAL_PRICE = {"tile_adds": "add", "requant_mults": "mult", "requant_adds": "add",
+                 "pool_compares": "compare", "pool_adds": "add", "residual_adds": "add",
+                 "argmax_compares": "compare"}
+
+
+def digital_by_frame(model: Model, places: list[Place], per_layer: list[float]) -> np.ndarray:
+    """Each frame's digital-periphery energy (pJ): a layer's tile sums and requantisation on its own
+    digital steps, a pool's or an add's on its positions, the argmax on the class scores' step, each
+    step's work split evenly over its positions. Any of a layer's digital energy (`per_layer`, core.
+    inference.digital_energy_pj) left without a frame of its own is spread over its invocations."""
+    graph = model.graph
+    out = np.zeros(len(places))
+    booked = np.zeros(len(per_layer))
+    stages: dict[str, list[int]] = {}
+    for k, p in enumerate(places):
+        if p.node is not None:
+            stages.setdefault(p.node, []).append(k)
+    for name, frames in stages.items():
+        p = places[frames[0]]
+        if p.op is not None:
+            spec = graph.layers[p.layer]
+            every = spec.digital_ops(graph.in_shapes(spec), graph.shapes[spec.name])
+            keys = ("tile_adds",) if p.op == "sum" else ("requant_mults", "requant_adds")
+            ops = {key: every[key] for key in keys}
+            if p.op == "scores":
+                ops["argmax_compares"] = spec.out_channels - 1
+            owner = p.layer
+        else:
+            node = graph.by_name[name]
+            ops = node.digital_ops(graph.in_shapes(node), graph.shapes[name])
+            owner = graph.owner_layer(name)
+        pj = sum(n * energy.e(DIGITAL_PRICE[key]) for key, n in ops.items())
+        out[frames] += pj / len(frames)
+        booked[owner] += pj
+    layer = np.array([p.layer for p in places])
+    invocation = np.array([p.invocation for p in places])
+    for li, rest in enumerate(np.asarray(per_layer) - booked):
+        if abs(rest) > 1e-9 * max(per_layer[li], 1.0):
+            mine = invocation & (layer == li)
+            out[mine] += rest / mine.sum()
+    return out
 
 
 @dataclass
@@ -448,9 +519,7 @@ class Session:
             each = detail(ev.records[key].energy_each)
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[frames, ci] = each[comp][positions]
-        # a layer's digital energy (its digital steps' too), spread evenly over its invocations
-        digital = np.asarray(self.digital) / index.count
-        per_frame[index.invocation, COMPONENTS.index("digital")] = digital[index.layer[index.invocation]]
+        per_frame[:, COMPONENTS.index("digital")] = digital_by_frame(self.model, places, self.digital)
         for li, led in enumerate(ev.ledger):  # a network run in phases rewrites weights for each image
             per_frame[index.layer_start[li], COMPONENTS.index("write")] += led.energy_pj["write"]
         layer_start = list(index.layer_start)
@@ -530,8 +599,8 @@ class Session:
         """A digital step's input maps (its first input) and its output maps (H, W, C) as float, NaN
         where not computed yet at `frame`."""
         node = frame.place.node
-        if node is None:
-            raise ValueError("not a digital step")
+        if node is None or frame.place.op is not None:
+            raise ValueError("not a digital node's step (a pool, an add)")
         run = self.run_image(frame.image)
         src = self.model.graph.by_name[node].inputs[0]
         inp = run.codes_in[..., None] if src == INPUT else run.activations[f"{src}.out"]
@@ -540,6 +609,39 @@ class Session:
         flat = out.reshape(h * w, -1).copy()
         flat[frame.place.node_step + 1:] = np.nan
         return inp.astype(float), flat.reshape(out.shape)
+
+    def stage_names(self) -> list[str]:
+        """The name of each stage of an image (:attr:`ImageRun.stage_start`): a weight layer's, a digital
+        node's (pool1, add3), a layer's own digital step (conv2.sum, conv2.requant, fc.scores)."""
+        places = self.places
+        return [places[k].node or self.model.layers[places[k].layer].name
+                for k in _frame_index(places).stage_start]
+
+    def layer_op_values(self, frame: Frame) -> LayerOpValues:
+        """The numbers of a weight layer's digital step (a tile sum, a requantisation, the class
+        scores) at its output position: ValueError on any other frame."""
+        p = frame.place
+        if p.op is None:
+            raise ValueError("not a weight layer's digital step")
+        run = self.run_image(frame.image)
+        spec = self.model.layers[p.layer]
+        k = p.node_step
+        tiles = np.zeros((spec.n_tiles, spec.out_channels), dtype=np.int64)
+        for t, chunks in enumerate(self.amap.chunks[p.layer]):
+            for c, filters in enumerate(chunks):
+                tiles[t, filters] = run.records[(p.layer, t, c)].codes[k]
+        total = np.asarray(run.activations[f"{spec.name}.P"], np.int64).reshape(-1, spec.out_channels)[k]
+        alpha = np.asarray(self.model.alpha[p.layer], np.float64)
+        beta = np.asarray(self.model.beta[p.layer], np.float64)
+        scaled = alpha * total + beta
+        output = self.is_output(p.layer)
+        if output:
+            out = scaled
+        else:
+            out = np.asarray(run.activations[f"{spec.name}.act"]).reshape(-1, spec.out_channels)[k]
+        return LayerOpValues(op=p.op, layer=spec.name, position=k, tiles=tiles, total=total, alpha=alpha,
+                             beta=beta, scaled=scaled, rounded=np.floor(scaled + 0.5).astype(np.int64),
+                             out=np.asarray(out), max_code=self.config.max_input, output=output)
 
     def takes_image(self, layer: int) -> bool:
         """True if `layer` reads the input image itself (not maps of an earlier layer)."""
@@ -568,9 +670,11 @@ class Session:
         """(y0, y1, x0, x1), end exclusive: the input-image pixels that the frame's active rows depend on."""
         frame = frame or self.frame_at()
         if frame.place.node is not None:  # a digital step: its output position, back to the image
-            out = self.model.graph.shapes[frame.place.node]
-            oy, ox = divmod(frame.place.node_step, out[1]) if len(out) == 3 else (0, 0)
-            return self.model.graph.field(frame.place.node, (oy, oy + 1, ox, ox + 1))
+            p = frame.place
+            name = self.model.layers[p.layer].name if p.op is not None else str(p.node)
+            out = self.model.graph.shapes[name]
+            oy, ox = divmod(p.node_step, out[1]) if len(out) == 3 else (0, 0)
+            return self.model.graph.field(name, (oy, oy + 1, ox, ox + 1))
         active = self.active_inputs(frame)
         plane = active.any(axis=-1) if active.ndim == 3 else active.reshape(1, -1)
         ys, xs = np.nonzero(plane)
@@ -597,6 +701,8 @@ class Session:
         seen = np.zeros(total.size, dtype=bool)
         for k in range(run.layer_start[li], frame.index + 1):
             p = run.places[k]
+            if not p.invocation:
+                continue  # its digital steps repeat the last invocation's place
             total[p.filters] += run.records[(p.layer, p.tile, p.chunk)].codes[p.position]
             seen[p.filters] = True
         out = fc_scores(total, self.model.alpha[li], self.model.beta[li])

@@ -47,8 +47,9 @@ def place_session(session: Session, pos: Position) -> None:
     if not 0 <= image < len(session.data):
         raise ValueError(f"--image {image} out of range: the data set has images 0..{len(session.data) - 1}")
     session.run("goto", image)
-    # the stages: each weight layer's invocations and each digital step (a pool, an add), in order
-    names = [n.name for n in session.model.graph.nodes if not n.reshape_only]
+    # the stages: each weight layer's invocations and each digital step (its tile sums and
+    # requantisation, conv2.sum and conv2.requant; a pool, an add), in order
+    names = session.stage_names()
     if pos.layer is None:
         if pos.step is not None:
             if not 0 <= pos.step < session.current.n_frames:
@@ -57,7 +58,8 @@ def place_session(session: Session, pos: Position) -> None:
             session.run("frame", pos.step)
         return
     if pos.layer not in names:
-        raise ValueError(f"--layer {pos.layer!r} is not a layer of the model; layers: {', '.join(names)}")
+        raise ValueError(f"--layer {pos.layer!r} is not a layer or step of the model; these are: "
+                         f"{', '.join(names)}")
     st = names.index(pos.layer)
     run = session.current
     start = run.stage_start[st]

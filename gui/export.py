@@ -124,6 +124,8 @@ def frame_record(frame: Frame, session: Session) -> dict[str, Any]:
         "image": frame.image, "label": None if frame.label == NO_LABEL else frame.label,
         "drawn": session.is_drawing(frame.image), "invocation": frame.index, "invocations": frame.n_frames,
         "layer": frame.layer_name, "layer_step": p.layer_step, "layer_invocations": frame.layer_frames,
+        # a digital step (conv2.sum, pool1, ...): the array rests; its signals below are its last invocation's
+        "digital_step": p.node,
         "tile": p.tile, "window": None if p.window is None else list(p.window), "mode": frame.mode,
         "chip_seed": session.seed, "ideal_chip": session.config.is_ideal(),
         "adc_lsb_V": frame.adc_lsb, "time_ns": frame.time_ns,

@@ -128,7 +128,8 @@ def test_frame_signals_as_json(window, tmp_path):
     s = window.session
     f = s.frame_at(s.image, s.current.n_frames - 1)  # the answer: prediction and scores too
     doc = json.loads(export.write_frame(f, s, tmp_path / "frame.json").read_text())
-    assert doc["layer"] == "fc" and doc["prediction"] == f.prediction and len(doc["scores"]) == 10
+    assert doc["layer"] == doc["digital_step"] == "fc.scores"  # the last step: the class scores
+    assert doc["prediction"] == f.prediction and len(doc["scores"]) == 10
     assert doc["columns"]["code"] == f.codes.tolist()
     assert doc["columns"]["ideal_code"] == f.ideal_codes.tolist()
     assert doc["rows"]["v_dac_V"] == f.v_dac.tolist()

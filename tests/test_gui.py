@@ -127,8 +127,10 @@ def test_step_forward_then_back_returns_the_same_frame(window, qtbot):
 def test_keyboard_shortcuts(window, qtbot):
     s = window.session
     run = s.current
-    press(qtbot, window, Key.Key_PageDown)  # the pooling after conv1 first: a step of its own
-    assert s.frame == run.stage_start[1] and window.frame.layer_name == "pool1"
+    press(qtbot, window, Key.Key_PageDown)  # conv1's requantisation first: a step of its own
+    assert s.frame == run.stage_start[1] and window.frame.layer_name == "conv1.requant"
+    press(qtbot, window, Key.Key_PageDown)  # then the pooling
+    assert s.frame == run.stage_start[2] and window.frame.layer_name == "pool1"
     press(qtbot, window, Key.Key_PageDown)
     assert s.frame == run.layer_start[1]
     press(qtbot, window, Key.Key_Right)
@@ -355,8 +357,10 @@ def test_the_pooling_is_a_step_to_click_and_to_see(window, qtbot):
     window.command("step", 13)
     window.refresh()
     s, f = window.session, window.frame
-    assert f.place.node == "pool1" and f.place.node_step == 13 and s.frame == s.current.stage_start[1] + 13
-    assert strip.current_stage == 1
+    pool1 = s.stage_names().index("pool1")
+    assert f.place.node == "pool1" and f.place.node_step == 13
+    assert s.frame == s.current.stage_start[pool1] + 13
+    assert strip.current_stage == pool1
     assert window.where.invocation.text().startswith("digital step")
     assert "the array rests" in window.where.detail.text()
     caption = window.input_view.layer_caption.text()

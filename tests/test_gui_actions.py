@@ -31,4 +31,4 @@ def test_a_command_action_runs_on_the_session_and_stepping_pauses(window):
     window.do("step")
     assert s.frame == 1 and not window.player.playing
     window.do("next_layer")
-    assert s.frame == s.current.stage_start[1]  # the pooling after conv1
+    assert s.frame == s.current.stage_start[1]  # the requantisation after conv1's invocations

@@ -222,12 +222,12 @@ def test_a_script_replays_images_knobs_layers_and_player_steps(window, qtbot, tm
     qtbot.waitUntil(lambda: runner.index == 8 and not demo.player.playing, timeout=5000)  # in the last wait
     assert s.image == 3
     assert s.config.comparator_offset_sigma == pytest.approx(0.0008)
-    # next layer (the pooling after conv1, a step of its own), then some playing
+    # next layer (conv1's requantisation, a digital step of its own), then some playing
     assert s.current.stage_start[1] <= s.frame < s.current.stage_start[2]
     assert demo.player.speed == 60
     assert runner.errors == [] and demo.messages == []
     demo.refresh()
-    assert demo.frame.image == 3 and demo.frame.layer_name == "pool1"
+    assert demo.frame.image == 3 and demo.frame.layer_name == "conv1.requant"
     qtbot.waitUntil(lambda: runner.loops >= 1, timeout=5000)
     assert s.image == 3 and runner.index >= 1
     demo.leave()
@@ -275,6 +275,7 @@ def test_failed_chip_steps_leave_the_chip_whole_and_esc_goes_back(window, qtbot,
     window.refresh()
     assert window.frame.image == s.image and window.demo is None
     assert window.array_view.rgb.shape[0] == 128  # the array drawn with its new rows
+    window.command("next_layer")  # conv1's requantisation
     window.command("next_layer")  # the pooling after conv1
     window.command("next_layer")
     window.refresh()

@@ -150,5 +150,7 @@ def test_layer_per_frame_playback_is_clock_driven(window):
     for k in range(len(window.session.current.stage_start)):  # the layers and the digital steps
         window.pacer.tick(5.0 + 0.016 * k)
         stages.append(window.frame.layer_name)
-    assert stages == ["conv1", "pool1", "conv2", "pool2", "fc"]
+    # every stage's last frame in turn: the layers and the digital steps (their own, then the pools)
+    assert stages == ["conv1", "conv1.requant", "pool1", "conv2", "conv2.sum", "conv2.requant", "pool2", "fc",
+                      "fc.sum", "fc.scores"]
     assert window.frame.final

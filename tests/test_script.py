@@ -48,5 +48,5 @@ def test_replay_drives_the_session():
         apply(s, step)
     assert s.image == 2
     assert s.config.is_ideal()
-    assert s.frame == s.current.stage_start[1] + 10  # next_layer: the pooling after conv1
+    assert s.frame == s.current.stage_start[1] + 10  # next_layer: conv1's requantisation, then playing
     assert s.log[0] == ("goto", (2,))  # arguments are parsed (and checked) when the script is read

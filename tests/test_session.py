@@ -72,7 +72,9 @@ def test_counters_add_up(session):
     n = run.n_frames
     invocations = sum(session.amap.invocations_per_image())
     assert run.invocations is not None and int(run.invocations[-1]) == invocations
-    assert n == invocations + 12 * 12 + 5 * 5  # and the digital steps: pool1's and pool2's positions
+    # and the digital steps, one per output position: conv1's requantisation, pool1, conv2's tile sums and
+    # requantisation, pool2, fc's tile sum and class scores
+    assert n == invocations + 24 * 24 + 12 * 12 + 2 * 10 * 10 + 5 * 5 + 2
     assert sum(p.invocation for p in run.places) == invocations
     last = session.frame_at(index=n - 1)
     total = np.sum([list(session.frame_at(index=k).energy.values()) for k in range(n)], axis=0)
@@ -119,18 +121,25 @@ def test_prediction_matches_exact_path_on_ideal_chip():
 
 def test_layer_commands(session):
     run = session.current
-    assert run.stage_start == [0, 576, 720, 1320, 1345]  # conv1, pool1, conv2, pool2, fc
-    session.run("next_layer")  # PgDown reaches the pooling
-    assert session.frame == run.stage_start[1] and session.current_frame().layer_name == "pool1"
+    # conv1, its requantisation, pool1, conv2, its tile sums and requantisation, pool2, fc, its tile sum
+    # and class scores: every digital step a stage of its own
+    assert run.stage_start == [0, 576, 1152, 1296, 1896, 1996, 2096, 2121, 2134, 2135]
+    assert session.stage_names() == ["conv1", "conv1.requant", "pool1", "conv2", "conv2.sum", "conv2.requant",
+                                     "pool2", "fc", "fc.sum", "fc.scores"]
+    session.run("next_layer")  # PgDown reaches conv1's requantisation
+    assert session.frame == run.stage_start[1] and session.current_frame().layer_name == "conv1.requant"
+    session.run("next_layer")  # then the pooling
+    assert session.frame == run.stage_start[2] and session.current_frame().layer_name == "pool1"
     session.run("next_layer")
-    assert session.frame == run.layer_start[1] == run.stage_start[2]
+    assert session.frame == run.layer_start[1] == run.stage_start[3]
+    session.run("next_layer")  # conv2's tile sums
+    assert session.current_frame().layer_name == "conv2.sum" and session.current_frame().place.node_step == 0
     session.run("step", 5)
-    session.run("prev_layer")  # back to the start of this layer first
+    session.run("prev_layer")  # back to the start of this stage first
+    assert session.frame == run.stage_start[4]
+    session.run("prev_layer")
     assert session.frame == run.layer_start[1]
-    session.run("prev_layer")
-    assert session.frame == run.stage_start[1]
-    session.run("prev_layer")
-    assert session.frame == 0
+    session.run("first")
     session.run("end_of_layer")
     assert session.frame == run.stage_start[1] - 1
     session.run("last")
@@ -228,10 +237,14 @@ def test_open_reports_missing_model(tmp_path):
 def test_pooling_is_a_digital_step_of_its_own(session):
     """The 2x2 max-pool runs as frames of its own: which four values, which one wins; the array rests."""
     run = session.current
-    f = session.run("frame", run.stage_start[1] + 13)  # pool1, output position 13 = (1, 1)
+    pool1 = session.stage_names().index("pool1")
+    f = session.run("frame", run.stage_start[pool1] + 13)  # pool1, output position 13 = (1, 1)
     p = f.place
     assert not p.invocation and p.node == "pool1" and p.node_step == 13 and p.node_window == (2, 2)
-    assert f.layer_name == "pool1" and f.layer_frames == 144 and sum(f.energy.values()) == 0
+    assert f.layer_name == "pool1" and f.layer_frames == 144
+    # the pool's 3 compares of each of 16 maps, booked here; nothing on the array
+    assert f.energy["digital"] == pytest.approx(16 * 3 * energy.e("compare"))
+    assert sum(f.energy.values()) == f.energy["digital"]
     last = session.frame_at(index=run.stage_start[1] - 1)  # the array shows conv1's last invocation
     np.testing.assert_array_equal(f.codes, last.codes)
     assert f.time_ns == last.time_ns  # no invocation, no array time
@@ -245,3 +258,59 @@ def test_pooling_is_a_digital_step_of_its_own(session):
     ys, xs, cs = np.nonzero(winners)
     assert winners.sum() == 16 and sorted(cs) == list(range(16)) and (inp[ys, xs, cs] == out[1, 1, cs]).all()
     assert session.receptive_field(f) == (2, 8, 2, 8)  # the 2x2 window of conv1 outputs: 6x6 pixels
+
+
+def test_tile_sums_and_requantisation_are_digital_steps_of_their_own(session):
+    """conv2's rows span 3 tiles: after its invocations, one frame per output position adds the tiles'
+    ADC codes (P), one more scales, rounds and clips P to the next layer's input codes; the numbers are
+    the exact path's (forward records P and the codes) and the array rests."""
+    run = session.current
+    names = session.stage_names()
+    f = session.run("frame", run.stage_start[names.index("conv2.sum")] + 23)  # output (2, 3)
+    p = f.place
+    assert not p.invocation and p.op == "sum" and p.node == "conv2.sum" and p.node_step == 23
+    assert f.layer_name == "conv2.sum" and f.layer_frames == 100 and p.layer == 1
+    v = session.layer_op_values(f)
+    tiles = []  # each tile's codes at this position, from the chip's records
+    for t, chunks in enumerate(session.amap.chunks[1]):
+        codes = np.zeros(32, int)
+        for c, filters in enumerate(chunks):
+            codes[filters] = run.records[(1, t, c)].codes[23]
+        tiles.append(codes)
+    np.testing.assert_array_equal(v.tiles, tiles)
+    np.testing.assert_array_equal(v.total, np.sum(tiles, axis=0))
+    np.testing.assert_array_equal(v.total, run.activations["conv2.P"][2, 3])
+    # 2 adds for each of 32 filters, booked on this frame; no array energy, no array time
+    assert f.energy["digital"] == pytest.approx(32 * 2 * energy.e("add"))
+    assert sum(f.energy.values()) == f.energy["digital"]
+    assert f.time_ns == session.frame_at(index=run.stage_start[names.index("conv2.sum")] - 1).time_ns
+    assert session.receptive_field(f) == session.model.graph.field("conv2", (2, 3, 3, 4))  # its position's
+    f = session.run("frame", run.stage_start[names.index("conv2.requant")] + 23)
+    v = session.layer_op_values(f)
+    assert v.op == "requant" and not v.output
+    u = session.model.alpha[1] * v.total + session.model.beta[1]
+    np.testing.assert_allclose(v.scaled, u)
+    np.testing.assert_array_equal(v.rounded, np.floor(u + 0.5))
+    np.testing.assert_array_equal(v.out, np.clip(np.floor(u + 0.5), 0, session.config.max_input))
+    np.testing.assert_array_equal(v.out, run.activations["conv2.act"][2, 3])
+    assert f.energy["digital"] == pytest.approx(32 * (energy.e("mult") + energy.e("add")))
+    with pytest.raises(ValueError, match="digital node"):
+        session.node_maps(f)
+    # the class scores: the last frame of the image, the answer
+    f = session.run("last")
+    v = session.layer_op_values(f)
+    assert f.final and f.layer_name == "fc.scores" and v.output and v.tiles.shape == (13, 10)
+    np.testing.assert_allclose(v.out, run.scores)
+    np.testing.assert_allclose(session.partial_scores(f), run.scores)
+    with pytest.raises(ValueError, match="digital step"):
+        session.layer_op_values(session.frame_at(index=0))
+
+
+def test_digital_energy_is_booked_where_it_is_done_and_adds_up(session):
+    """Every digital operation sits on a frame of its own; the image's digital energy is the model's
+    (core.inference.digital_energy_pj), none left over for the invocations."""
+    run = session.current
+    digital = run.energy[:, COMPONENTS.index("digital")]
+    invocation = np.array([p.invocation for p in run.places])
+    assert digital.sum() == pytest.approx(sum(session.digital), rel=1e-12)
+    assert (digital[invocation] == 0).all() and (digital[~invocation] > 0).all()

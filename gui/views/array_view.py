@@ -191,6 +191,9 @@ class ArrayView(Panel):
         held = (f"macro {where[1]} · " if len(set(amap.macro)) > 1 else "") + (
             f"phase {where[0] + 1}/{amap.phases} · " if amap.phases > 1 else "")
         tail = f"{cols.size} columns" if held else f"{cols.size} columns evaluated"  # room for the phase
+        if not frame.place.invocation:  # a digital step: nothing is driven now
+            self.set_note(f"array at rest: its last invocation ({spec.name}, rows 0–{n - 1})", theme.AXIS)
+            return
         self.set_note(f"{held}{spec.name}: rows 0–{n - 1} carry filter rows {r0}–{r1 - 1}, {tail}",
                       theme.layer_color(frame.place.layer))
 

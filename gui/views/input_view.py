@@ -11,6 +11,7 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views import colormaps
 from convsram.gui.views.context import Context
+from convsram.gui.views.digital_table import DigitalTable
 from convsram.gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
 from convsram.gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
@@ -47,6 +48,9 @@ class InputView(Panel):
         self.add(self.maps_plot, 6)
         self.numbers = NumberGrid()
         mp.addItem(self.numbers)
+        self.table = DigitalTable()  # a layer's own digital step (tile sum, requantisation) instead
+        self.add(self.table, 6)
+        self.table.hide()
         self._digit_key: tuple | None = None
         self._maps_key: tuple | None = None
         self._cols = 1
@@ -55,6 +59,14 @@ class InputView(Panel):
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
         self._show_digit(frame, session)
+        op = frame.place.op is not None
+        if op == self.table.isHidden():  # swap only on entering or leaving such a stage
+            self.maps_plot.setVisible(not op)
+            self.table.setVisible(op)
+        if op:
+            self._show_layer_op(frame, session)
+            return
+        self.table.clear_values()
         if frame.place.node is not None:
             self._show_step(frame, session)
         elif session.takes_image(frame.place.layer) and frame.place.window is not None:
@@ -103,6 +115,25 @@ class InputView(Panel):
         self.numbers.set_values(patch.astype(int), patch > session.config.max_input * 0.55)
         caption = (f"{spec.name} input window {k}×{k} at (y, x) = ({y}, {x}): these {k * k} codes drive "
                    f"DAC rows 0–{k * k - 1}")
+        if self.layer_caption.text() != caption:
+            self.layer_caption.setText(caption)
+
+    # --- a weight layer's own digital step: its numbers at this output position ----------------------
+    def _show_layer_op(self, frame: Frame, session: Session) -> None:
+        v = session.layer_op_values(frame)
+        self.table.show_values(v)
+        spec = session.model.layers[frame.place.layer]
+        out = session.model.graph.shapes[spec.name]
+        at = f"output ({v.position // out[1]}, {v.position % out[1]})" if len(out) == 3 else "the output"
+        tiles = len(v.tiles)
+        if v.op == "sum":
+            caption = (f"{spec.name} tile sums at {at}: each {'class' if v.output else 'filter'}'s {tiles} "
+                       f"partial codes (one per row tile, from its column's ADC) add up to its total P")
+        elif v.output:
+            caption = f"{spec.name} class scores: each class's total P scaled, α·P + β; the largest wins"
+        else:
+            caption = (f"{spec.name} requantisation at {at}: α·P + β, rounded to a whole number, clipped to "
+                       f"0…{v.max_code}: the next layer's input codes")
         if self.layer_caption.text() != caption:
             self.layer_caption.setText(caption)
 

@@ -30,5 +30,6 @@ class NarrationView(QtWidgets.QLabel):
     def show_frame(self, frame: Frame, context: Context) -> None:
         model = context.session.model
         spec = model.layers[frame.place.layer]
-        self.sentence = narrate.sentence(frame, spec, narrate.digital_after(model, spec.name))
+        values = context.session.layer_op_values(frame) if frame.place.op is not None else None
+        self.sentence = narrate.sentence(frame, spec, narrate.digital_after(model, spec.name), values)
         set_text(self, f"<b style='color:{theme.ACCENT}'>Now:</b> {self.sentence}")

@@ -74,7 +74,7 @@ class OutputView(Panel):
 
     # --- feature maps ------------------------------------------------------------------------------
     def _show_maps(self, frame: Frame, session: Session) -> None:
-        if frame.place.node is not None:
+        if frame.place.node is not None and frame.place.op is None:
             self._show_step(frame, session)
             return
         layer = session.map_layer(frame.place.layer)  # during fc: the last maps (finished), its input
@@ -100,7 +100,14 @@ class OutputView(Panel):
         self.values = fmap
         img = colormaps.to_index(mosaic(fmap, self._cols), session.config.max_input)
         self.maps.setImage(img, levels=(0, 255), autoLevels=False)
-        if running:
+        p = frame.place
+        if running and p.op is not None:  # the layer's own digital step: every filter at this position
+            y, x = divmod(p.node_step, w)
+            gy, gx = np.divmod(np.arange(c), self._cols)
+            self.now_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
+            what = "tile sum" if p.op == "sum" else "requantised"
+            self.set_note(f"{what}: position {p.node_step + 1} / {h * w}", theme.layer_color(layer))
+        elif running:
             y, x = divmod(frame.place.position, w)  # the output position (a padded window starts outside)
             gy, gx = np.divmod(frame.place.filters, self._cols)
             self.now_box.set_rects(gx * (w + GAP) + x, gy * (h + GAP) + y, 1.0, 1.0)
@@ -108,8 +115,9 @@ class OutputView(Panel):
         else:
             self.now_box.clear_segments()
             spec_now = session.model.layers[frame.place.layer]
-            self.set_note(f"{spec_now.name} tile {frame.place.tile + 1}/{spec_now.n_tiles}"
-                          + (" · final" if frame.final else ""),
+            now = f"{frame.layer_name}" if p.op is not None else \
+                f"{spec_now.name} tile {frame.place.tile + 1}/{spec_now.n_tiles}"
+            self.set_note(now + (" · final" if frame.final else ""),
                           theme.PREDICTED if frame.final else theme.layer_color(frame.place.layer))
 
     def _show_step(self, frame: Frame, session: Session) -> None:

@@ -34,6 +34,12 @@ def _group_axis(plot: pg.PlotWidget, groups: int) -> None:
     plot.getPlotItem().setXRange(-0.6, groups - 0.4, padding=0)
 
 
+def resting_note(what: str) -> str:
+    """The note of an analog panel on a digital step (a pool, an add, a tile sum, a requantisation):
+    nothing converts now; it shows the last invocation's `what` (if named: a short title has no room)."""
+    return f"<span style='color:{theme.AXIS}'>array at rest{f': its last {what}' if what else ''}</span>"
+
+
 def _columns_note(frame: Frame) -> str:
     cols = frame.place.columns
     shown = ", ".join(str(int(c)) for c in cols[:3])
@@ -80,7 +86,10 @@ class LinesView(Panel):
         self.vp.setData(x=j, y=frame.v_p)
         self.vn.setData(x=j, y=frame.v_n)
         self.link.set_segments(j, frame.v_p, j, frame.v_n)
-        self.set_note(_columns_note(frame), theme.TEXT_DIM)
+        if frame.place.invocation:
+            self.set_note(_columns_note(frame), theme.TEXT_DIM)
+        else:  # a digital step: no conversion now; these are the last ones
+            self.set_note(resting_note("lines"), theme.AXIS)
         if self._range != (session.config.adc_groups, self.plot.width()):
             self._range = (session.config.adc_groups, self.plot.width())
             _group_axis(self.plot, session.config.adc_groups)
@@ -118,6 +127,7 @@ class DiffView(Panel):
         _set_bars(self.pos_bars, j[up], mv[up])
         _set_bars(self.neg_bars, j[~up], mv[~up])
         _ticks(self.ideal, j, frame.ideal_diff * 1e3)
+        self.set_note("" if frame.place.invocation else resting_note(""), theme.AXIS)
         if self._width != (session.config.adc_groups, self.plot.width()):
             self._width = (session.config.adc_groups, self.plot.width())
             _group_axis(self.plot, session.config.adc_groups)
@@ -186,7 +196,7 @@ class CodesView(Panel):
         if sat.any():
             text += f" · <span style='color:{theme.SATURATED}'>{int(sat.sum())} saturate</span>"
         if not frame.place.invocation:  # a digital step: no conversion now; these are the last ones
-            text = f"<span style='color:{theme.AXIS}'>array at rest: its last codes</span>"
+            text = resting_note("codes")
         set_text(self.note, text)
         if self._width != (session.config.adc_groups, self.plot.width()):
             self._width = (session.config.adc_groups, self.plot.width())

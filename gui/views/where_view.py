@@ -3,6 +3,8 @@ its progress, invocation n of m, window position and tile."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core.session import Frame, Session
@@ -10,11 +12,21 @@ from convsram.gui import theme
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import font, set_font, set_size, set_text, spacing
 
+OP_BOXES = {  # a weight layer's own digital step: its box title and what it does
+    "sum": ("Σ", "digital logic adds each output's partial codes from the row tiles (Σ tiles)"),
+    "requant": ("×α", "digital logic requantises each output: α·P + β, rounded, clipped to the next "
+                "layer's input codes"),
+    "scores": ("×α", "digital logic scales each class's total to its score, α·P + β"),
+}
+OP_WEIGHT = {False: 0.42, True: 0.3}  # an op box's width, in stage boxes (crowded or not)
+
 
 class LayerStrip(QtWidgets.QWidget):
     """Boxes for the network's stages (input, layers, pools and residual adds, answer); the current
-    stage lit, with a bar showing how far it has got. Clicking a layer's box goes to that layer, a
-    digital step's box (a pool, an add) to that step."""
+    stage lit, with a bar showing how far it has got. A weight layer's own digital steps are narrow
+    boxes right after it: Σ adds its row tiles' codes, ×α requantises (or scales to class scores).
+    Clicking a layer's box goes to that layer, a digital step's box (a pool, an add, Σ, ×α) to that
+    step."""
 
     layerClicked = QtCore.Signal(int)
     stageClicked = QtCore.Signal(int)  # a digital step's stage (an index into ImageRun.stage_start)
@@ -31,20 +43,39 @@ class LayerStrip(QtWidgets.QWidget):
         self.final = False
         self.stages: list[int | None] = []  # per box: its stage (a layer's or a digital step's), if any
         self.current_stage: int | None = None  # when set, the lit box is the one of this stage
+        self.owners: list[int | None] = []  # per box: the weight layer whose colour it wears
+        self.tips: list[str] = []  # per box: what it does (the tooltip over it)
 
     def set_session(self, session: Session) -> None:
         boxes: list[tuple[str, str, int | None]] = [("input", "28×28 digit", None)]
         stages: list[int | None] = [None]
+        owners: list[int | None] = [None]
+        tips = ["The input: the digit's 28×28 pixels as 7-b codes"]
         graph = session.model.graph
-        for node in graph.nodes:
-            if node.reshape_only:
-                continue  # a flatten moves no value
-            title, detail = node.describe(graph.in_shapes(node), graph.shapes[node.name])
-            boxes.append((title, detail, graph.index.get(node.name)))
-            stages.append(len(stages) - 1)  # stages follow the graph's order (core.mapping.timeline)
+        for st, name in enumerate(session.stage_names()):  # core.mapping.timeline's stages, in order
+            layer, _, op = name.partition(".")
+            li = graph.index.get(layer)
+            if op:
+                box, tip = OP_BOXES["scores" if op == "scores" else op]
+                boxes.append((box, "", None))
+                tips.append(f"{layer}: {tip}")
+            else:
+                node = graph.by_name[name]
+                title, detail = node.describe(graph.in_shapes(node), graph.shapes[name])
+                boxes.append((title, detail, li))
+                tips.append(f"{name}: {'the array computes' if li is not None else 'digital logic'}")
+            stages.append(st)
+            owners.append(li)
         boxes.append(("answer", "argmax of 10", None))
-        self.boxes, self.stages = boxes, [*stages, None]
+        tips.append("The answer: the digit with the highest class score")
+        self.boxes, self.stages, self.owners, self.tips = boxes, [*stages, None], [*owners, None], tips
         self.update()
+
+    def is_op(self, i: int) -> bool:
+        """Box i is a weight layer's own digital step (drawn narrow, next to its layer)."""
+        if len(self.owners) != len(self.boxes):  # boxes set by hand (the demo's simplified strip)
+            return False
+        return self.owners[i] is not None and self.boxes[i][2] is None
 
     def set_stage(self, stage: int, progress: float, final: bool) -> None:
         """Light the box of `stage` (a layer's invocations or a digital step)."""
@@ -79,13 +110,17 @@ class LayerStrip(QtWidgets.QWidget):
         p = QtGui.QPainter(self)
         w, h = self.width(), self.height()
         n = len(self.boxes)
-        crowded = n > 8  # a deep network: slimmer arrows and digital steps, texts elided to fit
+        ops = [self.is_op(i) for i in range(n)]
+        crowded = n - sum(ops) > 8  # a deep network: slimmer arrows and digital steps, texts elided to fit
         arrow = theme.px(3 if crowded else 18)  # crowded: a gap, no arrowhead
         if crowded:  # every stage alike; the input and the answer narrower
             weights = [0.5 if i in (0, n - 1) else 1.0 for i in range(n)]
         else:
             weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
-        unit = (w - arrow * (n - 1)) / sum(weights)
+        weights = [OP_WEIGHT[crowded] if op else wt for wt, op in zip(weights, ops, strict=True)]
+        # a layer's own digital steps sit close to it, without an arrow
+        gaps = [theme.px(2) if i + 1 < n and ops[i + 1] else arrow for i in range(n - 1)]
+        unit = (w - sum(gaps)) / sum(weights)
         title_f = font(theme.TICK_PX if crowded else theme.BASE_PX, bold=True)
         detail_f = font(theme.TICK_PX - 2 if crowded else theme.TICK_PX - 1)
         x = 0.0
@@ -95,7 +130,8 @@ class LayerStrip(QtWidgets.QWidget):
             rect = QtCore.QRectF(x, 1, bw, h - 2)
             self._rects.append((rect, li))
             is_current, past = self._lit(i, li)
-            color = QtGui.QColor(theme.layer_color(li)) if li is not None else QtGui.QColor(
+            owner = li if li is not None else (self.owners[i] if ops[i] else None)
+            color = QtGui.QColor(theme.layer_color(owner)) if owner is not None else QtGui.QColor(
                 theme.TEXT if is_current else theme.TEXT_DIM)
             fill = QtGui.QColor(theme.PANEL)
             if is_current:
@@ -104,28 +140,47 @@ class LayerStrip(QtWidgets.QWidget):
             p.setPen(QtGui.QPen(color if (is_current or past) else QtGui.QColor(theme.PANEL_EDGE),
                                 2.5 if is_current else 1.2))
             p.setBrush(fill)
-            p.drawRoundedRect(rect, 6, 6)
+            p.drawRoundedRect(rect, 3 if ops[i] else 6, 3 if ops[i] else 6)
             if is_current:
                 bar = QtCore.QRectF(x + 4, h - 8, (bw - 8) * self.progress, 4)
                 p.fillRect(bar, color)
             p.setPen(QtGui.QColor(theme.TEXT if (is_current or past) else theme.TEXT_DIM))
             elide = QtCore.Qt.TextElideMode.ElideRight
             p.setFont(title_f)
-            title = QtGui.QFontMetricsF(title_f).elidedText(title, elide, bw - 4)
-            p.drawText(QtCore.QRectF(x, 3, bw, h / 2), QtCore.Qt.AlignmentFlag.AlignCenter, title)
+            title = title if ops[i] else QtGui.QFontMetricsF(title_f).elidedText(title, elide, bw - 4)
+            top = QtCore.QRectF(x, 3, bw, h - 10) if ops[i] else QtCore.QRectF(x, 3, bw, h / 2)
+            p.drawText(top, QtCore.Qt.AlignmentFlag.AlignCenter, title)
             p.setFont(detail_f)
             p.setPen(QtGui.QColor(theme.TEXT_DIM))
             detail = QtGui.QFontMetricsF(detail_f).elidedText(detail, elide, bw - 4)
             p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
                        detail)
-            if i < n - 1 and not crowded:
+            if i < n - 1 and not crowded and not ops[i + 1]:
                 ay = h / 2
                 p.setPen(QtGui.QPen(QtGui.QColor(theme.TEXT_DIM), 1.5))
                 p.drawLine(QtCore.QPointF(x + bw + 3, ay), QtCore.QPointF(x + bw + arrow - 4, ay))
                 p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay - 4), QtCore.QPointF(x + bw + arrow - 4, ay))
                 p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay + 4), QtCore.QPointF(x + bw + arrow - 4, ay))
-            x += bw + arrow
+            x += bw + (gaps[i] if i < n - 1 else 0)
         p.end()
+
+    def box_at(self, pos: QtCore.QPointF) -> int | None:
+        """The box under `pos`, if any."""
+        for i, (rect, _) in enumerate(self._rects):
+            if rect.contains(pos):
+                return i
+        return None
+
+    def event(self, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.ToolTip:  # what the box under the pointer does
+            he = cast(QtGui.QHelpEvent, event)
+            i = self.box_at(QtCore.QPointF(he.pos()))
+            if i is not None and len(self.tips) == len(self.boxes):
+                QtWidgets.QToolTip.showText(he.globalPos(), self.tips[i], self)
+            else:
+                QtWidgets.QToolTip.hideText()
+            return True
+        return super().event(event)
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
         for i, (rect, li) in enumerate(self._rects):
@@ -195,6 +250,14 @@ class WhereView(QtWidgets.QFrame):
         run = session.run_image(frame.image)
         step = p.layer_step if p.node is None else p.node_step
         self.strip.set_stage(run.stage_of(frame.index), (step + 1) / frame.layer_frames, frame.final)
+        if p.op is not None:
+            out = session.model.graph.shapes[spec.name]
+            at = f"output (y {p.node_step // out[1]}, x {p.node_step % out[1]})" if len(out) == 3 else \
+                f"all {spec.out_channels} outputs"
+            set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
+            set_text(self.detail, f"{frame.layer_name} {p.node_step + 1} / {frame.layer_frames} · {at} · "
+                                  "the array rests")
+            return
         if p.node is not None:
             node = session.model.graph.by_name[p.node]
             y, x = p.node_window or (0, 0)
