@@ -36,6 +36,7 @@ def _snapshot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default="1920x1080", metavar="WxH",
                         help="picture size in pixels (default 1920x1080)")
     parser.add_argument("--demo", action="store_true", help="render the demo-mode layout (convsram --demo)")
+    _captions_argument(parser)
     parser.add_argument("--view", default=None, metavar="NAME",
                         help="render a chip-lab view instead of the dashboard: compare (ideal vs this chip), "
                              "mismatch (the array mismatch map), errors (where the error comes from), "
@@ -58,6 +59,13 @@ def _record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default="1280x720", metavar="WxH",
                         help="frame size in pixels (default 1280x720)")
     parser.add_argument("--demo", action="store_true", help="film the demo-mode layout")
+    _captions_argument(parser)
+
+
+def _captions_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--technical-captions", action="store_true",
+                        help="the technical captions and legends (the window's T key) instead of the plain "
+                             "words for visitors")
 
 
 def _check_seed(seed: int) -> None:
@@ -107,6 +115,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     if args.view is not None:
         if args.demo:
             raise ValueError("--view and --demo exclude each other")
+        if args.technical_captions:
+            raise ValueError("--technical-captions is for the dashboard and --demo; a lab --view has no "
+                             "plain captions")
         from convsram.gui.lab.snapshot import snapshot_view
 
         out = snapshot_view(args.out, args.view, size, Position(args.image, args.layer, args.step),
@@ -116,7 +127,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     if args.demo:
         from convsram.gui.demo.run import snapshot_demo as snapshot  # noqa: F811 - the demo layout instead
     out = snapshot(args.out, size, Position(args.image, args.layer, args.step), model=args.model,
-                   mnist=args.mnist, seed=args.seed)
+                   mnist=args.mnist, seed=args.seed, technical=args.technical_captions)
     print(f"wrote {out} ({size[0]}x{size[1]})")
     return 0
 
@@ -141,7 +152,7 @@ def _record(args: argparse.Namespace) -> int:
         raise ValueError(f"--fps must be between 0.5 and 60, got {args.fps}")
     out, frames, every = record(args.out, size, Position(args.image, args.layer, args.step), args.frames,
                                 args.every, args.fps, demo=args.demo, model=args.model, mnist=args.mnist,
-                                seed=args.seed)
+                                seed=args.seed, technical=args.technical_captions)
     print(f"wrote {out} ({frames} frames of {size[0]}x{size[1]}, {every} invocation(s) apart, "
           f"{out.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -248,8 +248,10 @@ def offscreen_session(out: Path, pos: Position, model: Path | None, mnist: Path 
 
 
 def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Position(),
-             model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
-    """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen; returns the path."""
+             model: Path | None = None, mnist: Path | None = None, seed: int = 0,
+             technical: bool = False) -> Path:
+    """Render the main window at `pos` to a PNG of exactly `size` pixels, offscreen, with plain or
+    `technical` captions; returns the path."""
     out, session = offscreen_session(out, pos, model, mnist, seed)
     app = application()
 
@@ -260,6 +262,7 @@ def snapshot(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position = Po
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         raise ValueError(f"--size {w}x{h} is smaller than the window's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
     window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
+    window.set_technical(technical)
     try:
         show_offscreen(window, (w, h))
         window.refresh()

@@ -48,12 +48,14 @@ def run_demo(script: Path | None = None, model: Path | None = None, mnist: Path 
     return exec_app(app)
 
 
-def build_demo(session: Session, size: tuple[int, int]) -> DemoWindow:
-    """A demo window at `size`, not on screen, showing the session's current frame (paused)."""
+def build_demo(session: Session, size: tuple[int, int], technical: bool = False) -> DemoWindow:
+    """A demo window at `size`, not on screen, showing the session's current frame (paused), with plain
+    or `technical` captions."""
     from convsram.gui.demo.window import DemoWindow
 
     app = application()
     demo = DemoWindow(session)
+    demo.set_technical(technical)
     show_offscreen(demo, size)
     demo.pacer.invalidate(demo)
     demo.refresh()
@@ -62,13 +64,15 @@ def build_demo(session: Session, size: tuple[int, int]) -> DemoWindow:
 
 
 def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position | None = None,
-                  model: Path | None = None, mnist: Path | None = None, seed: int = 0) -> Path:
-    """Render the demo layout at `pos` to a PNG of exactly `size` pixels, offscreen."""
+                  model: Path | None = None, mnist: Path | None = None, seed: int = 0,
+                  technical: bool = False) -> Path:
+    """Render the demo layout at `pos` to a PNG of exactly `size` pixels, offscreen (plain or
+    `technical` captions)."""
     w, h = size
     if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
         raise ValueError(f"--size {w}x{h} is smaller than the demo's minimum {MIN_SIZE[0]}x{MIN_SIZE[1]}")
     out, session = offscreen_session(out, pos or Position(), model, mnist, seed)
-    demo = build_demo(session, size)
+    demo = build_demo(session, size, technical)
     from convsram.gui.export import save_png
 
     try:
@@ -81,7 +85,7 @@ def snapshot_demo(out: Path, size: tuple[int, int] = (1920, 1080), pos: Position
 
 def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: int | None, fps: float,
            demo: bool = False, model: Path | None = None, mnist: Path | None = None,
-           seed: int = 0) -> tuple[Path, int, int]:
+           seed: int = 0, technical: bool = False) -> tuple[Path, int, int]:
     """`convsram record`: film the window (or the demo layout) offscreen; (path, frames, every)."""
     from convsram.core.session import Session
     from convsram.gui.export import Movie, record_offscreen
@@ -104,10 +108,11 @@ def record(out: Path, size: tuple[int, int], pos: Position, frames: int, every: 
     session = Session.open(model, mnist, seed=seed)
     _place(session, pos)
     if demo:
-        window: DemoWindow | MainWindow = build_demo(session, size)
+        window: DemoWindow | MainWindow = build_demo(session, size, technical)
     else:
         application()
         window = MainWindow(session, remember=False, model_path=model, mnist_dir=mnist, seed=seed)
+        window.set_technical(technical)
         show_offscreen(window, size)
     try:
         check_interrupt()

@@ -18,7 +18,7 @@ OP_BOXES = {  # a weight layer's own digital step: its box title and what it doe
                 "layer's input codes"),
     "scores": ("×α", "digital logic scales each class's total to its score, α·P + β"),
 }
-OP_WEIGHT = {False: 0.42, True: 0.3}  # an op box's width, in stage boxes (crowded or not)
+OP_WEIGHT = 0.42  # an op box's width, in stage boxes (not crowded; crowded, a tab in its layer's box)
 
 
 class LayerStrip(QtWidgets.QWidget):
@@ -104,11 +104,10 @@ class LayerStrip(QtWidgets.QWidget):
             self.current, self.progress, self.final = layer, progress, final
             self.update()
 
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
-        if not self.boxes:
-            return
-        p = QtGui.QPainter(self)
-        w, h = self.width(), self.height()
+    def _geometry(self, w: float, h: float) -> tuple[list[QtCore.QRectF], list[bool], bool, float]:
+        """Each box's rectangle, which are a layer's own digital steps, crowded or not, the arrow's
+        length. Crowded, a layer's digital steps are tabs in the lower right of its box (the names keep
+        their room); otherwise narrow boxes right after it."""
         n = len(self.boxes)
         ops = [self.is_op(i) for i in range(n)]
         crowded = n - sum(ops) > 8  # a deep network: slimmer arrows and digital steps, texts elided to fit
@@ -117,17 +116,44 @@ class LayerStrip(QtWidgets.QWidget):
             weights = [0.5 if i in (0, n - 1) else 1.0 for i in range(n)]
         else:
             weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
-        weights = [OP_WEIGHT[crowded] if op else wt for wt, op in zip(weights, ops, strict=True)]
+        weights = [(0.0 if crowded else OP_WEIGHT) if op else wt for wt, op in zip(weights, ops, strict=True)]
         # a layer's own digital steps sit close to it, without an arrow
-        gaps = [theme.px(2) if i + 1 < n and ops[i + 1] else arrow for i in range(n - 1)]
+        close = 0.0 if crowded else theme.px(2)
+        gaps = [close if i + 1 < n and ops[i + 1] else arrow for i in range(n - 1)]
         unit = (w - sum(gaps)) / sum(weights)
+        rects: list[QtCore.QRectF] = []
+        x = 0.0
+        layer_rect = QtCore.QRectF()
+        tab = 0
+        for i in range(n):
+            if crowded and ops[i]:
+                tab += 1
+                m = tab + next((k for k, op in enumerate(ops[i + 1:]) if not op), n - i - 1)  # its tabs
+                tw = layer_rect.width() / 3
+                rects.append(QtCore.QRectF(layer_rect.right() - (m - tab + 1) * tw, h / 2, tw, h / 2 - 1))
+                continue
+            bw = unit * weights[i]
+            rects.append(QtCore.QRectF(x, 1, bw, h - 2))
+            if not ops[i]:
+                layer_rect, tab = rects[-1], 0
+            x += bw + (gaps[i] if i < n - 1 else 0)
+        return rects, ops, crowded, arrow
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        if not self.boxes:
+            return
+        p = QtGui.QPainter(self)
+        w, h = self.width(), self.height()
+        n = len(self.boxes)
+        rects, ops, crowded, arrow = self._geometry(w, h)
+        tabs = [crowded and i + 1 < n and ops[i + 1] and not ops[i] for i in range(n)]  # has tabs
         title_f = font(theme.TICK_PX if crowded else theme.BASE_PX, bold=True)
         detail_f = font(theme.TICK_PX - 2 if crowded else theme.TICK_PX - 1)
-        x = 0.0
+        tab_f = font(theme.TICK_PX - 2, bold=True)
         self._rects = []
         for i, (title, detail, li) in enumerate(self.boxes):
-            bw = unit * weights[i]
-            rect = QtCore.QRectF(x, 1, bw, h - 2)
+            rect = rects[i]
+            x, bw = rect.x(), rect.width()
             self._rects.append((rect, li))
             is_current, past = self._lit(i, li)
             owner = li if li is not None else (self.owners[i] if ops[i] else None)
@@ -142,32 +168,37 @@ class LayerStrip(QtWidgets.QWidget):
             p.setBrush(fill)
             p.drawRoundedRect(rect, 3 if ops[i] else 6, 3 if ops[i] else 6)
             if is_current:
-                bar = QtCore.QRectF(x + 4, h - 8, (bw - 8) * self.progress, 4)
+                span = bw / 3 if tabs[i] else bw  # beside the tabs
+                bar = QtCore.QRectF(x + 4, rect.bottom() - 7, (span - 8) * self.progress, 4)
                 p.fillRect(bar, color)
             p.setPen(QtGui.QColor(theme.TEXT if (is_current or past) else theme.TEXT_DIM))
             elide = QtCore.Qt.TextElideMode.ElideRight
+            if ops[i]:
+                p.setFont(tab_f if crowded else title_f)
+                p.drawText(rect.adjusted(0, 0, 0, -4), QtCore.Qt.AlignmentFlag.AlignCenter, title)
+                continue
             p.setFont(title_f)
-            title = title if ops[i] else QtGui.QFontMetricsF(title_f).elidedText(title, elide, bw - 4)
-            top = QtCore.QRectF(x, 3, bw, h - 10) if ops[i] else QtCore.QRectF(x, 3, bw, h / 2)
-            p.drawText(top, QtCore.Qt.AlignmentFlag.AlignCenter, title)
-            p.setFont(detail_f)
-            p.setPen(QtGui.QColor(theme.TEXT_DIM))
-            detail = QtGui.QFontMetricsF(detail_f).elidedText(detail, elide, bw - 4)
-            p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
-                       detail)
-            if i < n - 1 and not crowded and not ops[i + 1]:
+            title = QtGui.QFontMetricsF(title_f).elidedText(title, elide, bw - 4)
+            p.drawText(QtCore.QRectF(x, 3, bw, h / 2), QtCore.Qt.AlignmentFlag.AlignCenter, title)
+            if not tabs[i]:
+                p.setFont(detail_f)
+                p.setPen(QtGui.QColor(theme.TEXT_DIM))
+                detail = QtGui.QFontMetricsF(detail_f).elidedText(detail, elide, bw - 4)
+                p.drawText(QtCore.QRectF(x, h / 2 - 3, bw, h / 2 - 4), QtCore.Qt.AlignmentFlag.AlignCenter,
+                           detail)
+            nxt = next((j for j in range(i + 1, n) if not (crowded and ops[j])), None)
+            if nxt is not None and not crowded and not ops[nxt]:
                 ay = h / 2
                 p.setPen(QtGui.QPen(QtGui.QColor(theme.TEXT_DIM), 1.5))
                 p.drawLine(QtCore.QPointF(x + bw + 3, ay), QtCore.QPointF(x + bw + arrow - 4, ay))
                 p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay - 4), QtCore.QPointF(x + bw + arrow - 4, ay))
                 p.drawLine(QtCore.QPointF(x + bw + arrow - 9, ay + 4), QtCore.QPointF(x + bw + arrow - 4, ay))
-            x += bw + (gaps[i] if i < n - 1 else 0)
         p.end()
 
     def box_at(self, pos: QtCore.QPointF) -> int | None:
         """The box under `pos`, if any."""
-        for i, (rect, _) in enumerate(self._rects):
-            if rect.contains(pos):
+        for i in reversed(range(len(self._rects))):  # a tab lies on its layer's box: the tab first
+            if self._rects[i][0].contains(pos):
                 return i
         return None
 
@@ -183,14 +214,15 @@ class LayerStrip(QtWidgets.QWidget):
         return super().event(event)
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        for i, (rect, li) in enumerate(self._rects):
-            if not rect.contains(event.position()):
-                continue
-            st = self.stages[i] if i < len(self.stages) else None
-            if li is not None:
-                self.layerClicked.emit(li)
-            elif st is not None:
-                self.stageClicked.emit(st)
+        i = self.box_at(event.position())
+        if i is None:
+            return
+        li = self._rects[i][1]
+        st = self.stages[i] if i < len(self.stages) else None
+        if li is not None:
+            self.layerClicked.emit(li)
+        elif st is not None:
+            self.stageClicked.emit(st)
 
     def _before_current(self, i: int) -> bool:
         """A non-layer box (input, pool) counts as done when a later layer is current."""
