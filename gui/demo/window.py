@@ -165,7 +165,8 @@ class Header(QtWidgets.QFrame):
         p = frame.place
         self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
         pct = 100 * (frame.index + 1) / frame.n_frames
-        set_text(self.status, f"array operation {frame.index + 1:,} of {frame.n_frames:,} "
+        what = "array operation" if p.invocation else "digital step"  # a digital step: the array rests
+        set_text(self.status, f"{what} {frame.index + 1:,} of {frame.n_frames:,} "
                               f"<span style='color:#c3cbd8'>({pct:.0f} %)</span>")
 
 
@@ -467,8 +468,8 @@ class DemoWindow(QtWidgets.QWidget):
             caption_lines(legend, 3)  # (the difference's ends in its unit, "mV")
         self.codes_view.title.setText("ADC output codes")
         self.output_view = OutputView()
-        for panel in (self.output_view, self.codes_view):
-            panel.note.hide()  # the title says it; at this size the note would not fit
+        for panel in (self.output_view, self.codes_view, self.diff_view):
+            panel.note.hide()  # the title says it (the narration that the array rests); no room here
         self.output_view.subtitle.hide()
         self.output_view.waiting.hide()  # (its hint is wider than the plot at this size)
         for view in (self.diff_view, self.codes_view):
