@@ -71,3 +71,35 @@ def test_glossary_defines_the_terms_on_screen():
     terms = " ".join(t for t, _ in narrate.GLOSSARY)
     for word in ("DAC", "ADC", "bitcell", "V_N − V_P", "kT/C", "max-pooling", "TOPS/W", "baseline"):
         assert word in terms
+
+
+def _op(session: Session, stage: str, step: int):
+    run = session.current
+    f = session.run("frame", run.stage_start[session.stage_names().index(stage)] + step)
+    spec = session.model.layers[f.place.layer]
+    v = session.layer_op_values(f)
+    return f, v, narrate.sentence(f, spec, narrate.digital_after(session.model, spec.name), v)
+
+
+def test_tile_sum_and_requantisation_sentences_work_one_filter_through(session):
+    f, v, text = _op(session, "conv2.sum", 23)
+    j = narrate.example(v)
+    assert text.startswith("conv2, tile sums:") and "the array rests" in text
+    terms = " + ".join(f"({c})" if c < 0 else str(c) for c in v.tiles[:, j]).replace("-", "−")
+    assert f"Filter {j}: {terms} = {int(v.total[j])}".replace("-", "−") in text
+    f, v, text = _op(session, "conv2.requant", 23)
+    j = narrate.example(v)
+    assert text.startswith("conv2, requantisation:") and "rounds" in text and "0–127" in text
+    assert text.endswith(f"→ {v.rounded[j]} → {int(v.out[j])}.".replace("-", "−"))
+    assert 40 < len(text) < 400
+
+
+def test_the_last_step_scales_to_class_scores_and_answers(session):
+    f, v, text = _op(session, "fc.scores", 0)
+    assert f.final and text.startswith("Done:") and "α·P + β" in text and f"answers {f.prediction}" in text
+
+
+def test_the_last_invocation_of_a_tiled_layer_announces_its_digital_steps(session):
+    run = session.current
+    _, text = _at(session, run.stage_range(run.layer_start[1])[1] - 1)  # conv2's last invocation
+    assert "adds each position's tile codes and requantises them" in text and "max-pooling" in text
