@@ -119,10 +119,14 @@ def test_the_analog_panels_say_the_array_rests_on_a_digital_step(window):
         window.refresh()
         for panel in panels:
             assert "array at rest" in panel.note.text(), (stage, panel)
+        x, _ = window.hist_view.current.getData()  # nothing converts now: no "now" marks in the histogram
+        assert x is None or len(x) == 0
     window.command("frame", s.current.layer_start[1] + 2)  # an invocation: they show it, no note of rest
     window.refresh()
     for panel in panels:
         assert "array at rest" not in panel.note.text()
+    x, _ = window.hist_view.current.getData()
+    assert x is not None and len(x) == 2 * len(window.frame.codes)
     assert window.input_view.table.isHidden() and not window.input_view.maps_plot.isHidden()
 
 

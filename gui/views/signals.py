@@ -292,6 +292,9 @@ class HistogramView(Panel):
         some = self.counts_now > 0
         self.so_far.setOpts(x=hist.centres[some], y0=LOG_FLOOR, width=hist.width * 0.55,
                             height=np.log10(self.counts_now[some]) - LOG_FLOOR)
+        if not frame.place.invocation:  # a digital step converts nothing: no "now" marks
+            self.current.clear_segments()
+            return
         now = frame.diff / frame.adc_lsb
         span = self._top - LOG_FLOOR
         base = np.full(now.size, LOG_FLOOR)
