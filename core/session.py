@@ -13,7 +13,7 @@ import itertools
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +320,7 @@ class Session:
         self._shown: tuple[tuple[int, ...], Frame] | None = None
         self._generation = 0
         self._prebuilt: _Prebuilt | None = None  # see prebuild
+        self._layouts: tuple[tuple[int, ...], ArrayMap, list[Place]] | None = None  # see _layout
         self.digital = digital_energy_pj(model)
         self.shapes = layer_shapes(model.layers)
         self._build_chip()
@@ -397,9 +398,23 @@ class Session:
 
     def _make_chip(self, config: ChipConfig, seed: int) -> _Prebuilt:
         chip = Chip(config, seed)
-        amap: ArrayMap = place(self.model.layers, config)
+        amap, places = self._layout(config)
         writes = amap.program(chip, self.model)
-        return _Prebuilt(config, seed, chip, amap, writes, timeline(self.model.graph, amap))
+        return _Prebuilt(config, seed, chip, amap, writes, places)
+
+    def _layout(self, config: ChipConfig) -> tuple[ArrayMap, list[Place]]:
+        """The network's placement on the array and its timeline, which depend on the geometry only
+        (rows, columns, ADC groups, macros): kept while knobs of the analog chip move (building the
+        timeline costs ~20 ms, a knob drag's largest piece of work on the GUI thread)."""
+        key = (config.rows, config.columns, config.adc_groups, config.macros)
+        with self._lock:
+            if self._layouts is not None and self._layouts[0] == key:
+                return replace(self._layouts[1], config=config), self._layouts[2]
+        amap: ArrayMap = place(self.model.layers, config)
+        places = timeline(self.model.graph, amap)
+        with self._lock:
+            self._layouts = (key, amap, places)
+        return amap, places
 
     def prebuild(self, config: ChipConfig, seed: int) -> None:
         """Build the chip for (config, seed) and simulate the current image on it without changing the

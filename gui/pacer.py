@@ -7,6 +7,11 @@ at most once per tick, and every display shows the same "now".
 
 A display is anything with ``render_frame(frame, context)`` (the windows); its views implement
 :class:`FrameView` and are listed in one place per window.
+
+A display subscribed with ``own_tick=True`` (the chip lab, a second window beside the dashboard) is
+rendered on a tick of its own, never in the same tick as the others: each window's update and repaint
+then stalls the event loop alone instead of both back to back. It may also declare ``due(now)``: while
+that is False (the lab's analyses update only every so often during playback) it is not rendered.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from convsram.gui.views.context import Context, FrameView
 from convsram.gui.views.layer_stats import layer_stats
 
 TICK_MS = 16
+DEFER_MAX_S = 2.0  # longest wait for a worker's simulation of a new chip (see Pacer.defer)
 
 
 class Display(Protocol):
@@ -59,11 +65,16 @@ class Pacer(QtCore.QObject):
         self.session: Session | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._displays: list[Display] = []
+        self._own_tick: set[int] = set()  # id() of displays rendered on a tick of their own
+        self._ticks = 0  # ticks run so far
+        self._others_tick = -9  # the last tick on (or after) which the other displays were rendered
+        self._breathing = False  # this tick renders nothing so that the others' repaint goes through
+        self._own_waits = False  # an own-tick display was due and let the others go first
         self._shown: dict[int, tuple] = {}  # id(display) -> the key of what it shows
         self._hooks: list[Hook] = []  # run first on every tick (a demo script, say)
         self._idle: list[Hook] = []  # run on a tick with nothing to render (spread axis changes)
         self.pending = True  # the session changed since the last render
-        self._deferred = False  # a new chip's image is being simulated in a worker (see defer)
+        self._deferred: tuple[int, float] | None = None  # (generation, since): see defer
         self._now: float | None = None  # the clock of the tick being run (None: outside a tick)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -80,9 +91,11 @@ class Pacer(QtCore.QObject):
             self._unsubscribe = session.subscribe(self._on_change)
         self.invalidate()
 
-    def subscribe(self, display: Display, idle: Hook | None = None) -> None:
+    def subscribe(self, display: Display, idle: Hook | None = None, own_tick: bool = False) -> None:
         if display not in self._displays:
             self._displays.append(display)
+            if own_tick:
+                self._own_tick.add(id(display))
             if idle is not None:
                 self._idle.append(idle)
 
@@ -90,6 +103,7 @@ class Pacer(QtCore.QObject):
         if display in self._displays:
             self._displays.remove(display)
             self._shown.pop(id(display), None)
+            self._own_tick.discard(id(display))
         if idle is not None and idle in self._idle:
             self._idle.remove(idle)
 
@@ -104,13 +118,16 @@ class Pacer(QtCore.QObject):
         self.pending = True  # noted only: the next tick renders once, however many changes came
 
     def defer(self) -> None:
-        """Render nothing of the current image until it is simulated (or :meth:`resume`): a new chip's
-        image is being simulated in a worker, and rendering now would simulate it again, here, on the
-        GUI thread (tens of ms per knob move)."""
-        self._deferred = True
+        """Render nothing of the session's new chip until :meth:`resume`: its image is being simulated
+        in a worker, and rendering now would simulate it again, here, on the GUI thread (tens of ms per
+        knob move), or render it twice (once when the worker has filled the cache, once on resume).
+        Another chip change meanwhile, or DEFER_MAX_S without a resume, ends the wait."""
+        s = self.session
+        if s is not None:
+            self._deferred = (s.generation, time.perf_counter())
 
     def resume(self) -> None:
-        self._deferred = False
+        self._deferred = None
         self.invalidate()
 
     def invalidate(self, display: Display | None = None) -> None:
@@ -130,11 +147,13 @@ class Pacer(QtCore.QObject):
     def tick(self, now: float) -> None:
         """One display tick at time `now` (seconds): hooks, playback, then render what changed."""
         self._now = now
+        self._ticks += 1
+        self._breathing = False
         for hook in list(self._hooks):
             hook(now)
         try:
             self.player.advance(now)
-            if not self.render():
+            if not self.render() and not self._breathing:
                 for idle in list(self._idle):
                     idle(now)
         finally:
@@ -156,23 +175,52 @@ class Pacer(QtCore.QObject):
         s = self.session
         if s is None or (display is None and not self.pending):
             return False
-        if self._deferred:
-            if not s.is_simulated(s.image):
-                return False  # still pending: rendered once the worker's result is in
-            self._deferred = False
+        if self._deferred is not None:
+            generation, since = self._deferred
+            if generation == s.generation and time.perf_counter() - since < DEFER_MAX_S:
+                return False
+            self._deferred = None
         key = self.key()
         targets = [display] if display is not None else [d for d in self._displays if d.isVisible()]
         if display is None:
             self.pending = False  # (a hidden display is brought up to date when shown: invalidate)
         targets = [d for d in targets if self._shown.get(id(d)) != key]
+        if display is None:
+            targets = self._this_tick(targets)
         if not targets:
             return False
         frame = s.current_frame()
         context = self.context(frame)
         for d in targets:
             self._shown[id(d)] = key
+            if id(d) not in self._own_tick:
+                self._others_tick = self._ticks
             d.render_frame(frame, context)
         return True
+
+    def _this_tick(self, behind: list[Display]) -> list[Display]:
+        """Of the displays behind, those to render on this tick: the others first; an own-tick display
+        that is due after them, on a tick at least two after their last render (their repaint comes an
+        event-loop turn or more after their update: one tick in between lets it through), the others
+        then waiting one turn. Whoever waits keeps `pending`."""
+        now = self._now if self._now is not None else time.perf_counter()
+        own = [d for d in behind if id(d) in self._own_tick]
+        others = [d for d in behind if id(d) not in self._own_tick]
+        due = [d for d in own if getattr(d, "due", lambda _now: True)(now)]
+        if own:
+            self.pending = True  # an own-tick display that waits (not due, not its turn) is retried
+        if not due:
+            return others
+        if others and not self._own_waits:
+            self._own_waits = True  # the others go first; the own display is next
+            return others
+        if others:
+            self.pending = True
+        if self._ticks - self._others_tick >= 2:
+            self._own_waits = False
+            return due[:1]
+        self._breathing = True
+        return []  # the others' repaint is still on its way: nothing this tick, then the own display
 
     def shown(self, display: Display) -> bool:
         """True if `display` shows the session's current state."""

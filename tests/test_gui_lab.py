@@ -121,6 +121,28 @@ def test_dragging_a_slider_is_throttled_and_ends_on_the_last_value(window, lab, 
     qtbot.waitUntil(lambda: len(window.ranges) == 0 and window.ranges.immediate, timeout=3000)
 
 
+def test_a_slider_drag_has_one_knob_change_on_its_way_at_a_time(window, lab, qtbot):
+    """While a knob change is being simulated and drawn, newer slider values wait (only the newest)
+    and go after it: no second re-simulation piles onto the event loop before the first is on screen."""
+    slider = lab.knobs.sliders["cap_mismatch_sigma"]
+    shown_at_change: list[int] = []  # how many knob changes were on screen when the chip changed
+
+    def on_change(change) -> None:
+        if change.chip:
+            shown_at_change.append(len(lab.knob_cycle_ms))
+
+    unsubscribe = window.session.subscribe(on_change)
+    try:
+        for v in np.linspace(2.0, 6.0, 30):  # a drag: a move every 16 ms for half a second
+            slider.setValue(float(v))
+            qtbot.wait(16)
+        wait_config(qtbot, window, cap_mismatch_sigma=0.06)
+    finally:
+        unsubscribe()
+    assert len(shown_at_change) >= 2
+    assert all(b > a for a, b in zip(shown_at_change, shown_at_change[1:], strict=False)), shown_at_change
+
+
 def test_the_same_seed_restores_the_same_chip(window, lab, qtbot):
     go(window, 1, 10)
     s = window.session

@@ -83,10 +83,42 @@ def test_lab_follows_the_session_through_the_pacer(window, lab):
     view = lab.select("compare")
     window.pacer.timer.stop()
     window.command("frame", s.current.layer_start[len(s.model.layers) - 1])
-    window.pacer.tick(1.0)
-    lab._timer.stop()  # the lab's deferred update, now
-    lab.refresh()
+    window.pacer.tick(1.0)  # the dashboard's tick
+    window.pacer.tick(1.016)  # the dashboard repaints
+    window.pacer.tick(1.032)  # the lab's own
     np.testing.assert_array_equal(view.scores, s.partial_scores(s.current_frame()))
+
+
+def test_the_lab_and_the_dashboard_never_render_on_the_same_tick(window, lab):
+    """Each window's update (and the repaint after it) on a tick of its own: the dashboard first, the
+    lab a tick later (one tick between lets the dashboard's repaint through); while playing, the lab
+    takes a tick now and then (its view's interval) and the dashboard the others, so the two never
+    stall the event loop back to back."""
+    renders: list[tuple[int, str]] = []
+    tick = {"k": 0}
+    window.rendered.connect(lambda: renders.append((tick["k"], "main")))
+    lab.updated.connect(lambda: renders.append((tick["k"], "lab")))
+    lab.select("compare")
+    window.pacer.timer.stop()
+    window.command("step", 5)
+    for k in range(3):
+        tick["k"] = k
+        window.pacer.tick(2.0 + 0.016 * k)
+    assert renders == [(0, "main"), (2, "lab")]
+    renders.clear()
+    window.player.set_speed(100)
+    window.player.set_playing(True)
+    for k in range(3, 3 + 120):  # ~1.9 s of play
+        tick["k"] = k
+        window.pacer.tick(2.0 + 0.016 * k)
+    window.player.set_playing(False)
+    ticks = [k for k, _ in renders]
+    assert len(ticks) == len(set(ticks))  # never both on one tick
+    # nor on adjacent ticks: the dashboard's repaint goes through first
+    assert all(b - a >= 2 for (a, _), (b, y) in zip(renders, renders[1:], strict=False) if y == "lab")
+    labs = [k for k, who in renders if who == "lab"]
+    assert len(labs) >= 8  # compare updates every 150 ms while playing: ~12 in 1.9 s
+    assert sum(who == "main" for _, who in renders) >= 85  # the dashboard gives up two ticks now and then
 
 
 def ledger(win) -> dict:

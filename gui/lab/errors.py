@@ -93,6 +93,9 @@ class ErrorsView(LabView):
         self.worst_buttons: list[QtWidgets.QPushButton] = []
         for i in range(WORST):
             b = QtWidgets.QPushButton("")
+            # the buttons share the row; their changing text must not resize the panels (a knob drag
+            # would re-lay out and repaint the whole row every time)
+            b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
             b.clicked.connect(lambda _=False, i=i: self._pick_worst(i))
             worst_row.addWidget(b, 1)
             self.worst_buttons.append(b)

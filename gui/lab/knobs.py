@@ -21,7 +21,7 @@ from convsram.core.presets import DESCRIPTIONS, NAMES, PRESETS
 from convsram.gui import theme
 from convsram.gui.views.plotting import set_font, set_size, spacing
 
-THROTTLE_MS = 100  # at most one re-simulation per this while a slider moves (adapted upwards)
+THROTTLE_MS = 50  # at most one configEdited per this while a slider moves (the lab then takes one at a time)
 
 
 GROUP_COLORS = {"array": theme.TEXT, "dac": theme.DAC, "lines": theme.LINE_P, "adc": theme.CODE_OK}
@@ -218,11 +218,6 @@ class KnobPanel(QtWidgets.QWidget):
 
     def _edited(self, name: str) -> None:
         self._emit()
-
-    def set_throttle(self, ms: int) -> None:
-        """At most one re-simulation per `ms` while a slider moves (the lab adapts it to the cost)."""
-        if self._emit.timeout() != ms:
-            self._emit.setTimeout(ms)
 
     def _emit_config(self) -> None:
         self.configEdited.emit(self.edited_config())

@@ -24,7 +24,7 @@ from convsram.gui.lab.compare import CompareView
 from convsram.gui.lab.depth import DepthView
 from convsram.gui.lab.errors import ErrorsView
 from convsram.gui.lab.events import TITLES, EventSearch
-from convsram.gui.lab.knobs import THROTTLE_MS, KnobPanel
+from convsram.gui.lab.knobs import KnobPanel
 from convsram.gui.lab.labview import LabView
 from convsram.gui.lab.mismatch import MismatchView
 from convsram.gui.lab.montecarlo import MonteCarloView
@@ -47,11 +47,14 @@ TAB_TITLES = {"compare": "Ideal vs this chip", "mismatch": "Mismatch map",
 # analyses (a redraw of every axis when the layer changes) seldom
 PLAYING_EVERY_MS = {"compare": 150, "waveform": 150, "errors": 700, "mismatch": 700, "montecarlo": 1000,
                     "calibrate": 1000, "scaling": 1000, "depth": 1000}
-AFTER_DASHBOARD_MS = 5
-# slider throttle: a knob change re-simulates and redraws both windows; while a slider moves, at most
-# one per THROTTLE_FACTOR x the whole cycle's time, so the event loop stays free part of the time
-THROTTLE_FACTOR = 1.5
-MAX_THROTTLE_MS = 400
+# a slider being dragged: one knob change at a time is re-simulated and redrawn in both windows; the
+# newest value that came meanwhile waits, then goes after a rest of REST_FACTOR x the finished change's
+# time (at least REST_MIN_MS), so the event loop stays free part of the time (a knob change that never
+# comes back, a failed simulation, frees the sliders after STUCK_MS)
+REST_FACTOR = 0.5
+REST_MIN_MS = 40
+MAX_REST_MS = 300
+STUCK_MS = 2000
 DESIGN_SIZE = (1920, 1080)
 # main-window actions that also work from the lab (keys with a modifier or F-keys: plain keys belong to
 # the lab's sliders and boxes)
@@ -85,18 +88,19 @@ class LabWindow(QtWidgets.QMainWindow):
         self._last_update = 0.0
         self._knob_t0: float | None = None  # when the knob change being shown was applied
         self._knob_redrawn = False  # the dashboard has drawn it
+        self._knob_next: ChipConfig | None = None  # the sliders' newest config, waiting for its turn
+        self._rest_timer = QtCore.QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.timeout.connect(self._apply_next_knobs)
         self._from_knobs: ChipConfig | None = None  # the last config the sliders themselves asked for
         self._sims: set[FunctionWorker] = set()  # image simulations running for knob changes
         with style.scaled(1.0):
             self._build()
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
         self._scale_timer = QtCore.QTimer(self)
         self._scale_timer.setSingleShot(True)
         self._scale_timer.setInterval(120)
         self._scale_timer.timeout.connect(self.apply_scale)
-        main.pacer.subscribe(self)
+        main.pacer.subscribe(self, own_tick=True)
         main.installEventFilter(self)
         for name in SHARED_KEYS:
             action = main.named_actions.get(name)
@@ -261,19 +265,17 @@ class LabWindow(QtWidgets.QMainWindow):
 
     # --- following the session ----------------------------------------------------------------------
     def render_frame(self, frame: object, context: object) -> None:
-        """The pacer's call: the session moved. The update itself comes a moment later (see below) and
-        shows the session's frame at that time."""
-        if not self.isVisible():
-            return
-        # never in the same event-loop turn as the dashboard: its repaint goes first, then this view
-        # updates and repaints (shorter stalls instead of one long one); the short delay puts this
-        # update behind any timer already due, so the event loop breathes in between
-        wait = float(AFTER_DASHBOARD_MS)
-        if self.main.player.playing:
-            every = PLAYING_EVERY_MS[self.current_view()]
-            wait = max(wait, every - (time.perf_counter() - self._last_update) * 1e3)
-        if not self._timer.isActive():
-            self._timer.start(int(wait))
+        """The pacer's call, on a tick of the lab's own (never in the dashboard's: each window's update
+        and repaint stalls the event loop alone): the session moved."""
+        self.refresh()
+
+    def due(self, now: float) -> bool:
+        """Whether the pacer should update the lab at `now` (s): paused, always; while playing, the
+        visible view at most every PLAYING_EVERY_MS."""
+        if not self.main.player.playing:
+            return True
+        since = (now - self._last_update) * 1e3
+        return not 0.0 <= since < PLAYING_EVERY_MS[self.current_view()]
 
     def refresh(self) -> None:
         """Update the knobs (if the chip changed) and the visible view to the session's current frame."""
@@ -283,7 +285,7 @@ class LabWindow(QtWidgets.QMainWindow):
         f = s.current_frame()
         context = self.main.pacer.context(f)
         t0 = time.perf_counter()
-        self._last_update = t0
+        self._last_update = context.now
         with style.scaled(self._scale):
             key = (s.uid, s.generation)
             if key != self._chip_key:
@@ -309,8 +311,8 @@ class LabWindow(QtWidgets.QMainWindow):
         self._knob_t0 = None
         self.knob_cycle_ms.append(cost)
         del self.knob_cycle_ms[:-200]
-        recent = max(self.knob_cycle_ms[-3:])
-        self.knobs.set_throttle(int(np.clip(THROTTLE_FACTOR * recent, THROTTLE_MS, MAX_THROTTLE_MS)))
+        if self._knob_next is not None:
+            self._rest_timer.start(int(np.clip(REST_FACTOR * cost, REST_MIN_MS, MAX_REST_MS)))
 
     # --- changing the chip ------------------------------------------------------------------------------
     def apply_config(self, config: ChipConfig) -> None:
@@ -324,7 +326,20 @@ class LabWindow(QtWidgets.QMainWindow):
         self.main.command("ideal", on)  # the session's ideal mode: the same as Ctrl+I
 
     def _apply_from_knobs(self, config: ChipConfig) -> None:
+        """A slider's new value: applied now, or, while the previous change is still on its way to the
+        screen, kept (only the newest) and applied after it (see REST_FACTOR)."""
+        busy = self._knob_t0 is not None and (time.perf_counter() - self._knob_t0) * 1e3 < STUCK_MS
+        if busy or self._rest_timer.isActive():
+            self._knob_next = config
+            return
+        self._knob_next = None
         self.apply_chip(config=config, from_knobs=True)
+
+    @QtCore.Slot()
+    def _apply_next_knobs(self) -> None:
+        config, self._knob_next = self._knob_next, None
+        if config is not None:
+            self._apply_from_knobs(config)
 
     def apply_chip(self, config: ChipConfig | None = None, seed: int | None = None,
                    from_knobs: bool = False) -> bool:
@@ -371,6 +386,7 @@ class LabWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(object)
     def _on_simulate_failed(self, exc: object) -> None:
+        self._knob_redrawn = True
         self.main.chip_changed()  # simulate on this thread instead; a real error shows there
 
     # --- files --------------------------------------------------------------------------------------------

@@ -104,6 +104,8 @@ class ArrayView(Panel):
         self._owner = np.zeros((0, 3), int)
         self._weights = np.zeros((0, 0), np.int8)
         self._bases: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._layout: tuple | None = None  # what the static picture was drawn for (see set_session)
+        self._dac: tuple[np.ndarray, float] | None = None  # the DAC bars' data now
         self.rgb = np.zeros((1, 1, 3), np.uint8)  # what is on screen (tests read it)
         ap.scene().sigMouseMoved.connect(self._on_mouse)
         dp.scene().sigMouseMoved.connect(self._on_dac_mouse)
@@ -113,6 +115,12 @@ class ArrayView(Panel):
         """Colour the programmed weights (once per chip) and set axes, ticks and group lines."""
         self._session = session
         cfg = session.config
+        layout = (session.uid, cfg.rows, cfg.columns, cfg.adc_groups, cfg.macros, cfg.v_precharge,
+                  cfg.dac_lsb, cfg.max_input)
+        if layout == self._layout:  # the same weights, axes and scales (a knob of the analog chip moved)
+            self._key = None
+            return
+        self._layout = layout
         rows, cols, per = cfg.rows, cfg.columns, cfg.columns_per_group
         amap = session.amap
         # one picture per (phase, macro): a network larger than the array rewrites its weights
@@ -178,13 +186,18 @@ class ArrayView(Panel):
         bright = (0.78 + 0.22 * drop)[:, None, None]
         steer = np.where((w == 1)[..., None], _rgb(theme.LINE_P), _rgb(theme.LINE_N))
         img[:n, cols] = steer * bright
-        self.rgb = img.astype(np.ubyte)
-        self.image.setImage(self.rgb, levels=(0, 255), autoLevels=False)
-        self.marks.setData(x=cols + 0.5, y=np.full(cols.size, MARK_Y))
-        self.active_edge.set_segments(np.array([0.0]), np.array([float(n)]), np.array([float(cfg.columns)]),
-                                      np.array([float(n)]))
-        self.dac_bars.setOpts(x0=frame.v_dac, width=cfg.v_precharge - frame.v_dac,
-                              y=np.arange(n) + 0.5, height=0.78)
+        rgb = img.astype(np.ubyte)
+        if not np.array_equal(rgb, self.rgb):  # a knob that leaves the picture alone costs no repaint
+            self.rgb = rgb
+            self.image.setImage(self.rgb, levels=(0, 255), autoLevels=False)
+            self.marks.setData(x=cols + 0.5, y=np.full(cols.size, MARK_Y))
+            self.active_edge.set_segments(np.array([0.0]), np.array([float(n)]),
+                                          np.array([float(cfg.columns)]), np.array([float(n)]))
+        dac = (frame.v_dac, cfg.v_precharge)
+        if self._dac is None or self._dac[1] != dac[1] or not np.array_equal(self._dac[0], dac[0]):
+            self._dac = dac
+            self.dac_bars.setOpts(x0=frame.v_dac, width=cfg.v_precharge - frame.v_dac,
+                                  y=np.arange(n) + 0.5, height=0.78)
 
         spec = s.model.layers[frame.place.layer]
         r0, r1 = frame.place.rows
