@@ -211,3 +211,24 @@ def test_technical_captions_are_not_for_a_lab_view(tmp_path, model_path, capsys)
                  "--view", "compare", "--technical-captions"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "--technical-captions" in err
+
+
+def test_the_lab_says_a_digital_step_shows_the_last_invocation(window, lab):
+    """Ideal vs this chip counts the layer's invocations, not its digital steps, and says the array
+    rests; inside one invocation says it is the last one."""
+    s = window.session
+    window.command("frame", s.current.stage_start[s.stage_names().index("conv2.sum")] + 23)
+    window.refresh()
+    compare = lab.select("compare")
+    lab.refresh()
+    text = compare.summary.text()
+    assert "invocations 1–600 of this image" in text and "conv2.sum is a digital step" in text
+    wave = lab.select("waveform")
+    lab.refresh()
+    assert "the array rests, this is its last" in wave.panel.title.text()
+    window.command("frame", s.current.layer_start[1] + 5)
+    window.refresh()
+    lab.select("compare")
+    lab.refresh()
+    text = compare.summary.text()
+    assert "invocations 1–6 of this image" in text and "This invocation:" in text

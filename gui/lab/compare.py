@@ -288,12 +288,14 @@ class CompareView(LabView):
                    f"<span style='color:{theme.CODE_BAD}'>a different answer</span>")
         answer = (f"Answer: this chip {run.prediction}, ideal chip {irun.prediction} ({label}): {verdict}."
                   if frame.final else "Answer: not yet (the fc layer decides, at the last invocation).")
+        now = "This invocation" if frame.place.invocation else \
+            f"{frame.layer_name} is a digital step (the array rests); its last invocation"
         self.summary.setText(
-            f"<b>{spec.name}</b>, invocations 1–{frame.index - k0 + 1} of this image: "
+            f"<b>{spec.name}</b>, invocations 1–{len(keys)} of this image: "
             f"<b>{e2e:,}</b> of {total:,} codes differ from the ideal chip's (end to end); <b>{local:,}</b> "
             f"differ from an ideal ADC fed this chip's own inputs (this layer's own conversion errors; the "
             f"rest of the difference comes in with the inputs, from earlier layers).<br>"
-            f"This invocation: {int((c.codes != c.ideal_codes).sum())} of {c.codes.size} codes differ, "
+            f"{now}: {int((c.codes != c.ideal_codes).sum())} of {c.codes.size} codes differ, "
             f"{c.inputs_differ} of {len(frame.x)} inputs differ.<br>"
             f"{answer}<br>"
             f"<span style='color:{theme.TEXT_DIM}'>“Ideal chip ⇄ this chip” (under the presets) flips the "

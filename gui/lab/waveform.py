@@ -169,7 +169,8 @@ class WaveformView(LabView):
         self.panel.title.setText(
             f"Inside one invocation: column {self.column}, "
             f"<span style='color:{theme.layer_color(f.place.layer)}'>{spec.name}</span> "
-            f"invocation {f.place.layer_step + 1}, image {f.image}")
+            f"invocation {f.place.layer_step + 1}, image {f.image}"
+            + ("" if f.place.invocation else f" · now {f.layer_name}: the array rests, this is its last"))
         self.panel.set_subtitle(
             f"<span style='color:{theme.DAC}'>—</span> the {n} active row lines discharge to their DAC "
             f"voltages · <span style='color:{theme.LINE_P}'>—</span> V<sub>P</sub> "
