@@ -18,7 +18,7 @@ OP_BOXES = {  # a weight layer's own digital step: its box title and what it doe
                 "layer's input codes"),
     "scores": ("×α", "digital logic scales each class's total to its score, α·P + β"),
 }
-OP_WEIGHT = 0.42  # an op box's width, in stage boxes (not crowded; crowded, a tab in its layer's box)
+OP_WEIGHT = 0.3  # an op box's width, in stage boxes (not crowded; crowded, a tab in its layer's box)
 
 
 class LayerStrip(QtWidgets.QWidget):
@@ -115,7 +115,9 @@ class LayerStrip(QtWidgets.QWidget):
         if crowded:  # every stage alike; the input and the answer narrower
             weights = [0.5 if i in (0, n - 1) else 1.0 for i in range(n)]
         else:
-            weights = [1.45 if li is not None else 1.0 for _, _, li in self.boxes]
+            # a layer's box the widest; the input and the answer, with little to say, narrower
+            weights = [1.45 if li is not None else 0.9 if i in (0, n - 1) else 1.0
+                       for i, (_, _, li) in enumerate(self.boxes)]
         weights = [(0.0 if crowded else OP_WEIGHT) if op else wt for wt, op in zip(weights, ops, strict=True)]
         # a layer's own digital steps sit close to it, without an arrow
         close = 0.0 if crowded else theme.px(2)
