@@ -17,13 +17,15 @@ from convsram.gui import theme
 from convsram.gui.views.context import Context
 from convsram.gui.views.plotting import Panel, set_font, set_text, spacing
 
-COLUMNS = ("invocation", "layer", "image", "session")
+COLUMNS = ("this step", "stage", "image", "session")
 COLUMN_TIPS = (
-    "Energy of the current invocation alone (one DAC conversion per active row, charge sharing on the "
-    "evaluated columns, one ADC conversion per evaluated column); digital periphery spread evenly over "
-    "the layer's invocations",
-    "Energy of the current layer for this image, from its first invocation up to this one",
-    "Energy of this image from its first invocation up to this one",
+    "Energy of the current step alone: an invocation (one DAC conversion per active row, charge sharing on "
+    "the evaluated columns, one ADC conversion per evaluated column), or a digital step (the adds, "
+    "multiplies and compares of a tile sum, a requantisation, a pool, an add: the digital periphery is "
+    "booked on the step that does it)",
+    "Energy of the current stage (a layer's invocations, or one of the digital steps) for this image, "
+    "from its first step up to this one",
+    "Energy of this image from its first step up to this one",
     "Every image completed in this session, plus this image so far, plus the one-time weight write",
 )
 
