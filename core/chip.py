@@ -77,6 +77,18 @@ class WriteRecord:
     time_ns: float
 
 
+@dataclass(frozen=True)
+class BulkPlan:
+    """What bulk invocations of one set of columns with a fixed row count share, derived once per chip
+    state (the per-column arithmetic of :meth:`Chip.invoke_batch` with detail=False, hoisted out of it)."""
+
+    m: np.ndarray  # (k + 1, n) float32: per-column (A_P - A_N) x ADC gain, then a row of ones (total drop)
+    offset: np.ndarray  # (k, 1) float32: static offset + rounding half-step + tie-break, codes
+    noise: np.ndarray | None  # (k, 1) float64: line and comparator noise sigma in codes; None: noiseless
+    lo: int  # lowest code (0 relu, -max_code signed)
+    hi: int  # max_code
+
+
 @dataclass
 class _Mismatch:
     """Unit-normal draws that define one chip; scaled by the config's sigmas."""
@@ -133,9 +145,10 @@ class Chip:
         self.adc_offset = cfg.comparator_offset_sigma * eps.adc_offset  # V at the comparator input
         self.adc_gain = 1.0 + cfg.adc_gain_sigma * eps.adc_gain
         self._share: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._plans: dict[tuple, BulkPlan] = {}
         self._dac_flat = self._dac_table().ravel()
         self._dac_flat32 = self._dac_flat.astype(np.float32)
-        self._row_base = (np.arange(cfg.rows) * (cfg.max_input + 1)).astype(np.int32)
+        self._row_base_intp = np.arange(cfg.rows, dtype=np.intp) * (cfg.max_input + 1)
 
     def reconfigure(self, config: ChipConfig) -> None:
         """Same chip (same draws), other knob settings. Geometry must not change."""
@@ -147,6 +160,7 @@ class Chip:
 
     def set_correction(self, codes: np.ndarray | None) -> None:
         """Store (or clear, None) the per-column offset correction in codes (core/calibration.py)."""
+        self._plans.clear()
         if codes is None:
             self.correction = None
             return
@@ -190,6 +204,7 @@ class Chip:
         self.weights[n_rows:, cols] = 0
         self.programmed_rows[cols] = n_rows
         self._share.clear()
+        self._plans.clear()
         bits = n_rows * n_cols
         return WriteRecord(bits=bits, rows=n_rows, energy_pj=energy.write_energy_pj(bits),
                            time_ns=energy.write_time_ns(n_rows))
@@ -255,7 +270,12 @@ class Chip:
         """Row voltage drops dV (V) for integer input codes x (..., n_rows): a per-row lookup."""
         n = x.shape[-1]
         table = self._dac_flat if dtype == np.float64 else self._dac_flat32
-        return np.take(table, x + self._row_base[:n])
+        return np.take(table, np.add(x, self._row_base_intp[:n], dtype=np.intp))
+
+    def dac_table(self) -> np.ndarray:
+        """The DAC as one float32 table: the drop (V) of row r at code c is entry r * (max_input + 1) + c
+        (what :meth:`dac` looks up in float32)."""
+        return self._dac_flat32
 
     def invoke(self, x: np.ndarray, columns: np.ndarray | list[int], adc_lsb: float | None = None,
                mode: str = "relu", rng: Noise | None = None) -> Invocation:
@@ -301,17 +321,11 @@ class Chip:
 
         if dv is None:
             dv = self.dac(x, np.float64 if detail else np.float32)
-        share, ktc = self._sharing(n)
-        groups = self.group_of(cols)
-        gain = self.adc_gain[groups] / adc_lsb if cfg.adc_gain_sigma else np.full(k, 1.0 / adc_lsb)
-        # comparator offset (V, in codes through the ADC gain), the correction stored by calibration
-        # (codes) and the rounding half-step, added once per column
         tie = self.tie_bias(n, adc_lsb)
-        offset = (self.adc_offset[groups] * gain if cfg.comparator_offset_sigma else 0.0) + (0.5 + tie)
-        if self.correction is not None:
-            offset = offset - self.correction[cols]
         v_p = v_n = None
         if detail:
+            share, ktc = self._sharing(n)
+            gain, offset = self._gain_offset(cols, adc_lsb, tie)
             drop = dv @ share[:, np.concatenate([cols, cols + cfg.columns])]
             v_p = cfg.v_precharge - drop[:, :k]
             v_n = cfg.v_precharge - drop[:, k:]
@@ -326,30 +340,13 @@ class Chip:
                 level += cfg.comparator_noise_sigma * noise.standard_normal(rng, (batch, k))
             level *= gain
             dv_sum = dv.sum(axis=1)
+            level += offset
+            np.floor(level, out=level)
+            np.clip(level, 0 if mode == "relu" else -cfg.max_code, cfg.max_code, out=level)
         else:
-            # ADC input in codes, (V_N - V_P) * gain = dV @ ((A_P - A_N) * gain), and the total
-            # drop (for the DAC energy) as an extra row of the same matmul; columns-first layout
-            # (k, batch) keeps every per-column pass contiguous. float32: its rounding is far below a
-            # quarter unit of sum(w*x) (see tie_bias) and any physical noise.
-            m = np.empty((k + 1, n), dtype=dv.dtype)
-            np.subtract(share[:, cols].T, share[:, cols + cfg.columns].T, out=m[:k])
-            m[:k] *= gain[:, None]
-            m[k] = 1.0
-            out = m @ dv.T
-            level, dv_sum = out[:k], out[k]
-            if cfg.charge_injection_sigma:
-                offset = offset + self.injection[cols] * gain
-            if cfg.ktc_noise or cfg.comparator_noise_sigma:
-                var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
-                z = noise.standard_normal(rng, (k, batch), dtype=level.dtype)
-                z *= (np.sqrt(var) * gain)[:, None]
-                level += z
-            offset = np.broadcast_to(offset, (k,))[:, None].astype(level.dtype)
-        level += offset
-        np.floor(level, out=level)
-        np.clip(level, 0 if mode == "relu" else -cfg.max_code, cfg.max_code, out=level)
-        if not detail:
-            steps = float(np.abs(level).sum(dtype=np.float64))
+            plan = self.bulk_plan(n, cols, float(adc_lsb), mode)
+            level, dv_sum = self.bulk_levels(np.asarray(dv, dtype=np.float32), plan, rng)
+            steps = abs_sum(level, plan.hi, plan.lo < 0)
             level = level.T
         codes = level.astype(np.int32)
 
@@ -370,6 +367,65 @@ class Chip:
                           energy_pj=e, time_ns=batch * energy.invocation_time_ns(cfg), n_invocations=batch,
                           energy_each=each)
 
+    def _gain_offset(self, cols: np.ndarray, adc_lsb: float, tie: float
+                     ) -> tuple[np.ndarray, np.ndarray | float]:
+        """ADC gain (codes per volt) of each column and its static offset in codes: comparator offset
+        (V, through the ADC gain), the correction stored by calibration and the rounding half-step."""
+        cfg = self.config
+        groups = self.group_of(cols)
+        gain = self.adc_gain[groups] / adc_lsb if cfg.adc_gain_sigma else np.full(cols.size, 1.0 / adc_lsb)
+        offset = (self.adc_offset[groups] * gain if cfg.comparator_offset_sigma else 0.0) + (0.5 + tie)
+        if self.correction is not None:
+            offset = offset - self.correction[cols]
+        return gain, offset
+
+    def bulk_plan(self, n: int, columns: np.ndarray, adc_lsb: float, mode: str) -> BulkPlan:
+        """The per-column arithmetic of bulk invocations of `columns` over `n` rows (cached until the
+        chip is reprogrammed, reconfigured or recalibrated)."""
+        cols = np.asarray(columns, dtype=np.int64)
+        key = (n, cols.tobytes(), adc_lsb, mode)
+        plan = self._plans.get(key)
+        if plan is None:
+            cfg = self.config
+            cols = self._check_columns(cols, n_rows=n)
+            k = cols.size
+            share, ktc = self._sharing(n)
+            gain, offset = self._gain_offset(cols, adc_lsb, self.tie_bias(n, adc_lsb))
+            # ADC input in codes, (V_N - V_P) * gain = dV @ ((A_P - A_N) * gain), and the total drop
+            # (for the DAC energy) as an extra row of the same matmul. float32: its rounding is far
+            # below a quarter unit of sum(w*x) (see tie_bias) and any physical noise.
+            m = np.empty((k + 1, n), dtype=np.float32)
+            np.subtract(share[:, cols].T, share[:, cols + cfg.columns].T, out=m[:k])
+            m[:k] *= gain[:, None]
+            m[k] = 1.0
+            if cfg.charge_injection_sigma:
+                offset = offset + self.injection[cols] * gain
+            sigma = None
+            if cfg.ktc_noise or cfg.comparator_noise_sigma:
+                var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
+                sigma = (np.sqrt(var) * gain)[:, None]
+            plan = BulkPlan(m=m, offset=np.broadcast_to(offset, (k,))[:, None].astype(np.float32),
+                            noise=sigma, lo=0 if mode == "relu" else -cfg.max_code, hi=cfg.max_code)
+            self._plans[key] = plan
+        return plan
+
+    def bulk_levels(self, dv: np.ndarray, plan: BulkPlan, rng: Noise | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Codes (k, batch) float32 (integer values, columns first: every per-column pass contiguous)
+        and each invocation's total DAC drop (batch,) float32 of a batch of bulk invocations, from the
+        row drops dv (batch, n) float32; line and comparator noise as one Gaussian per conversion."""
+        out = plan.m @ dv.T
+        k = len(plan.offset)
+        level, dv_sum = out[:k], out[k]
+        if plan.noise is not None:
+            z = noise.standard_normal(self.noise if rng is None else rng, level.shape, dtype=level.dtype)
+            z *= plan.noise
+            level += z
+        level += plan.offset
+        np.floor(level, out=level)
+        np.clip(level, plan.lo, plan.hi, out=level)
+        return level, dv_sum
+
     def tie_bias(self, n_rows: int, adc_lsb: float) -> float:
         """The comparator's tie-break, in codes: a quarter of one unit of sum(w*x) [assumed].
 
@@ -379,6 +435,22 @@ class Chip:
         the charge-sharing arithmetic (well below a quarter unit, also in float32).
         """
         return 0.25 * self.config.dac_lsb / (n_rows * adc_lsb)
+
+
+def abs_sum(codes: np.ndarray, max_code: int, signed: bool = True) -> float:
+    """sum(|codes|) of integer-valued float32 codes (|code| <= max_code; signed=False: none below 0),
+    exactly: float32 sums of blocks whose total stays below 2^24 (so every partial sum is an exact
+    integer), added in float64."""
+    flat = codes.reshape(-1)
+    if flat.size == 0:
+        return 0.0
+    if signed:
+        flat = np.abs(flat)
+    block = max(1, (1 << 24) // max(int(max_code), 1))
+    if flat.size <= block:
+        return float(np.add.reduce(flat, dtype=np.float32))
+    sums = np.add.reduceat(flat, np.arange(0, flat.size, block), dtype=np.float32)
+    return float(sums.sum(dtype=np.float64))
 
 
 def quantise(level: np.ndarray, max_code: int, mode: str, tie: float, in_place: bool = False) -> np.ndarray:

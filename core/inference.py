@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import Chip, Invocation
+from convsram.core.chip import Chip, Invocation, abs_sum
+from convsram.core.layers import WeightLayer
 from convsram.core.mapping import ArrayMap, macro_seed, place
 from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
@@ -27,10 +28,13 @@ class LayerLedger:
     time_ns: float = 0.0
 
     def add(self, inv: Invocation) -> None:
-        for k, v in inv.energy_pj.items():
+        self.add_totals(inv.energy_pj, inv.n_invocations, inv.time_ns)
+
+    def add_totals(self, energy_pj: dict[str, float], invocations: int, time_ns: float) -> None:
+        for k, v in energy_pj.items():
             self.energy_pj[k] += v
-        self.invocations += inv.n_invocations
-        self.time_ns += inv.time_ns
+        self.invocations += invocations
+        self.time_ns += time_ns
 
 
 class ChipEvaluator:
@@ -92,6 +96,48 @@ class ChipEvaluator:
                 self.records[(layer, tile, c)] = inv
         return out
 
+    @property
+    def max_code(self) -> int:
+        """The highest ADC code (a tile's codes lie in -max_code..max_code)."""
+        return self.chip.config.max_code
+
+    def layer_codes(self, layer: int, node: WeightLayer, maps: np.ndarray) -> np.ndarray | None:
+        """Summed codes P of weight layer `layer` for its input maps (batch, ...), every tile and chunk
+        through the chip in bulk: (batch, *grid, filters) float32 (integer values; a view of a
+        filters-first array). The same invocations, noise draws and ledger entries, in the same order,
+        as calling this evaluator tile by tile. None with detail=True (the caller goes tile by tile)."""
+        if self.detail:
+            return None
+        if layer in self.first_of_phase:
+            self._rewrite(layer, len(maps))
+        chip = self.chips[self.amap.macro[layer]]
+        cfg = chip.config
+        # the DAC's table index of every row input, made with the patches: code + its row's base
+        table = chip.dac_table()
+        kind = np.uint16 if table.size <= 1 << 16 else np.intp
+        base = np.concatenate([np.arange(r1 - r0) for r0, r1 in node.tiles]) * (cfg.max_input + 1)
+        tiles, grid = node.tile_patches(maps, kind, base.astype(kind))
+        batch = len(tiles[0])
+        p = np.empty((node.out_channels, batch), dtype=np.float32)
+        time_ns = batch * energy.invocation_time_ns(cfg)
+        for t, (r0, r1) in enumerate(node.tiles):
+            n = r1 - r0
+            adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], n)
+            dv = table[tiles[t]]  # = chip.dac(x_tile), shared by the tile's chunks
+            for filters in self.amap.chunks[layer][t]:
+                plan = chip.bulk_plan(n, self.amap.columns[layer][t, filters], adc_lsb, node.mode)
+                level, dv_sum = chip.bulk_levels(dv, plan, self.rng)
+                steps = abs_sum(level, plan.hi, plan.lo < 0)
+                e = energy.energy_total(cfg, n, batch, float(dv_sum.sum(dtype=np.float64)), len(filters),
+                                        steps)
+                self.ledger[layer].add_totals(e, batch, time_ns)
+                rows = _as_slice(filters)
+                if t == 0:
+                    p[rows] = level
+                else:
+                    p[rows] += level
+        return np.moveaxis(p.reshape(node.out_channels, len(maps), *grid), 0, -1)
+
     def totals(self) -> LayerLedger:
         total = LayerLedger()
         for led in self.ledger:
@@ -100,6 +146,13 @@ class ChipEvaluator:
             total.invocations += led.invocations
             total.time_ns += led.time_ns
         return total
+
+
+def _as_slice(index: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive indices as a slice (a view), any other index array as it is."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return index
 
 
 def programmed_chip(model: Model, chip: Chip) -> tuple[ArrayMap, list]:

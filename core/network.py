@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from convsram.core.layers import INPUT, N_CLASSES, Graph, Node, RunContext, WeightLayer, from_v1
+from convsram.core.layers import INPUT, N_CLASSES, Graph, MaxPool, Node, RunContext, WeightLayer, from_v1
 from convsram.core.layers.arith import (
     DEFAULT_BITS,
     adc_codes,
@@ -429,25 +429,50 @@ def _exact_int8(w: np.ndarray, path: Path, name: str) -> np.ndarray:
 
 
 # --- the array part ----------------------------------------------------------------------------
-def exact_partial_codes(model: Model, max_code: int = 2**DEFAULT_BITS - 1) -> PartialCodes:
-    """The ideal chip: a `partial_codes` callable computing S exactly and the ideal ADC code."""
-    w32 = [w.astype(np.float32) for w in model.weights]
+class ExactPartialCodes:
+    """The ideal chip in exact integer arithmetic: ``(layer, tile, x_tile) -> codes`` one tile at a
+    time, or :meth:`layer_codes` for all tiles of a layer at once (what :func:`forward` uses)."""
 
-    def partial_codes(layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
-        a, b = model.layers[layer].tiles[tile]
-        # float32 products and sums of integers are exact while |S| < 2^24 (here |S| <= 64 * 127)
-        s = np.asarray(x_tile, dtype=np.float32) @ w32[layer][a:b]
-        step = model.adc_step[layer]
+    def __init__(self, model: Model, max_code: int = 2**DEFAULT_BITS - 1) -> None:
+        self.model, self.max_code = model, max_code
+        self.w32 = [w.astype(np.float32) for w in model.weights]
+
+    def _codes(self, layer: int, s: np.ndarray) -> np.ndarray:
+        """The ideal ADC in place on tile sums S (float32, exact integers)."""
+        step = self.model.adc_step[layer]
         # round_half_up(S / step) in float32: S is exact and |S| / step carries a relative error
         # below 2^-22, far less than the distance 1 / (2 step) of an odd-step quotient from a tie
         s *= np.float32(1.0 / step)
         s += np.float32(0.5)
         np.floor(s, out=s)
-        lo = 0 if model.layers[layer].mode == "relu" else -max_code
-        np.clip(s, lo, max_code, out=s)
-        return s.astype(np.int32)
+        lo = 0 if self.model.layers[layer].mode == "relu" else -self.max_code
+        np.clip(s, lo, self.max_code, out=s)
+        return s
 
-    return partial_codes
+    def __call__(self, layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
+        a, b = self.model.layers[layer].tiles[tile]
+        # float32 products and sums of integers are exact while |S| < 2^24 (here |S| <= 64 * 127)
+        s = np.asarray(x_tile, dtype=np.float32) @ self.w32[layer][a:b]
+        return self._codes(layer, s).astype(np.int32)
+
+    def layer_codes(self, layer: int, node: WeightLayer, maps: np.ndarray) -> np.ndarray:
+        """Summed codes P (batch, *grid, filters) float32 (exact integers) of weight layer `layer`."""
+        tiles, grid = node.tile_patches(maps, np.float32)
+        w = self.w32[layer]
+        p = None
+        for x, (r0, r1) in zip(tiles, node.tiles, strict=True):
+            s = self._codes(layer, x @ w[r0:r1])
+            if p is None:
+                p = s
+            else:
+                p += s
+        assert p is not None
+        return p.reshape(len(maps), *grid, node.out_channels)
+
+
+def exact_partial_codes(model: Model, max_code: int = 2**DEFAULT_BITS - 1) -> ExactPartialCodes:
+    """The ideal chip: a `partial_codes` callable computing S exactly and the ideal ADC code."""
+    return ExactPartialCodes(model, max_code)
 
 
 # --- the forward pass --------------------------------------------------------------------------
@@ -493,15 +518,36 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
     return np.concatenate(chunks)
 
 
+def pool_fusions(graph: Graph) -> dict[str, MaxPool]:
+    """Weight layers (not the output) read by one max-pool alone: layer name -> that pool."""
+    readers: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        for name in node.inputs:
+            readers.setdefault(name, []).append(node)
+    out = {}
+    for name, nodes in readers.items():
+        source = graph.by_name.get(name)
+        if (isinstance(source, WeightLayer) and name != graph.output and len(nodes) == 1
+                and isinstance(nodes[0], MaxPool)):
+            out[name] = nodes[0]
+    return out
+
+
 def _forward_chunk(model: Model, x: np.ndarray, partial_codes: PartialCodes,
                    record: dict[str, np.ndarray] | None, max_input: int) -> np.ndarray:
     graph = model.graph
     ctx = RunContext(model, partial_codes, max_input, record)
+    if record is None:  # a recording keeps every node's own output
+        ctx.fused = pool_fusions(graph)
+    pooled = {pool.name: name for name, pool in ctx.fused.items()}
     values: dict[str, np.ndarray] = {INPUT: x.astype(np.uint8 if ctx.small else np.int32)[..., None]}
     if record is not None:
         record["input"] = x.astype(np.int32)
     last_use = {name: k for k, node in enumerate(graph.nodes) for name in node.inputs}
     for k, node in enumerate(graph.nodes):
+        if node.name in pooled:  # its layer gave the pooled maps
+            values[node.name] = values.pop(pooled[node.name])
+            continue
         out = node.forward([values[n] for n in node.inputs], ctx)
         values[node.name] = out
         if record is not None and node.name != graph.output:

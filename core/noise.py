@@ -34,7 +34,8 @@ def standard_normal(rng: np.random.Generator | KeyedNoise, shape: tuple[int, ...
                     ) -> np.ndarray:
     """Standard-normal array of `shape` from `rng` (table sampler, see the module doc)."""
     if isinstance(rng, KeyedNoise):
-        return np.take(_table() if dtype == np.float64 else _table32(), rng.indices(shape))
+        idx = rng.indices(shape, copy=False)  # indexing reads the transposed view: no copy of its own
+        return (_table() if dtype == np.float64 else _table32())[idx].reshape(shape)
     n = int(np.prod(shape))
     words = -(-n // 4)  # four 16-bit indices per 64-bit word
     idx = rng.bit_generator.random_raw(words).view(np.uint16)[:n]
@@ -60,8 +61,9 @@ class KeyedNoise:
         self.images = np.arange(first, first + count, dtype=np.uint64)
         self.used = 0  # 64-bit words drawn so far by each image of the batch
 
-    def indices(self, shape: tuple[int, ...]) -> np.ndarray:
-        """uint16 table indices of `shape`, each image's share drawn from its own keyed stream."""
+    def indices(self, shape: tuple[int, ...], copy: bool = True) -> np.ndarray:
+        """uint16 table indices of `shape`, each image's share drawn from its own keyed stream
+        (copy=False: maybe a view of another shape with the same elements in the same C order)."""
         count = self.images.size
         rows = shape[0] if self.rows_first else shape[-1]
         total = math.prod(shape)
@@ -75,15 +77,17 @@ class KeyedNoise:
                                                         + np.arange(words, dtype=np.uint64))[None, :]
         self.used += words
         x += self.key
-        x ^= x >> np.uint64(30)
+        t = np.empty_like(x)  # one scratch array for the three shifts
+        x ^= np.right_shift(x, np.uint64(30), out=t)
         x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
+        x ^= np.right_shift(x, np.uint64(27), out=t)
         x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
+        x ^= np.right_shift(x, np.uint64(31), out=t)
         idx = x.view(np.uint16)[:, :per_image]  # (images, per-image draws)
         if self.rows_first:  # (rows, k): image-major rows, each image's draws row by row
             return idx.reshape(shape)
         # (k, rows): column c of image i's position p is draw c * positions + p of image i (whole
         # runs of positions stay contiguous: a cheap block copy, not a strided gather)
         k = total // rows
-        return idx.reshape(count, k, rows // count).transpose(1, 0, 2).reshape(k, rows)
+        view = idx.reshape(count, k, rows // count).transpose(1, 0, 2)
+        return view.reshape(k, rows) if copy else view

@@ -40,6 +40,28 @@ def requantise(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray, max_input: in
     return u.astype(np.int32)
 
 
+def requant_table(alpha: np.ndarray, beta: np.ndarray, lo: int, hi: int, max_input: int = 2**DEFAULT_BITS - 1
+                  ) -> np.ndarray:
+    """:func:`requantise` of every summed code P in lo..hi for each filter: (filters, hi - lo + 1) int32.
+    A lookup in it is the requantisation itself (the same float64 arithmetic, done once per P)."""
+    p = np.arange(lo, hi + 1, dtype=np.int32)[:, None]
+    return np.ascontiguousarray(requantise(p, alpha, beta, max_input).T)
+
+
+def lookup(table: np.ndarray, p: np.ndarray, lo: int, axis: int = -1) -> np.ndarray:
+    """table[f, P - lo] for every value P of filter f in p (integer values, any integer or float dtype),
+    filters along `axis`. The caller guarantees lo <= P < lo + table width (a tile's codes are clipped)."""
+    f, width = table.shape
+    shape = [1] * p.ndim
+    shape[axis] = f
+    base = (np.arange(f, dtype=np.intp) * width - lo).reshape(shape)
+    if np.issubdtype(p.dtype, np.integer):
+        idx = np.add(p, base, dtype=np.intp)
+    else:
+        idx = np.add(p, base.astype(p.dtype), out=np.empty(p.shape, np.intp), casting="unsafe")
+    return np.take(table, idx)
+
+
 def fc_scores(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Class scores alpha * P + beta (float64)."""
     return np.asarray(alpha, np.float64) * p + np.asarray(beta, np.float64)
@@ -50,9 +72,11 @@ def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0, add: np.ndarray | None = None,
+           dtype: type | None = None) -> np.ndarray:
     """k x k patches of x (batch, H, W, C), zero-padded by `padding`, every `stride`-th, as
-    (batch, Ho, Wo, k*k*C) in (ky, kx, c) order."""
+    (batch, Ho, Wo, k*k*C) in (ky, kx, c) order; with `add` (k*k*C,), patches + add as `dtype`
+    in the same pass (a table index per row, say)."""
     if x.ndim != 4:
         raise ValueError(f"im2col expects (batch, H, W, C), got shape {x.shape}")
     if padding:
@@ -62,7 +86,44 @@ def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0) -> np.
     if stride > 1:
         win = win[:, ::stride, ::stride]
     ho, wo = win.shape[1:3]
+    if add is not None or dtype is not None:
+        out = np.empty((b, ho, wo, kernel, kernel, c), dtype=dtype or np.result_type(x, add))
+        if add is None:
+            np.copyto(out, win.transpose(0, 1, 2, 4, 5, 3), casting="unsafe")
+        else:
+            np.add(win.transpose(0, 1, 2, 4, 5, 3), add.reshape(kernel, kernel, c), out=out, casting="unsafe")
+        return out.reshape(b, ho, wo, kernel * kernel * c)
     return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(b, ho, wo, kernel * kernel * c)
+
+
+def im2col_tiles(x: np.ndarray, kernel: int, stride: int, padding: int, tiles: tuple[tuple[int, int], ...],
+                 dtype: type, add: np.ndarray | None = None) -> list[np.ndarray]:
+    """:func:`im2col` (+ add, as dtype) cut into row tiles, each its own contiguous
+    (batch * Ho * Wo, r1 - r0) array, in one pass: a tile is copied run by run of channels of each
+    kernel cell it covers."""
+    if padding:
+        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    c = x.shape[3]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(1, 2))  # b,ho,wo,c,ky,kx
+    if stride > 1:
+        win = win[:, ::stride, ::stride]
+    win = win.transpose(0, 1, 2, 4, 5, 3)  # b, ho, wo, ky, kx, c
+    out = []
+    for r0, r1 in tiles:
+        dst = np.empty((*win.shape[:3], r1 - r0), dtype=dtype)
+        j = r0
+        while j < r1:
+            cell, c0 = divmod(j, c)
+            ky, kx = divmod(cell, kernel)
+            c1 = min(c, c0 + r1 - j)
+            part = dst[..., j - r0:j - r0 + c1 - c0]
+            if add is None:
+                np.copyto(part, win[:, :, :, ky, kx, c0:c1], casting="unsafe")
+            else:
+                np.add(win[:, :, :, ky, kx, c0:c1], add[j:j + c1 - c0], out=part, casting="unsafe")
+            j += c1 - c0
+        out.append(dst.reshape(-1, r1 - r0))
+    return out
 
 
 def col2im(dx: np.ndarray, in_shape: tuple[int, ...], kernel: int, stride: int = 1, padding: int = 0

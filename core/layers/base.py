@@ -32,6 +32,9 @@ class RunContext:
     partial_codes: PartialCodes
     max_input: int
     record: dict[str, np.ndarray] | None = None
+    # weight layer name -> the max-pool that alone reads it: the layer returns the pooled maps
+    fused: dict[str, Any] = field(default_factory=dict)
+    tables: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)  # requantisation tables
 
     @property
     def small(self) -> bool:

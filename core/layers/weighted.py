@@ -58,6 +58,16 @@ class WeightLayer(Node):
     def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
         raise NotImplementedError
 
+    def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
+                     ) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        """:meth:`patches` (+ add (rows,), a lookup index per row, say) as `dtype`, one contiguous
+        (n, tile rows) array per row tile (a matmul runs several times faster on it than on a slice)."""
+        flat, grid = self.patches(a)
+        if add is None:
+            return [flat[:, r0:r1].astype(dtype) for r0, r1 in self.tiles], grid
+        return [np.add(flat[:, r0:r1], add[r0:r1], dtype=dtype, casting="unsafe")
+                for r0, r1 in self.tiles], grid
+
     def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
         """Top-left input pixel (y, x) of every output position in row-major order (None: one
         position that sees the whole input); may lie outside the input where it is padded."""
@@ -104,24 +114,56 @@ class WeightLayer(Node):
         return {"tile_adds": values * (self.n_tiles - 1), "requant_mults": values, "requant_adds": values}
 
     def forward(self, xs: list[np.ndarray], ctx: RunContext) -> np.ndarray:
+        """Summed codes of the tiles, then the scores (output layer) or the requantised codes; if
+        ``ctx.fused`` names a max-pool after this layer, its pooled codes (pooling the summed codes
+        before requantisation gives the same values: requantisation is monotone in P per filter)."""
         model = ctx.model
         li = model.graph.index[self.name]
         a = xs[0]
-        flat, grid = self.patches(a)
-        p = np.asarray(ctx.partial_codes(li, 0, flat[:, slice(*self.tiles[0])]), dtype=np.int32)
-        for t, (r0, r1) in enumerate(self.tiles[1:], start=1):
-            p = p + ctx.partial_codes(li, t, flat[:, r0:r1])  # never in place: p may be the callee's array
-        p = p.reshape(len(a), *grid, self.out_channels)
+        # all tiles at once, each tile's codes in -max_code..max_code (the provider's max_code)
+        whole = getattr(ctx.partial_codes, "layer_codes", None)
+        p = whole(li, self, a) if whole is not None else None
+        fast = p is not None
+        if p is None:
+            flat, grid = self.patches(a)
+            p = np.asarray(ctx.partial_codes(li, 0, flat[:, slice(*self.tiles[0])]), dtype=np.int32)
+            for t, (r0, r1) in enumerate(self.tiles[1:], start=1):
+                p = p + ctx.partial_codes(li, t, flat[:, r0:r1])  # not in place: p may be the callee's
+            p = p.reshape(len(a), *grid, self.out_channels)
         if ctx.record is not None:
-            ctx.record[f"{self.name}.P"] = p
+            ctx.record[f"{self.name}.P"] = np.asarray(p, dtype=np.int32)
         if model.graph.output == self.name:
-            return arith.fc_scores(p, model.alpha[li], model.beta[li])
-        act = arith.requantise(p, model.alpha[li], model.beta[li], ctx.max_input)
+            return arith.fc_scores(np.asarray(p, dtype=np.int32), model.alpha[li], model.beta[li])
+        pool = ctx.fused.get(self.name)
+        if fast:
+            act = self._requantise(p, li, ctx, pool)
+        else:
+            act = arith.requantise(p, model.alpha[li], model.beta[li], ctx.max_input)
+            if pool is not None:
+                act = arith.max_pool(act, pool.size, pool.step)
         if ctx.small:
-            act = act.astype(np.uint8)
+            act = act.astype(np.uint8, copy=False)
         if ctx.record is not None:
             ctx.record[f"{self.name}.act"] = act
         return act
+
+    def _requantise(self, p: np.ndarray, li: int, ctx: RunContext, pool: Any) -> np.ndarray:
+        """Requantised codes (pooled first if `pool`) by table lookup; p holds summed codes in range
+        (filters last, maybe a view of a filters-first array: the work is done in its memory order)."""
+        model = ctx.model
+        if li not in ctx.tables:
+            span = self.n_tiles * int(ctx.partial_codes.max_code)  # type: ignore[attr-defined]
+            lo = 0 if self.mode == "relu" else -span
+            table = arith.requant_table(model.alpha[li], model.beta[li], lo, span, ctx.max_input)
+            ctx.tables[li] = (table.astype(np.uint8) if ctx.small else table, lo)
+        table, lo = ctx.tables[li]
+        first = np.moveaxis(p, -1, 0)
+        axis = 0 if first.flags.c_contiguous and p.ndim > 1 else p.ndim - 1
+        q = first if axis == 0 else p
+        if pool is not None:
+            q = _max_pool(q, pool.size, pool.step, axis, model.alpha[li] < 0)
+        act = arith.lookup(table, q, lo, axis)
+        return np.ascontiguousarray(np.moveaxis(act, 0, -1)) if axis == 0 else act
 
     def train_forward(self, xs: list[np.ndarray], ctx: TrainContext) -> tuple[np.ndarray, Any]:
         tr = ctx.trainer
@@ -200,6 +242,29 @@ class WeightLayer(Node):
         return [None if dx is None else self.patches_adjoint(dx, c.in_shape)]
 
 
+def _max_pool(p: np.ndarray, size: int, step: int, axis: int, flip: np.ndarray) -> np.ndarray:
+    """Max-pool of summed codes p (batch, H, W, F) (axis -1) or (F, batch, H, W) (axis 0); filters
+    with `flip` (a negative alpha: requantisation decreasing in P) take the smallest P instead."""
+    shape = [1] * p.ndim
+    shape[axis] = len(flip)
+    sign = None
+    if flip.any():
+        sign = np.where(flip, -1, 1).astype(p.dtype).reshape(shape)
+        p = p * sign
+    # the largest of the window's strided planes (H, W: axes 2, 3 or 1, 2)
+    y = 2 if axis == 0 else 1
+    ho, wo = arith.conv_out(p.shape[y], size, step), arith.conv_out(p.shape[y + 1], size, step)
+    rows = [slice(d, d + step * (ho - 1) + 1, step) for d in range(size)]
+    cols = [slice(d, d + step * (wo - 1) + 1, step) for d in range(size)]
+    lead = (slice(None),) * y
+    out = np.array(p[(*lead, rows[0], cols[0])])
+    for dy in range(size):
+        for dx in range(size):
+            if dy or dx:
+                np.maximum(out, p[(*lead, rows[dy], cols[dx])], out=out)
+    return out * sign if sign is not None else out
+
+
 @register
 @dataclass(frozen=True)
 class Conv(WeightLayer):
@@ -234,6 +299,18 @@ class Conv(WeightLayer):
 
     def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
         return arith.col2im(dx, in_shape, self.kernel, self.stride, self.padding)
+
+    def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
+                     ) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        if self.n_tiles == 1 or self.in_channels < 8:  # one pass over the whole patches, then the tiles
+            cols = arith.im2col(a, self.kernel, self.stride, self.padding, add=add, dtype=dtype)
+            flat = cols.reshape(-1, self.rows)
+            tiles = [flat] if self.n_tiles == 1 else [np.ascontiguousarray(flat[:, r0:r1])
+                                                      for r0, r1 in self.tiles]
+            return tiles, cols.shape[1:3]
+        ho = arith.conv_out(a.shape[1], self.kernel, self.stride, self.padding)
+        wo = arith.conv_out(a.shape[2], self.kernel, self.stride, self.padding)
+        return arith.im2col_tiles(a, self.kernel, self.stride, self.padding, self.tiles, dtype, add), (ho, wo)
 
     def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
         ho, wo, _ = self.out_shape([in_shape])
