@@ -30,9 +30,12 @@ def _app_arguments(parser: argparse.ArgumentParser) -> None:
 def _snapshot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="PNG file to write")
     _common(parser)
-    parser.add_argument("--layer", default=None, metavar="NAME", help="layer to show (e.g. conv2)")
+    parser.add_argument("--layer", default=None, metavar="NAME",
+                        help="stage to show: a layer (e.g. conv2) or a digital step (conv2.sum, "
+                             "conv2.requant, fc.scores, pool1)")
     parser.add_argument("--step", type=int, default=None, metavar="K",
-                        help="invocation within --layer (0-based), or within the image without --layer")
+                        help="step within --layer (0-based: an invocation, or a digital step's output "
+                             "position), or within the image without --layer")
     parser.add_argument("--size", default="1920x1080", metavar="WxH",
                         help="picture size in pixels (default 1920x1080)")
     parser.add_argument("--demo", action="store_true", help="render the demo-mode layout (convsram --demo)")

@@ -1,5 +1,7 @@
 """The stepping session: one chip running the network on MNIST, frame by frame (one frame = one
-invocation), with energy counters and commands. Headless; the GUI only renders :class:`Frame`s.
+invocation of the array, or one output position of a digital step: a layer's tile sum or
+requantisation, a pool, an add), with energy counters and commands. Headless; the GUI only renders
+:class:`Frame`s.
 
 Every user action is a command (:meth:`Session.run`), so a demo can be scripted and replayed and the
 tests can drive the app without clicking. An image is simulated in one go with the detailed chip path
@@ -137,15 +139,16 @@ def _frame_index(places: list[Place]) -> FrameIndex:
 
 @dataclass(frozen=True)
 class Frame:
-    """Everything on screen for one invocation; every number comes from the simulation."""
+    """Everything on screen for one step: an invocation, or a digital step (``place.node`` set), which
+    carries its last invocation's signals (the array rests); every number comes from the simulation."""
 
     image: int
     label: int
-    index: int  # frame (invocation) within the image
+    index: int  # frame (step) within the image
     n_frames: int
     place: Place
     layer_name: str
-    layer_frames: int  # invocations of this layer
+    layer_frames: int  # frames of this stage (a layer's invocations, or a digital step)
     x: np.ndarray  # input codes on the active rows (n_rows,)
     v_dac: np.ndarray  # row voltages (n_rows,), V
     v_p: np.ndarray  # (k,) V
@@ -155,8 +158,8 @@ class Frame:
     ideal_codes: np.ndarray  # (k,)
     adc_lsb: float  # V per code
     mode: str
-    energy: dict[str, float]  # this invocation, pJ
-    energy_layer: dict[str, float]  # this layer of this image up to this frame, pJ
+    energy: dict[str, float]  # this step, pJ
+    energy_layer: dict[str, float]  # this stage of this image up to this frame, pJ
     energy_image: dict[str, float]  # this image up to this frame, pJ
     energy_session: dict[str, float]  # every completed image of the session + this one so far, pJ
     time_ns: float  # this image up to this frame
