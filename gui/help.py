@@ -128,11 +128,15 @@ def chip_html(session: Session | None) -> str:
             w = None
         if w is not None:
             mv = 1e3
+            where = (f"{html.escape(frame.layer_name)}, invocation {frame.index + 1:,} of {frame.n_frames:,}"
+                     if frame.place.invocation else
+                     f"{html.escape(frame.layer_name)}, a digital step (the array rests), so its last "
+                     f"invocation: {html.escape(session.model.layers[frame.place.layer].name)} invocation "
+                     f"{frame.place.layer_step + 1:,}")
             out.append(
                 f"<h3>Worked on the frame on screen</h3><p>"
                 f"{'Your drawing' if session.is_drawing(frame.image) else f'Image {frame.image}'}, "
-                f"{html.escape(frame.layer_name)}, "
-                f"invocation {frame.index + 1:,} of {frame.n_frames:,}; array column {w.column} "
+                f"{where}; array column {w.column} "
                 f"(filter {w.filter}), N = {w.n} rows in use, dac_lsb = {w.dac_lsb_v * mv:g} mV:</p>"
                 f"<p style='font-size:{theme.px(theme.BASE_PX + 4)}px; text-align:center'>"
                 f"Σ w·x = <b>{w.sum_wx:,}</b> &nbsp;→&nbsp; V<sub>N</sub> − V<sub>P</sub> = "

@@ -232,3 +232,17 @@ def test_the_lab_says_a_digital_step_shows_the_last_invocation(window, lab):
     lab.refresh()
     text = compare.summary.text()
     assert "invocations 1–6 of this image" in text and "This invocation:" in text
+
+
+def test_f1s_worked_number_on_a_digital_step_names_the_invocation_it_uses(window):
+    """The F1 page works the equation on a frame's invocation: on a digital step, its last one, and it
+    says so."""
+    from convsram.gui.help import chip_html, worked_for
+
+    s = window.session
+    window.command("frame", s.current.stage_start[s.stage_names().index("conv2.sum")] + 3)
+    text = chip_html(s)
+    assert "conv2.sum, a digital step (the array rests), so its last invocation: conv2 invocation 600" in text
+    w = worked_for(s)
+    last = s.frame_at(index=s.current.layer_end(1) - 1)  # conv2's last invocation
+    assert w.code == int(last.codes[list(last.place.columns).index(w.column)])
