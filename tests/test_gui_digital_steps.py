@@ -246,3 +246,28 @@ def test_f1s_worked_number_on_a_digital_step_names_the_invocation_it_uses(window
     w = worked_for(s)
     last = s.frame_at(index=s.current.layer_end(1) - 1)  # conv2's last invocation
     assert w.code == int(last.codes[list(last.place.columns).index(w.column)])
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_live_window_equals_a_fresh_render_through_the_digital_steps(size, qapp, model_path, tmp_path,
+                                                                     no_qt_warnings):
+    """Played from conv2's last invocations through its tile sums into its requantisation, the window
+    shows what a fresh render (as `convsram snapshot`) of the same frame shows, pixel for pixel."""
+    from tests.test_gui_live import Clock, build, differing, fresh_picture, picture
+
+    s = Session.open(model_path)
+    names = s.stage_names()
+    requant = s.current.stage_start[names.index("conv2.requant")]
+    s.run("frame", s.current.stage_start[names.index("conv2.sum")] - 10)
+    win = build(s, size)
+    clock = Clock(win)
+    try:
+        win.player.set_speed(250)
+        clock.play_until(lambda: s.frame >= requant + 7)
+        assert win.frame.layer_name == "conv2.requant"
+        live = picture(win, tmp_path / "live.png", size)
+        fresh = fresh_picture(s, tmp_path / "fresh.png", size)
+        assert differing(live, fresh) == 0
+    finally:
+        win.close()
+        win.deleteLater()
