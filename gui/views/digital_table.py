@@ -89,7 +89,8 @@ class DigitalTable(QtWidgets.QLabel):
                 color = theme.TEXT if k == len(r) - 1 else theme.TEXT_DIM
                 weight = "bold" if k == len(r) - 1 else "normal"
                 if k == len(r) - 1 and values.op == "requant" and clipped[j]:
-                    color = theme.SATURATED
+                    # above the largest code: saturated; below 0: the ReLU, by design (dimmed)
+                    color = theme.SATURATED if values.rounded[j] > values.max_code else theme.TEXT_DIM
                 tds.append(f"<td align='right' style='padding:0 5px; color:{color}; font-weight:{weight}'>"
                            f"{c}</td>")
             cells.append(f"<tr>{''.join(tds)}</tr>")
@@ -99,9 +100,10 @@ class DigitalTable(QtWidgets.QLabel):
         note = ""
         if values.op == "requant" and clipped.any():
             low, high = int((values.rounded < 0).sum()), int((values.rounded > values.max_code).sum())
-            said = [f"{low} below 0 → 0 (the ReLU)"] * bool(low) + [f"{high} above {values.max_code} → "
-                                                                   f"{values.max_code}"] * bool(high)
-            note = f"<p style='color:{theme.SATURATED}; margin:2px'>clipped: {', '.join(said)}</p>"
+            said = [f"{low} below 0 → 0 (the ReLU)"] * bool(low) + [
+                f"<span style='color:{theme.SATURATED}'>{high} above {values.max_code} → {values.max_code}"
+                "</span>"] * bool(high)
+            note = f"<p style='color:{theme.TEXT_DIM}; margin:2px'>clipped: {', '.join(said)}</p>"
         self.setText(f"<div style='font-size:{theme.px(size)}px'><table cellspacing='0'>"
                      f"<tr>{head}</tr>{''.join(cells)}</table>{tail}{note}</div>")
 
