@@ -51,13 +51,14 @@ def _record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.mp4",
                         help="animated GIF, or MP4 (needs imageio-ffmpeg: pip install 'convsram[video]')")
     _common(parser)
-    parser.add_argument("--layer", default=None, metavar="NAME", help="layer to start in (e.g. conv2)")
+    parser.add_argument("--layer", default=None, metavar="NAME",
+                        help="stage to start in: a layer (e.g. conv2) or a digital step (conv2.sum)")
     parser.add_argument("--step", type=int, default=None, metavar="K",
-                        help="invocation to start at, within --layer or within the image")
+                        help="step to start at, within --layer or within the image")
     parser.add_argument("--frames", type=int, default=60, metavar="N", help="frames to record (default 60)")
     parser.add_argument("--every", type=int, default=None, metavar="S",
-                        help="invocations between frames (default: the frames spread over the rest of the "
-                             "image)")
+                        help="steps (invocations and digital steps) between frames (default: the frames "
+                             "spread over the rest of the image)")
     parser.add_argument("--fps", type=float, default=10.0, help="frames per second of the film (default 10)")
     parser.add_argument("--size", default="1280x720", metavar="WxH",
                         help="frame size in pixels (default 1280x720)")
