@@ -45,12 +45,15 @@ class InputView(Panel):
         mp = self.maps_plot.getPlotItem()
         mp.addItem(self.window_box)
         mp.addItem(self.active)
-        self.add(self.maps_plot, 6)
         self.numbers = NumberGrid()
         mp.addItem(self.numbers)
         self.table = DigitalTable()  # a layer's own digital step (tile sum, requantisation) instead
-        self.add(self.table, 6)
-        self.table.hide()
+        # one place for the two: switching pages re-lays out nothing (a hide/show pair re-laid out the
+        # panel, ~17 ms at each stage change of fast playback)
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(self.maps_plot)
+        self.pages.addWidget(self.table)
+        self.add(self.pages, 6)
         self._digit_key: tuple | None = None
         self._maps_key: tuple | None = None
         self._cols = 1
@@ -60,9 +63,9 @@ class InputView(Panel):
         session = context.session
         self._show_digit(frame, session)
         op = frame.place.op is not None
-        if op == self.table.isHidden():  # swap only on entering or leaving such a stage
-            self.maps_plot.setVisible(not op)
-            self.table.setVisible(op)
+        page = self.table if op else self.maps_plot
+        if self.pages.currentWidget() is not page:  # swap only on entering or leaving such a stage
+            self.pages.setCurrentWidget(page)
         if op:
             self._show_layer_op(frame, session)
             return
