@@ -26,8 +26,10 @@ import numpy as np
 
 from convsram.core import energy, noise
 from convsram.core.config import BOLTZMANN, ChipConfig
+from convsram.core.threads import run_blocks, spans
 
 MODES = ("relu", "signed")
+BLOCK = 16384  # conversions per column in one block of the bulk path's per-element work [assumed: cache]
 Noise = np.random.Generator | noise.KeyedNoise  # where per-operation noise comes from
 T = TypeVar("T")
 
@@ -425,6 +427,48 @@ class Chip:
         np.floor(level, out=level)
         np.clip(level, plan.lo, plan.hi, out=level)
         return level, dv_sum
+
+    def bulk_into(self, dv: np.ndarray, plan: BulkPlan, rng: Noise | None, images: int, into: np.ndarray,
+                  rows: slice | np.ndarray, add: bool) -> tuple[np.ndarray, float]:
+        """:meth:`bulk_levels` and the codes' sum(|code|), with the codes written (add=True: added) to
+        ``into[rows]`` (k, batch) rather than returned; returns (total drop per invocation, that sum).
+        The same matmul over the whole batch, then the per-element work in blocks of whole images on
+        the worker threads (core/threads.py): the same values, the same noise draws."""
+        out = plan.m @ dv.T
+        k = len(plan.offset)
+        level, dv_sum = out[:k], out[k]
+        batch = level.shape[1]
+        positions = batch // images
+        source = self.noise if rng is None else rng
+        draw = whole = None
+        if plan.noise is not None:
+            if isinstance(source, noise.KeyedNoise) and not source.rows_first:
+                draw = source.reserve(level.shape)
+            else:
+                whole = noise.standard_normal(source, level.shape, dtype=level.dtype)
+
+        def finish(a: int, b: int) -> float:
+            part = level[:, a:b]
+            if plan.noise is not None:
+                if draw is not None:
+                    z = noise.keyed_block(source, draw, a // positions, b // positions)  # type: ignore[arg-type]
+                else:
+                    z = whole[:, a:b]  # type: ignore[index]
+                z *= plan.noise
+                part += z
+            part += plan.offset
+            np.floor(part, out=part)
+            np.clip(part, plan.lo, plan.hi, out=part)
+            if add:
+                into[rows, a:b] += part
+            else:
+                into[rows, a:b] = part
+            # per-column float32 sums of at most 2^24 / max_code codes: exact integers
+            mags = np.abs(part) if plan.lo < 0 else part
+            return float(np.add.reduce(mags, axis=1, dtype=np.float32).sum(dtype=np.float64))
+
+        most = max(positions, min(BLOCK, (1 << 24) // max(plan.hi, 1)))
+        return dv_sum, float(sum(run_blocks(finish, spans(batch, positions, most))))
 
     def tie_bias(self, n_rows: int, adc_lsb: float) -> float:
         """The comparator's tie-break, in codes: a quarter of one unit of sum(w*x) [assumed].

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import Chip, Invocation, abs_sum
+from convsram.core.chip import Chip, Invocation
 from convsram.core.layers import WeightLayer
 from convsram.core.mapping import ArrayMap, macro_seed, place
 from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
+from convsram.core.threads import run_blocks, spans
 
 
 @dataclass
@@ -120,22 +121,18 @@ class ChipEvaluator:
         batch = len(tiles[0])
         p = np.empty((node.out_channels, batch), dtype=np.float32)
         time_ns = batch * energy.invocation_time_ns(cfg)
+        blocks = spans(batch, batch // len(maps), 1 << 16)
         for t, (r0, r1) in enumerate(node.tiles):
             n = r1 - r0
             adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], n)
-            dv = table[tiles[t]]  # = chip.dac(x_tile), shared by the tile's chunks
+            dv = np.empty((batch, n), dtype=np.float32)  # = chip.dac(x_tile), shared by the tile's chunks
+            run_blocks(lambda a, b, x=tiles[t], d=dv: np.take(table, x[a:b], out=d[a:b], mode="clip"), blocks)
             for filters in self.amap.chunks[layer][t]:
                 plan = chip.bulk_plan(n, self.amap.columns[layer][t, filters], adc_lsb, node.mode)
-                level, dv_sum = chip.bulk_levels(dv, plan, self.rng)
-                steps = abs_sum(level, plan.hi, plan.lo < 0)
+                dv_sum, steps = chip.bulk_into(dv, plan, self.rng, len(maps), p, _as_slice(filters), t > 0)
                 e = energy.energy_total(cfg, n, batch, float(dv_sum.sum(dtype=np.float64)), len(filters),
                                         steps)
                 self.ledger[layer].add_totals(e, batch, time_ns)
-                rows = _as_slice(filters)
-                if t == 0:
-                    p[rows] = level
-                else:
-                    p[rows] += level
         return np.moveaxis(p.reshape(node.out_channels, len(maps), *grid), 0, -1)
 
     def totals(self) -> LayerLedger:

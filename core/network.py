@@ -48,6 +48,7 @@ from convsram.core.layers.arith import (
 )
 from convsram.core.layers.base import PartialCodes, node_from_dict
 from convsram.core.mnist import DataError
+from convsram.core.threads import run_blocks, spans
 
 __all__ = ["adc_codes", "fc_scores", "im2col", "input_codes", "max_pool", "requantise", "PartialCodes"]
 
@@ -57,6 +58,7 @@ READS = (1, 2)  # model file versions this program reads
 IMAGE_SIZE = 28
 MODES = ("relu", "signed")
 KINDS = ("conv", "fc")  # version-1 layer tags
+EXACT_CHUNK = 128  # images per chunk of the exact path [assumed: its intermediates stay in cache]
 
 
 # --- architecture ------------------------------------------------------------------------------
@@ -504,7 +506,13 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
     if len(x) == 0:
         return np.zeros((0, N_CLASSES))
     if partial_codes is None:
-        partial_codes = exact_partial_codes(model, max_code)
+        exact = exact_partial_codes(model, max_code)
+        if record is None:  # integers: any split gives the same result; small chunks on the workers
+            def chunk(a: int, b: int) -> np.ndarray:
+                return _forward_chunk(model, x[a:b], exact, None, max_input)
+
+            return np.concatenate(run_blocks(chunk, spans(len(x), 1, min(batch_size, EXACT_CHUNK))))
+        partial_codes = exact
     chunks: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(x), batch_size):

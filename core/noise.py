@@ -42,6 +42,14 @@ def standard_normal(rng: np.random.Generator | KeyedNoise, shape: tuple[int, ...
     return np.take(_table() if dtype == np.float64 else _table32(), idx).reshape(shape)
 
 
+def keyed_block(rng: KeyedNoise, draw: tuple[tuple[int, ...], int, int], i0: int, i1: int,
+                dtype: type = np.float32) -> np.ndarray:
+    """Standard normals of a :meth:`KeyedNoise.reserve` d columns-first draw (k, rows) for images
+    i0..i1-1 of the batch: their (k, rows of those images) block, as :func:`standard_normal` gives it."""
+    idx = rng.block(draw, i0, i1)
+    return (_table() if dtype == np.float64 else _table32())[idx].reshape(idx.shape[0], -1)
+
+
 class KeyedNoise:
     """A noise source whose draws are keyed on (seed, image index, draw number): each image gets the
     same noise however the images are batched (``convsram eval --batch-size`` does not change the
@@ -64,18 +72,33 @@ class KeyedNoise:
     def indices(self, shape: tuple[int, ...], copy: bool = True) -> np.ndarray:
         """uint16 table indices of `shape`, each image's share drawn from its own keyed stream
         (copy=False: maybe a view of another shape with the same elements in the same C order)."""
+        draw = self.reserve(shape)
+        idx = self.block(draw, 0, self.images.size)
+        return idx.reshape(shape) if copy or self.rows_first else idx
+
+    def reserve(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+        """Claim the next draws of `shape` for the batch: (shape, first word, words per image), for
+        :meth:`block` (the images' counters move on as if the draws were made)."""
         count = self.images.size
         rows = shape[0] if self.rows_first else shape[-1]
         total = math.prod(shape)
         if rows % count or total % count:
             raise ValueError(f"{rows} rows do not split over {count} images")
-        per_image = total // count
-        words = -(-per_image // 4)
+        words = -(-(total // count) // 4)
         if self.used + words >= 1 << 40:
             raise ValueError("too many draws for one image")
-        x = (self.images[:, None] << np.uint64(40)) | (np.uint64(self.used)
-                                                        + np.arange(words, dtype=np.uint64))[None, :]
+        first = self.used
         self.used += words
+        return shape, first, words
+
+    def block(self, draw: tuple[tuple[int, ...], int, int], i0: int, i1: int) -> np.ndarray:
+        """The indices of a :meth:`reserve` d draw for images i0..i1-1 of the batch: rows-first, an
+        (rows, k) array; else a (k, images, positions) view (flat: the (k, rows) block in C order)."""
+        shape, first, words = draw
+        count = self.images.size
+        per_image = math.prod(shape) // count
+        x = (self.images[i0:i1, None] << np.uint64(40)) | (np.uint64(first)
+                                                            + np.arange(words, dtype=np.uint64))[None, :]
         x += self.key
         t = np.empty_like(x)  # one scratch array for the three shifts
         x ^= np.right_shift(x, np.uint64(30), out=t)
@@ -85,9 +108,8 @@ class KeyedNoise:
         x ^= np.right_shift(x, np.uint64(31), out=t)
         idx = x.view(np.uint16)[:, :per_image]  # (images, per-image draws)
         if self.rows_first:  # (rows, k): image-major rows, each image's draws row by row
-            return idx.reshape(shape)
+            return idx.reshape(-1, shape[1])
         # (k, rows): column c of image i's position p is draw c * positions + p of image i (whole
         # runs of positions stay contiguous: a cheap block copy, not a strided gather)
-        k = total // rows
-        view = idx.reshape(count, k, rows // count).transpose(1, 0, 2)
-        return view.reshape(k, rows) if copy else view
+        k = math.prod(shape) // shape[-1]
+        return idx.reshape(i1 - i0, k, shape[-1] // count).transpose(1, 0, 2)

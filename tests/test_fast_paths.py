@@ -111,3 +111,28 @@ def test_tile_patches_are_the_patches_cut_into_tiles(channels: int, tiles: tuple
         for (r0, r1), part in zip(tiles, parts, strict=True):
             assert part.flags.c_contiguous
             np.testing.assert_array_equal(part, whole[:, r0:r1] + add[r0:r1])
+
+
+@pytest.mark.parametrize("name", ["lenet-bw", "resnet-bw"])
+def test_results_do_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPatch, codes: np.ndarray,
+                                                  name: str) -> None:
+    model = load_model(MODELS_DIR / f"{name}.npz")
+    runs = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("CONVSRAM_THREADS", threads)
+        exact = network.forward(model, codes, batch_size=7)
+        scores, ev = _chip_run(model, codes, NOISY, 2, True, True)
+        runs.append((exact, scores, ev))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    _same_ledgers(runs[0][2], runs[1][2])
+
+
+def test_spans_cover_whole_units() -> None:
+    from convsram.core.threads import spans
+
+    for total, unit, most in ((1000, 1, 128), (500 * 576, 576, 16384), (10, 10, 5), (7, 1, 100)):
+        s = spans(total, unit, most)
+        assert s[0][0] == 0 and s[-1][1] == total
+        assert all(a < b and a % unit == 0 and b - a <= max(most, unit) for a, b in s)
+        assert all(s[i][1] == s[i + 1][0] for i in range(len(s) - 1))
