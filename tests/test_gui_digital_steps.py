@@ -223,6 +223,7 @@ def test_the_lab_says_a_digital_step_shows_the_last_invocation(window, lab):
     lab.refresh()
     text = compare.summary.text()
     assert "invocations 1–600 of this image" in text and "conv2.sum is a digital step" in text
+    assert "last: " in compare.codes_panel.note.text() and "array at rest" in compare.lines_panel.note.text()
     wave = lab.select("waveform")
     lab.refresh()
     assert "the array rests, this is its last" in wave.panel.title.text()
@@ -232,6 +233,7 @@ def test_the_lab_says_a_digital_step_shows_the_last_invocation(window, lab):
     lab.refresh()
     text = compare.summary.text()
     assert "invocations 1–6 of this image" in text and "This invocation:" in text
+    assert "last: " not in compare.codes_panel.note.text()
 
 
 def test_f1s_worked_number_on_a_digital_step_names_the_invocation_it_uses(window):

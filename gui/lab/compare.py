@@ -194,12 +194,15 @@ class CompareView(LabView):
         common.set_range(self.codes_plot, y=common.nice_range(lo_code, hi_code, 6))
         _groups_axis(self.codes_plot, groups)
         n_diff = int((~same).sum())
-        self.codes_panel.set_note(f"{n_diff} of {same.size} differ",
+        rest = "" if frame.place.invocation else "last: "  # a digital step: the array rests (summary says so)
+        self.codes_panel.set_note(f"{rest}{n_diff} of {same.size} differ",
                                   theme.CODE_BAD if n_diff else theme.CODE_OK)
         inputs = len(frame.x)
-        self.lines_panel.set_note(
-            "same inputs" if c.inputs_differ == 0 else f"{c.inputs_differ} of {inputs} inputs differ",
-            theme.TEXT_DIM if c.inputs_differ == 0 else theme.CODE_BAD)
+        differ = "same inputs" if c.inputs_differ == 0 else f"{c.inputs_differ} of {inputs} inputs differ"
+        if rest:  # (no room for both in the title line)
+            self.lines_panel.set_note("array at rest", theme.TEXT_DIM)
+        else:
+            self.lines_panel.set_note(differ, theme.TEXT_DIM if c.inputs_differ == 0 else theme.CODE_BAD)
         self._show_maps(s, ideal_s, frame, fi)
         self._show_scores(s, ideal_s, frame, fi)
         self._show_summary(s, ideal_s, frame, c)
