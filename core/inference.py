@@ -19,6 +19,8 @@ from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
 from convsram.core.threads import run_blocks, spans
 
+PATCH_ROWS = 8192  # invocations per block of patches and DAC lookups [assumed: cache-sized]
+
 
 @dataclass
 class LayerLedger:
@@ -117,16 +119,25 @@ class ChipEvaluator:
         table = chip.dac_table()
         kind = np.uint16 if table.size <= 1 << 16 else np.intp
         base = np.concatenate([np.arange(r1 - r0) for r0, r1 in node.tiles]) * (cfg.max_input + 1)
-        tiles, grid = node.tile_patches(maps, kind, base.astype(kind))
-        batch = len(tiles[0])
+        grid = self.model.graph.out_shape(layer)[:-1]
+        positions = int(np.prod(grid, dtype=np.int64))
+        batch = len(maps) * positions
+        # each tile's row drops, = chip.dac(x_tile), shared by the tile's chunks: patches and DAC
+        # lookup together, a block of whole images at a time on the workers
+        dvs = [np.empty((batch, r1 - r0), dtype=np.float32) for r0, r1 in node.tiles]
+
+        def rows(i0: int, i1: int) -> None:
+            index, _ = node.tile_patches(maps[i0:i1], kind, base.astype(kind))
+            for x, dv in zip(index, dvs, strict=True):
+                np.take(table, x, out=dv[i0 * positions:i1 * positions], mode="clip")
+
+        run_blocks(rows, spans(len(maps), 1, max(1, PATCH_ROWS // positions)))
         p = np.empty((node.out_channels, batch), dtype=np.float32)
         time_ns = batch * energy.invocation_time_ns(cfg)
-        blocks = spans(batch, batch // len(maps), 1 << 16)
         for t, (r0, r1) in enumerate(node.tiles):
             n = r1 - r0
             adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], n)
-            dv = np.empty((batch, n), dtype=np.float32)  # = chip.dac(x_tile), shared by the tile's chunks
-            run_blocks(lambda a, b, x=tiles[t], d=dv: np.take(table, x[a:b], out=d[a:b], mode="clip"), blocks)
+            dv = dvs[t]
             for filters in self.amap.chunks[layer][t]:
                 plan = chip.bulk_plan(n, self.amap.columns[layer][t, filters], adc_lsb, node.mode)
                 dv_sum, steps = chip.bulk_into(dv, plan, self.rng, len(maps), p, _as_slice(filters), t > 0)
