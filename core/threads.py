@@ -22,6 +22,16 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
 
+def _forget_pool() -> None:
+    """In a forked child (a sweep's process pool): the parent's threads do not exist there, and work
+    handed to its pool would wait forever; the child starts its own pool when it needs one."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def workers() -> int:
     """Threads the bulk paths use (at least 1)."""
     for name in ("CONVSRAM_THREADS", "OMP_NUM_THREADS"):
