@@ -29,6 +29,7 @@ from convsram.core.config import BOLTZMANN, ChipConfig
 from convsram.core.threads import run_blocks, spans
 
 MODES = ("relu", "signed")
+MAX_PLANS = 4096  # bulk plans kept per chip (a network's tiles x chunks, every phase)
 BLOCK = 16384  # conversions per column in one block of the bulk path's per-element work [assumed: cache]
 Noise = np.random.Generator | noise.KeyedNoise  # where per-operation noise comes from
 T = TypeVar("T")
@@ -205,8 +206,7 @@ class Chip:
         self.weights[:n_rows, cols] = w
         self.weights[n_rows:, cols] = 0
         self.programmed_rows[cols] = n_rows
-        self._share.clear()
-        self._plans.clear()
+        self._share.clear()  # (bulk plans are keyed on their columns' weights: they stay valid)
         bits = n_rows * n_cols
         return WriteRecord(bits=bits, rows=n_rows, energy_pj=energy.write_energy_pj(bits),
                            time_ns=energy.write_time_ns(n_rows))
@@ -382,12 +382,17 @@ class Chip:
         return gain, offset
 
     def bulk_plan(self, n: int, columns: np.ndarray, adc_lsb: float, mode: str) -> BulkPlan:
-        """The per-column arithmetic of bulk invocations of `columns` over `n` rows (cached until the
-        chip is reprogrammed, reconfigured or recalibrated)."""
+        """The per-column arithmetic of bulk invocations of `columns` over `n` rows, cached on the
+        columns' weights (a network run in phases writes the same weights again for every batch) until
+        the chip is reconfigured or recalibrated."""
         cols = np.asarray(columns, dtype=np.int64)
-        key = (n, cols.tobytes(), adc_lsb, mode)
+        if cols.ndim != 1 or not cols.size or cols.min() < 0 or cols.max() >= self.config.columns:
+            self._check_columns(columns, n_rows=n)  # says what is wrong
+        key = (n, cols.tobytes(), adc_lsb, mode, self.weights[:n, cols].tobytes())
         plan = self._plans.get(key)
         if plan is None:
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
             cfg = self.config
             cols = self._check_columns(cols, n_rows=n)
             k = cols.size

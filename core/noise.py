@@ -97,9 +97,10 @@ class KeyedNoise:
         shape, first, words = draw
         count = self.images.size
         per_image = math.prod(shape) // count
-        x = (self.images[i0:i1, None] << np.uint64(40)) | (np.uint64(first)
-                                                            + np.arange(words, dtype=np.uint64))[None, :]
-        x += self.key
+        # (image << 40 | counter) + key, the counter below 2^40: the same as image << 40 + key + counter
+        # (mod 2^64), made in one broadcast add
+        start = (self.images[i0:i1] << np.uint64(40)) + self.key
+        x = np.add(start[:, None], np.uint64(first) + np.arange(words, dtype=np.uint64)[None, :])
         t = np.empty_like(x)  # one scratch array for the three shifts
         x ^= np.right_shift(x, np.uint64(30), out=t)
         x *= np.uint64(0xBF58476D1CE4E5B9)

@@ -136,3 +136,45 @@ def test_spans_cover_whole_units() -> None:
         assert s[0][0] == 0 and s[-1][1] == total
         assert all(a < b and a % unit == 0 and b - a <= max(most, unit) for a, b in s)
         assert all(s[i][1] == s[i + 1][0] for i in range(len(s) - 1))
+
+
+def test_keyed_draws_are_splitmix_of_image_and_counter() -> None:
+    """The keyed stream's definition (core/noise.py), high counters included: word w of image i is
+    SplitMix64((i << 40 | w) + key); the fast path must not change a single draw."""
+    keyed = KeyedNoise(12345)
+    keyed.begin(10**6, 7)
+    keyed.used = (1 << 40) - 5000
+    draw = keyed.reserve((3, 7 * 100))
+    x = (keyed.images[:, None] << np.uint64(40)) | (np.uint64(draw[1]) + np.arange(draw[2], dtype=np.uint64))
+    x += keyed.key
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    want = x.view(np.uint16)[:, :300].reshape(7, 3, 100).transpose(1, 0, 2)
+    np.testing.assert_array_equal(keyed.block(draw, 0, 7), want)
+    np.testing.assert_array_equal(keyed.block(draw, 2, 5), want[:, 2:5])
+
+
+def test_bulk_plans_follow_the_weights_written() -> None:
+    """Plans are cached on their columns' weights: rewriting other weights (or fewer rows) into the
+    same columns gives what a chip holding only those weights gives."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 128, (50, 40))
+    cols = np.arange(8) * 16
+    w1, w2 = (rng.choice(np.array([-1, 1]), (40, 8)) for _ in range(2))
+    chip = Chip(NOISY, 1)
+    chip.program(w1, cols)
+    chip.invoke_batch(x, cols, detail=False)
+    for w in (w2, w1[:30]):
+        chip.program(w, cols)
+        fresh = Chip(NOISY, 1)
+        fresh.program(w, cols)
+        xs = x[:, :len(w)]
+        got = chip.invoke_batch(xs, cols, detail=False, rng=np.random.default_rng(0))
+        want = fresh.invoke_batch(xs, cols, detail=False, rng=np.random.default_rng(0))
+        np.testing.assert_array_equal(got.codes, want.codes)
+        assert got.energy_pj == want.energy_pj
+    with pytest.raises(ValueError, match="programmed rows"):
+        chip.invoke_batch(x, cols, detail=False)  # 40 rows driven, 30 written
