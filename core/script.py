@@ -1,7 +1,7 @@
 """Scripted demos: a text file of commands, one per line, replayed by the app.
 
     # a booth demo
-    speed 400            # invocations per second
+    speed 400            # steps per second (array invocations and digital steps)
     goto 7               # image 7, first invocation
     play
     wait 3               # seconds

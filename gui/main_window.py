@@ -521,10 +521,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_play_status(self) -> None:
         if self.player.playing:
             speed = self.player.speed
-            rate = "a whole layer per frame" if speed == LAYER_PER_FRAME else f"{speed:,g} invocations/s"
+            rate = "a whole stage per frame" if speed == LAYER_PER_FRAME else f"{speed:,g} steps/s"
             short = self.player.falls_short()
             if short is not None:  # say what is delivered, not only what was asked
-                rate = f"{short:,.0f} of the {speed:,g} invocations/s asked (display-limited)"
+                rate = f"{short:,.0f} of the {speed:,g} steps/s asked (display-limited)"
             set_text(self.status_play, f"▶ playing at {rate}")
         else:
             set_text(self.status_play, "❚❚ paused — Space to play, ← → to step, F1 for all keys")

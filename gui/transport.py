@@ -10,10 +10,10 @@ from convsram.gui.views.plotting import font, set_size, spacing
 
 LAYER_PER_FRAME = float("inf")
 SPEEDS: tuple[tuple[float, str], ...] = (
-    (1, "1 invocation/s"), (2, "2 invocations/s"), (5, "5 invocations/s"), (10, "10 invocations/s"),
-    (25, "25 invocations/s"), (50, "50 invocations/s"), (100, "100 invocations/s"),
-    (250, "250 invocations/s"), (500, "500 invocations/s"), (1000, "1000 invocations/s"),
-    (2500, "2500 invocations/s"), (LAYER_PER_FRAME, "whole layer per frame"),
+    (1, "1 step/s"), (2, "2 steps/s"), (5, "5 steps/s"), (10, "10 steps/s"),
+    (25, "25 steps/s"), (50, "50 steps/s"), (100, "100 steps/s"),
+    (250, "250 steps/s"), (500, "500 steps/s"), (1000, "1000 steps/s"),
+    (2500, "2500 steps/s"), (LAYER_PER_FRAME, "whole stage per frame"),
 )
 DEFAULT_SPEED = 100
 
@@ -146,8 +146,9 @@ class TransportBar(QtWidgets.QFrame):
         self.speed.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
         for value, text in SPEEDS:
             self.speed.addItem(text, value)
-        self.speed.setToolTip("Playback speed: simulated invocations per second, up to a whole layer per "
-                              "displayed frame ( + / − keys)")
+        self.speed.setToolTip("Playback speed: steps per second (a step is one invocation of the array or "
+                              "one output position of a digital step: a tile sum, a requantisation, a pool, "
+                              "a residual add), up to a whole stage per displayed frame ( + / − keys)")
         self.speed.currentIndexChanged.connect(self._speed_changed)
         lay.addWidget(self.speed)
         self.set_speed(DEFAULT_SPEED)

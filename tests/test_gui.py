@@ -187,7 +187,7 @@ def test_play_advances_and_pause_stops(window):
     window.player.set_speed(256)
     start = window.session.frame
     window.do("play")
-    clock.tick(6)  # the first tick starts the clock; then 5/64 s at 256 invocations/s: 20 invocations
+    clock.tick(6)  # the first tick starts the clock; then 5/64 s at 256 steps/s: 20 steps
     assert window.session.frame == start + 20 and window.where.invocation.text().startswith("invocation 21 ")
     window.do("play")
     assert not window.player.playing

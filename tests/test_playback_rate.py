@@ -46,10 +46,10 @@ def test_the_status_bar_shows_the_delivered_rate_when_it_falls_short(window):
     now = play(player, 500, 0.15, 1.6)
     window._update_play_status()
     text = window.status_play.text()
-    assert "of the 500 invocations/s asked" in text, text
+    assert "of the 500 steps/s asked" in text, text
     assert 325 <= int(text.split()[3]) <= 340, text  # "▶ playing at 333 of the 500 ..."
     player.set_speed(500)  # a new speed: measured afresh, the asked rate until there is a measurement
     play(player, 500, 1 / 60, 1.6, t0=now)
     window._update_play_status()
-    assert window.status_play.text() == "▶ playing at 500 invocations/s"
+    assert window.status_play.text() == "▶ playing at 500 steps/s"
     player.set_playing(False)

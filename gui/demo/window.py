@@ -52,9 +52,9 @@ from convsram.gui.views.where_view import LayerStrip
 
 DESIGN = (1920, 1080)
 ZOOM = 1.4  # type and fixed sizes relative to the dashboard at the same window size
-SPEED = 200  # invocations per second while cycling images: about 6 s per image
+SPEED = 300  # steps per second while cycling images: about 7 s per LeNet image (2,136 steps)
 HOLD_S = 4.0  # each answer stays up this long
-DRAWING_SPEED = 400  # a visitor's digit plays faster (they are waiting for the answer)
+DRAWING_SPEED = 600  # a visitor's digit plays faster (they are waiting for the answer): ~3.6 s
 DRAWING_HOLD_S = 9.0
 MESSAGE_S = 15.0  # a script error stays on screen this long
 ATTRACT_S = 90.0  # paused with nobody touching anything this long: the demo plays again on its own
