@@ -167,7 +167,7 @@ def main() -> int:
         times = bench_frames(window, app, args.frames)
         playback = {speed: bench_playback(window, app, args.play_seconds, speed)
                     for speed in (100.0, 2500.0, float("inf"))}
-        # the same at 100 invocations/s with the chip lab open beside it (its compare view showing)
+        # the same at 100 steps/s with the chip lab open beside it (its compare view showing)
         from convsram.gui.lab.actions import lab_for
 
         lab = lab_for(window)
@@ -191,12 +191,12 @@ def main() -> int:
         print(f"  {text:44s} median {percentile(v, 50):5.1f}  p95 {percentile(v, 95):5.1f}  "
               f"max {max(v):5.1f}{goal}")
     for speed, (stall, frames, rate) in playback.items():
-        label = "whole layer per frame" if speed == float("inf") else f"{speed:g} invocations/s"
+        label = "whole stage per frame" if speed == float("inf") else f"{speed:g} steps/s"
         print(f"playback at {label:>22}: longest event-loop stall {stall:5.1f} ms [goal < 50 ms], "
-              f"{frames / args.play_seconds:4.1f} frames/s, {rate:7.0f} invocations/s")
+              f"{frames / args.play_seconds:4.1f} frames/s, {rate:7.0f} steps/s")
     stall, frames, rate = with_lab
-    print(f"playback at 100 invocations/s, chip lab open: longest event-loop stall {stall:5.1f} ms "
-          f"[goal < 50 ms], {frames / args.play_seconds:4.1f} frames/s, {rate:7.0f} invocations/s")
+    print(f"playback at 100 steps/s, chip lab open: longest event-loop stall {stall:5.1f} ms "
+          f"[goal < 50 ms], {frames / args.play_seconds:4.1f} frames/s, {rate:7.0f} steps/s")
     print(f"launch to first painted frame: median {np.median(launch_s):.2f} s "
           f"(runs: {', '.join(f'{v:.2f}' for v in launch_s)}) [goal < 3 s]")
     print(f"peak memory (max RSS): benchmark process {peak_mb:.0f} MB, launched app {child_mb:.0f} MB")
