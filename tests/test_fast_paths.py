@@ -12,7 +12,6 @@ from convsram.core import network
 from convsram.core.chip import Chip, abs_sum
 from convsram.core.config import ChipConfig
 from convsram.core.inference import ChipEvaluator, programmed_chip
-from convsram.core.layers import arith
 from convsram.core.mnist import load
 from convsram.core.network import Model, load_model
 from convsram.core.noise import KeyedNoise
@@ -99,18 +98,26 @@ def test_abs_sum_is_exact_beyond_float32() -> None:
     assert abs_sum(relu, 127, signed=False) == float(relu.sum(dtype=np.float64))
 
 
-@pytest.mark.parametrize("channels,tiles", [(16, ((0, 48), (48, 96), (96, 144))),
-                                            (32, ((0, 58), (58, 116), (116, 174), (174, 231), (231, 288)))])
-def test_tile_patches_are_the_patches_cut_into_tiles(channels: int, tiles: tuple[tuple[int, int], ...]
-                                                     ) -> None:
-    x = np.random.default_rng(1).integers(0, 128, (3, 7, 7, channels)).astype(np.uint8)
-    add = np.arange(9 * channels, dtype=np.uint16)
-    for stride, pad in ((1, 1), (2, 0)):
-        whole = arith.im2col(x, 3, stride, pad).reshape(-1, 9 * channels)
-        parts = arith.im2col_tiles(x, 3, stride, pad, tiles, np.uint16, add)
-        for (r0, r1), part in zip(tiles, parts, strict=True):
-            assert part.flags.c_contiguous
-            np.testing.assert_array_equal(part, whole[:, r0:r1] + add[r0:r1])
+@pytest.mark.parametrize("channels", [1, 3, 16])
+def test_conv_tile_patches_are_the_patches_cut_into_tiles(channels: int) -> None:
+    from convsram.core.layers import Conv
+    from convsram.core.network import tile_bounds
+
+    x = np.random.default_rng(1).integers(0, 128, (3, 9, 9, channels)).astype(np.uint8)
+    rows = 9 * channels
+    add = np.arange(rows, dtype=np.uint16) * 7
+    for stride, pad in ((1, 1), (2, 0), (2, 1)):
+        tiles = tuple(tile_bounds(rows, max(1, rows // 3)))
+        conv = Conv("c", ("input",), channels, 4, tiles, "relu", 3, stride, pad)
+        win = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))),
+                                                       (3, 3), axis=(1, 2))[:, ::stride, ::stride]
+        whole = win.transpose(0, 1, 2, 4, 5, 3).reshape(-1, rows)  # (ky, kx, c) order
+        for dtype, plus in ((np.uint16, add), (np.float32, None)):
+            parts, _ = conv.tile_patches(x, dtype, plus)
+            for (r0, r1), part in zip(tiles, parts, strict=True):
+                assert part.flags.c_contiguous and part.dtype == dtype
+                want = whole[:, r0:r1] + (0 if plus is None else plus[r0:r1])
+                np.testing.assert_array_equal(part, want.astype(dtype))
 
 
 @pytest.mark.parametrize("name", ["lenet-bw", "resnet-bw"])
@@ -178,3 +185,19 @@ def test_bulk_plans_follow_the_weights_written() -> None:
         assert got.energy_pj == want.energy_pj
     with pytest.raises(ValueError, match="programmed rows"):
         chip.invoke_batch(x, cols, detail=False)  # 40 rows driven, 30 written
+
+
+def test_im2col_tiles_are_the_patches_cut_into_tiles() -> None:
+    from convsram.core.layers import arith
+
+    x = np.random.default_rng(2).integers(0, 128, (2, 7, 7, 16)).astype(np.uint8)
+    tiles = ((0, 48), (48, 96), (96, 144))
+    add = np.arange(144, dtype=np.uint16)
+    for stride, pad in ((1, 1), (2, 0)):
+        whole = arith.im2col(x, 3, stride, pad).reshape(-1, 144)
+        for dtype, plus in ((np.float32, None), (np.uint16, add)):
+            parts = arith.im2col_tiles(x, 3, stride, pad, tiles, dtype, plus)
+            for (r0, r1), part in zip(tiles, parts, strict=True):
+                assert part.flags.c_contiguous
+                want = whole[:, r0:r1] + (0 if plus is None else plus[r0:r1])
+                np.testing.assert_array_equal(part, want.astype(dtype))

@@ -88,7 +88,16 @@ def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0, add: n
     ho, wo = win.shape[1:3]
     if add is not None or dtype is not None:
         out = np.empty((b, ho, wo, kernel, kernel, c), dtype=dtype or np.result_type(x, add))
-        if add is None:
+        if c < 4:  # few channels: one strided plane per kernel cell (long inner loops)
+            cells = None if add is None else add.reshape(kernel, kernel, c)
+            for ky in range(kernel):
+                for kx in range(kernel):
+                    src = x[:, ky:ky + stride * (ho - 1) + 1:stride, kx:kx + stride * (wo - 1) + 1:stride]
+                    if cells is None:
+                        np.copyto(out[:, :, :, ky, kx], src, casting="unsafe")
+                    else:
+                        np.add(src, cells[ky, kx], out=out[:, :, :, ky, kx], casting="unsafe")
+        elif add is None:
             np.copyto(out, win.transpose(0, 1, 2, 4, 5, 3), casting="unsafe")
         else:
             np.add(win.transpose(0, 1, 2, 4, 5, 3), add.reshape(kernel, kernel, c), out=out, casting="unsafe")

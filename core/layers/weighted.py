@@ -302,15 +302,16 @@ class Conv(WeightLayer):
 
     def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
                      ) -> tuple[list[np.ndarray], tuple[int, ...]]:
-        if self.n_tiles == 1 or self.in_channels < 8:  # one pass over the whole patches, then the tiles
-            cols = arith.im2col(a, self.kernel, self.stride, self.padding, add=add, dtype=dtype)
-            flat = cols.reshape(-1, self.rows)
-            tiles = [flat] if self.n_tiles == 1 else [np.ascontiguousarray(flat[:, r0:r1])
-                                                      for r0, r1 in self.tiles]
-            return tiles, cols.shape[1:3]
-        ho = arith.conv_out(a.shape[1], self.kernel, self.stride, self.padding)
-        wo = arith.conv_out(a.shape[2], self.kernel, self.stride, self.padding)
-        return arith.im2col_tiles(a, self.kernel, self.stride, self.padding, self.tiles, dtype, add), (ho, wo)
+        if add is None and self.n_tiles > 1 and self.in_channels >= 8:  # measured fastest for the exact path
+            ho = arith.conv_out(a.shape[1], self.kernel, self.stride, self.padding)
+            wo = arith.conv_out(a.shape[2], self.kernel, self.stride, self.padding)
+            return arith.im2col_tiles(a, self.kernel, self.stride, self.padding, self.tiles, dtype), (ho, wo)
+        # the whole patches in one pass, then each tile copied out (measured fastest with an index added)
+        cols = arith.im2col(a, self.kernel, self.stride, self.padding, add=add, dtype=dtype)
+        flat = cols.reshape(-1, self.rows)
+        tiles = [flat] if self.n_tiles == 1 else [np.ascontiguousarray(flat[:, r0:r1])
+                                                  for r0, r1 in self.tiles]
+        return tiles, cols.shape[1:3]
 
     def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
         ho, wo, _ = self.out_shape([in_shape])
