@@ -115,6 +115,9 @@ class ChipEvaluator:
             self._rewrite(layer, len(maps))
         chip = self.chips[self.amap.macro[layer]]
         cfg = chip.config
+        if maps.size and (maps.min() < 0 or maps.max() > cfg.max_input):  # as chip.check_inputs says it
+            raise ValueError(f"input codes must be in 0..{cfg.max_input} ({cfg.input_bits} b), "
+                             f"got {maps.min()}..{maps.max()}")
         # the DAC's table index of every row input, made with the patches: code + its row's base
         table = chip.dac_table()
         kind = np.uint16 if table.size <= 1 << 16 else np.intp

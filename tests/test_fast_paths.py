@@ -201,3 +201,13 @@ def test_im2col_tiles_are_the_patches_cut_into_tiles() -> None:
                 assert part.flags.c_contiguous
                 want = whole[:, r0:r1] + (0 if plus is None else plus[r0:r1])
                 np.testing.assert_array_equal(part, want.astype(dtype))
+
+
+def test_chip_path_refuses_codes_beyond_its_dac(codes: np.ndarray) -> None:
+    """A forward without the chip's config checks codes against 7 b; the chip (5 b here) still says no."""
+    model = load_model(MODELS_DIR / "lenet-bw.npz")
+    config = ChipConfig(input_bits=5)
+    chip = Chip(config, 0)
+    amap, _ = programmed_chip(model, chip)
+    with pytest.raises(ValueError, match="0..31"):
+        network.forward(model, codes, ChipEvaluator(chip, model, amap))
