@@ -18,9 +18,11 @@ so it does tiles x the multiply-adds): the very network, its predictions equal t
 
     python bench/bench_eval.py [--images 10000] [--model PATH] [--tile-exact]
 
-Threads: numpy's BLAS follows OMP_NUM_THREADS (set it before starting); PyTorch is set to the same
-count (default: the number of CPUs). With the torch venv: ``/tmp/torchvenv/bin/python bench/...``
-after ``pip install -e . --no-deps`` there.
+Threads: numpy's BLAS follows OMP_NUM_THREADS (set before starting); convsram's worker threads
+(core/threads.py) and PyTorch use --threads, else CONVSRAM_THREADS, else OMP_NUM_THREADS, else the CPU
+count. On two cores compare ``OMP_NUM_THREADS=2`` with ``OMP_NUM_THREADS=1 ... --threads 2`` (BLAS
+threads spin between calls and compete with the workers). Run it with a Python that has torch and
+convsram (e.g. a torch venv after ``pip install -e . --no-deps`` there).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from convsram.core.mnist import load
 from convsram.core.network import Model, forward, input_codes, load_model
 from convsram.core.noise import KeyedNoise
 from convsram.core.paths import DEFAULT_MODEL
+from convsram.core.threads import workers
 
 M = 127.0  # highest activation code at 7 b (the shipped models)
 
@@ -184,12 +187,18 @@ def main() -> None:
     ap.add_argument("--model", default=str(DEFAULT_MODEL))
     ap.add_argument("--repeats", type=int, default=3, help="timed runs of each path (best is shown)")
     ap.add_argument("--tile-exact", action="store_true", help="also time the tile-exact PyTorch forward")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for PyTorch and convsram's workers (default: CONVSRAM_THREADS, else "
+                         "OMP_NUM_THREADS, else the CPU count); numpy's BLAS keeps OMP_NUM_THREADS")
     args = ap.parse_args()
     model = load_model(args.model)
     data = load("test", limit=args.images)
     codes = input_codes(data.images)
     n = len(codes)
-    threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    blas = os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS") or "all CPUs"
+    if args.threads:
+        os.environ["CONVSRAM_THREADS"] = str(args.threads)
+    threads = workers()
 
     rows: list[tuple[str, float, np.ndarray]] = []
     try:
@@ -207,7 +216,8 @@ def main() -> None:
     rows.append(("nominal chip (analog)", *timed(lambda: chip_forward(model, codes, nominal), args.repeats)))
 
     exact = rows[[r[0] for r in rows].index("exact integer path")][2].argmax(1)
-    print(f"{args.model}: {n} MNIST test images, {threads} thread(s), best of {args.repeats} runs")
+    print(f"{args.model}: {n} MNIST test images, {threads} thread(s) (PyTorch; convsram's workers; numpy's "
+          f"BLAS: {blas}), best of {args.repeats} runs")
     for name, t, s in rows:
         pred = s.argmax(1)
         acc, same = 100 * np.mean(pred == data.labels), 100 * np.mean(pred == exact)
