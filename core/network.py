@@ -493,7 +493,11 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
     ``adc_bits`` (default 7 and 7). If `record` is a dict it is filled with ``name.P`` (summed codes,
     conv (batch, H, W, F) / fc (batch, F)) and ``name.act`` (requantised codes) per weight layer,
     ``name.out`` per node but the last (its output codes), and ``input`` (the input codes).
-    Images are processed in chunks of `batch_size` (the callable sees each chunk).
+    Images are processed in chunks of `batch_size` (the callable sees each chunk; the default exact
+    path, whose result cannot depend on it, uses chunks of at most EXACT_CHUNK on worker threads).
+    A callable with ``layer_codes(layer, node, maps)`` and ``max_code`` gives a whole layer's summed
+    codes at once (:class:`ExactPartialCodes`, the bulk ``ChipEvaluator``): then the requantisation
+    is a table lookup and a max-pool that alone reads the layer pools the summed codes first.
     """
     x = np.asarray(codes_in)
     if x.ndim == 4 and x.shape[-1] == 1:
