@@ -515,7 +515,8 @@ def forward(model: Model, codes_in: np.ndarray, partial_codes: PartialCodes | No
             def chunk(a: int, b: int) -> np.ndarray:
                 return _forward_chunk(model, x[a:b], exact, None, max_input)
 
-            return np.concatenate(run_blocks(chunk, spans(len(x), 1, min(batch_size, EXACT_CHUNK))))
+            blocks = spans(len(x), 1, min(batch_size, EXACT_CHUNK))
+            return np.concatenate(run_blocks(chunk, blocks, blas=True))
         partial_codes = exact
     chunks: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {}

@@ -6,7 +6,8 @@ reductions are exact (integer-valued sums) or done once over the whole array aft
 not depend on the number of threads or on the block sizes.
 
 The count: ``CONVSRAM_THREADS`` if set, else ``OMP_NUM_THREADS`` (what numpy's BLAS uses), else the
-machine's CPU count.
+machine's CPU count; blocks that call BLAS themselves run on one thread unless BLAS is single-threaded
+or ``CONVSRAM_THREADS`` is set.
 """
 
 from __future__ import annotations
@@ -41,10 +42,22 @@ def workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_blocks(fn: Callable[..., T], blocks: Sequence[tuple[Any, ...]]) -> list[T]:
-    """[fn(*b) for b in blocks], the blocks spread over the worker threads; results in block order."""
+def blas_workers() -> int:
+    """Threads for blocks that call BLAS themselves: CONVSRAM_THREADS if set; else :func:`workers`
+    when BLAS runs one thread per call (OMP_NUM_THREADS or OPENBLAS_NUM_THREADS = 1); else 1, so
+    that BLAS threads of concurrent calls do not compete for the cores (measured: 10x slower on a
+    loaded two-core machine)."""
+    if os.environ.get("CONVSRAM_THREADS", "").strip().isdigit():
+        return workers()
+    single = any(os.environ.get(v, "").strip() == "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))
+    return workers() if single else 1
+
+
+def run_blocks(fn: Callable[..., T], blocks: Sequence[tuple[Any, ...]], blas: bool = False) -> list[T]:
+    """[fn(*b) for b in blocks], the blocks spread over the worker threads; results in block order.
+    blas=True: the blocks call BLAS (see :func:`blas_workers`)."""
     global _pool, _pool_size
-    n = workers()
+    n = blas_workers() if blas else workers()
     if n == 1 or len(blocks) < 2 or threading.current_thread().name.startswith("convsram-bulk"):
         return [fn(*b) for b in blocks]
     if _pool is None or _pool_size != n:
