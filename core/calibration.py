@@ -145,8 +145,16 @@ class CalibrationResult:
 
 
 def targets_for(model: Model, chip: Chip, amap: ArrayMap | None = None) -> list[Target]:
-    """One target per (layer, tile, invocation chunk) of `model` placed on `chip`."""
+    """One target per (layer, tile, invocation chunk) of `model` placed on `chip`. ValueError for a
+    network in several phases or on several macros: its columns serve other layers, at other operating
+    points, after each rewrite, and the other macros are other chips (not modelled yet)."""
     amap = amap or place(model.layers, chip.config)
+    macros = max(amap.macro, default=0) + 1
+    if amap.phases > 1 or macros > 1:
+        raise ValueError(f"offset calibration is modelled for a network held by one macro at once; this one "
+                         f"runs in {amap.phases} phase(s) on {macros} macro(s) of {chip.config.columns} "
+                         "columns (per-phase, per-macro calibration is not modelled yet): leave out "
+                         "--calibrate, or use a network that fits one macro")
     out = []
     for li, spec in enumerate(model.layers):
         for t, (r0, r1) in enumerate(spec.tiles):

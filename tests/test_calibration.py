@@ -169,3 +169,21 @@ def test_eval_calibrate_over_chips(model_path, capsys):
     assert code == 0 and r["chips"]["chips"] == 2 and len(r["chips"]["per_chip"]) == 2
     assert r["calibration"]["rms_offset_after_mv"] < r["calibration"]["rms_offset_before_mv"]
     assert r["energy_breakdown_pj"]["calibration"] > 0
+
+
+def test_a_network_in_several_phases_is_refused_in_one_line(capsys):
+    """resnet-bw runs in 5 phases on one macro: its columns serve other layers at other operating points
+    after each rewrite; calibrating it as if it sat still failed deep in the chip ('column 0 holds 25
+    programmed rows but the invocation drives 58'). Now one line naming what is not modelled, exit 2."""
+    from convsram.core.paths import ASSETS
+
+    model_file = ASSETS / "models" / "resnet-bw.npz"
+    assert main(["eval", "--model", str(model_file), "--calibrate", "--images", "20"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "5 phase(s)" in err[0] and "--calibrate" in err[0]
+    from convsram.core.network import load_model
+
+    model = load_model(model_file)
+    chip = Chip(ChipConfig().with_(macros=5), 0)
+    with pytest.raises(ValueError, match="5 macro"):
+        calibrate(chip, model)
