@@ -180,8 +180,12 @@ def relax_malloc_trim() -> None:
 
 
 def init_pool_worker(spec: DataSpec) -> None:
-    """Initializer of a local pool process: the parent handles Ctrl-C; load the data once."""
+    """Initializer of a local pool process: the parent handles Ctrl-C; one worker thread per process
+    (the processes are the parallelism; core.threads would otherwise start one per core in each, and
+    oversubscribe the machine: same results, slower), unless CONVSRAM_THREADS says otherwise; load the
+    data once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("CONVSRAM_THREADS", "1")
     spec.load()
 
 
