@@ -26,6 +26,7 @@ from convsram.core.session import Frame, Session
 from convsram.gui import export, theme
 from convsram.gui.actions import ACTIONS, fill_menus, make_actions
 from convsram.gui.captions import PanelCaptions
+from convsram.gui.gc_guard import schedule_freeze
 from convsram.gui.help import ABOUT, ShortcutsDialog
 from convsram.gui.lab import actions as lab_actions
 from convsram.gui.pacer import Pacer, show_views
@@ -249,6 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.pacer.set_session(session)
         self.stack.setCurrentWidget(self.dashboard)
         self._session_changed()
+        schedule_freeze()  # the session and the views are built: out of the collector's view (gc_guard)
         for name in ACTIONS:
             self.named_actions[name].setEnabled(True)
 

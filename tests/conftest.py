@@ -14,4 +14,5 @@ def _collect_garbage_on_main_thread():
     the main thread, so nothing of one test is finalised later in a worker thread of another."""
     yield
     if not gc.isenabled():
+        gc.unfreeze()  # what a window froze (convsram.gui.gc_guard.freeze_long_lived) is collected too
         gc.collect()

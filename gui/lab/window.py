@@ -18,6 +18,7 @@ from convsram.core import analysis
 from convsram.core.config import ChipConfig
 from convsram.core.configfile import ConfigError, load_config, preset, save_config
 from convsram.gui import theme
+from convsram.gui.gc_guard import freeze_long_lived
 from convsram.gui.lab import common, style
 from convsram.gui.lab.calibrate import CalibrationView
 from convsram.gui.lab.compare import CompareView
@@ -89,6 +90,7 @@ class LabWindow(QtWidgets.QMainWindow):
         self._knob_t0: float | None = None  # when the knob change being shown was applied
         self._knob_redrawn = False  # the dashboard has drawn it
         self._knob_next: ChipConfig | None = None  # the sliders' newest config, waiting for its turn
+        self._frozen = False  # the lab's objects were frozen (see show_lab)
         self._rest_timer = QtCore.QTimer(self)
         self._rest_timer.setSingleShot(True)
         self._rest_timer.timeout.connect(self._apply_next_knobs)
@@ -215,6 +217,9 @@ class LabWindow(QtWidgets.QMainWindow):
         self.raise_()
         self.activateWindow()
         self.refresh()
+        if not self._frozen:  # the lab's views are built: out of the collector's view (gc_guard)
+            self._frozen = True
+            freeze_long_lived()
 
     def select(self, view: str) -> LabView:
         """Bring a view's tab to the front (by name: compare, mismatch, errors, waveform, montecarlo)."""
