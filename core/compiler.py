@@ -25,6 +25,12 @@ class LayerPlan:
     phase: int
     invocations: int  # per image
     utilisation: float  # cells used / cells an invocation could use (rows x one column per ADC group)
+    macros: tuple[int, ...] = ()  # every macro holding a row tile (a layer larger than one macro: several)
+
+    @property
+    def macro_text(self) -> str:
+        ms = self.macros or (self.macro,)
+        return str(ms[0]) if len(ms) == 1 else f"{ms[0]}-{ms[-1]}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,8 @@ class Plan:
 
 
 def plan(model: Model, config: ChipConfig | None = None, amap: ArrayMap | None = None) -> Plan:
-    """The placement of `model` on `config`'s macros (ValueError if a layer does not fit one macro)."""
+    """The placement of `model` on `config`'s macros (ValueError if a layer needs more macros than the
+    chip has)."""
     config = config or ChipConfig()
     amap = amap or place(model, config)
     per_image = amap.invocations_per_image()
@@ -69,7 +76,7 @@ def plan(model: Model, config: ChipConfig | None = None, amap: ArrayMap | None =
         capacity = per_image[li] * config.rows * config.adc_groups
         layers.append(LayerPlan(spec.name, spec.kind, spec.rows, spec.n_tiles, spec.out_channels,
                                 spec.columns, amap.macro[li], amap.phase[li], per_image[li],
-                                cells / capacity))
+                                cells / capacity, amap.layer_macros(li)))
     phases = []
     for p in range(amap.phases):
         names = tuple(amap.layers[li].name for li in amap.phase_layers(p))
@@ -91,7 +98,7 @@ def format_plan(p: Plan, model_name: str = "") -> str:
              f"{'macro':>5s} {'phase':>5s} {'invocations':>11s} {'utilisation':>11s}"]
     for lp in p.layers:
         lines.append(f"{lp.name:10s} {lp.kind:5s} {lp.rows:5d} {lp.tiles:5d} {lp.filters:7d} {lp.columns:7d} "
-                     f"{lp.macro:5d} {lp.phase:5d} {lp.invocations:11,d} {100 * lp.utilisation:10.1f}%")
+                     f"{lp.macro_text:>5s} {lp.phase:5d} {lp.invocations:11,d} {100 * lp.utilisation:10.1f}%")
     total = sum(lp.invocations for lp in p.layers)
     used = sum(lp.utilisation * lp.invocations for lp in p.layers) / max(total, 1)
     lines.append(f"{'total':10s} {'':5s} {'':5s} {'':5s} {'':7s} {sum(lp.columns for lp in p.layers):7d} "

@@ -54,7 +54,7 @@ class ChipEvaluator:
         self.chip, self.model = chip, model
         self.amap = amap or place(model, chip.config)
         # macro 0 is `chip`, holding phase 0 (the caller programmed it); the others are built here
-        used = max(self.amap.macro, default=0) + 1
+        used = self.amap.macros_used
         self.chips = [chip] + [Chip(chip.config, macro_seed(chip.seed, m)) for m in range(1, used)]
         self.resident = [0] * used  # the phase whose weights each macro holds
         # the other macros' first-phase weights, written once like macro 0's (the caller's)
@@ -71,11 +71,14 @@ class ChipEvaluator:
     def _rewrite(self, layer: int, images: int) -> None:
         """Before a phase's first layer: its weights into its macro (simulated once per batch), and,
         when the network runs in several phases, the writes booked once per image."""
-        macro, phase = self.amap.macro[layer], self.amap.phase[layer]
+        phase = self.amap.phase[layer]
         if self.amap.phases == 1:
             return  # every weight is resident from the start
-        writes = self.amap.program(self.chips[macro], self.model, phase, macro)
-        self.resident[macro] = phase
+        writes = []
+        for macro in self.amap.layer_macros(layer):  # the macros whose phase starts with this layer
+            if min(self.amap.phase_layers(phase, macro)) == layer:
+                writes += self.amap.program(self.chips[macro], self.model, phase, macro)
+                self.resident[macro] = phase
         self.ledger[layer].energy_pj["write"] += images * sum(w.energy_pj for w in writes)
         self.ledger[layer].time_ns += images * sum(w.time_ns for w in writes)
 
@@ -84,7 +87,7 @@ class ChipEvaluator:
         r0, r1 = spec.tiles[tile]
         if tile == 0 and layer in self.first_of_phase:
             self._rewrite(layer, len(x_tile) // len(self.amap.windows[layer]))
-        chip = self.chips[self.amap.macro[layer]]
+        chip = self.chips[self.amap.macro_of(layer, tile)]
         adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], r1 - r0)
         out = np.empty((len(x_tile), spec.out_channels), dtype=np.int32)
         # the tile's chunks share their row inputs: one DAC lookup for all of them
@@ -113,14 +116,16 @@ class ChipEvaluator:
             return None
         if layer in self.first_of_phase:
             self._rewrite(layer, len(maps))
-        chip = self.chips[self.amap.macro[layer]]
+        chips = [self.chips[self.amap.macro_of(layer, t)] for t in range(node.n_tiles)]
+        chip = chips[0]
         cfg = chip.config
         if maps.size and (maps.min() < 0 or maps.max() > cfg.max_input):  # as chip.check_inputs says it
             raise ValueError(f"input codes must be in 0..{cfg.max_input} ({cfg.input_bits} b), "
                              f"got {maps.min()}..{maps.max()}")
-        # the DAC's table index of every row input, made with the patches: code + its row's base
-        table = chip.dac_table()
-        kind = np.uint16 if table.size <= 1 << 16 else np.intp
+        # the DAC's table index of every row input, made with the patches: code + its row's base (each
+        # tile's own macro's DAC: a layer larger than one macro has its tiles on several)
+        tables = [c.dac_table() for c in chips]
+        kind = np.uint16 if tables[0].size <= 1 << 16 else np.intp
         base = np.concatenate([np.arange(r1 - r0) for r0, r1 in node.tiles]) * (cfg.max_input + 1)
         grid = self.model.graph.out_shape(layer)[:-1]
         positions = int(np.prod(grid, dtype=np.int64))
@@ -131,7 +136,7 @@ class ChipEvaluator:
 
         def rows(i0: int, i1: int) -> None:
             index, _ = node.tile_patches(maps[i0:i1], kind, base.astype(kind))
-            for x, dv in zip(index, dvs, strict=True):
+            for x, dv, table in zip(index, dvs, tables, strict=True):
                 np.take(table, x, out=dv[i0 * positions:i1 * positions], mode="clip")
 
         run_blocks(rows, spans(len(maps), 1, max(1, PATCH_ROWS // positions)))
@@ -139,6 +144,7 @@ class ChipEvaluator:
         time_ns = batch * energy.invocation_time_ns(cfg)
         for t, (r0, r1) in enumerate(node.tiles):
             n = r1 - r0
+            chip = chips[t]
             adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], n)
             dv = dvs[t]
             for filters in self.amap.chunks[layer][t]:

@@ -11,7 +11,9 @@ Several macros and rewrites [assumed]: layers are placed in order, each whole on
 macro's slots before the next macro; when all ``config.macros`` macros are full, a new *phase* starts
 and its layers overwrite the columns. A network of one phase is programmed once and its weights never
 move; with several phases every image rewrites each phase's weights before running its layers (the
-ledger books the writes to the phase's first layer). A layer larger than one macro is an error.
+ledger books the writes to the phase's first layer). A layer larger than one macro has its row tiles
+dealt whole over several macros of one phase (from a fresh macro); one that needs more macros than the
+chip has is an error naming the --macros it needs.
 
 Order of invocations for one image [assumed]: layer by layer; within a layer, output positions in
 row-major order; per position, tile by tile; per tile, its chunks of up to one column per group.
@@ -70,17 +72,33 @@ class ArrayMap:
     columns: tuple[np.ndarray, ...]  # per layer: (n_tiles, filters) array column
     chunks: tuple[tuple[tuple[np.ndarray, ...], ...], ...]  # per layer, per tile: filter index arrays
     windows: tuple[tuple[tuple[int, int] | None, ...], ...] = ()  # per layer: each output position's window
-    macro: tuple[int, ...] = ()  # per layer: the macro it runs on
+    macro: tuple[int, ...] = ()  # per layer: the macro it runs on (its first, if split: tile_macro)
     phase: tuple[int, ...] = ()  # per layer: the phase (weights resident together) it belongs to
+    tile_macro: tuple[tuple[int, ...], ...] = ()  # per layer, per row tile: the macro holding it
 
     @property
     def phases(self) -> int:
         return max(self.phase, default=0) + 1
 
     def phase_layers(self, phase: int, macro: int | None = None) -> list[int]:
-        """Layers of `phase` (on `macro`, if given)."""
+        """Layers of `phase` (with a row tile on `macro`, if given)."""
         return [li for li, p in enumerate(self.phase)
-                if p == phase and (macro is None or self.macro[li] == macro)]
+                if p == phase and (macro is None or macro in self.layer_macros(li))]
+
+    def macro_of(self, layer: int, tile: int) -> int:
+        """The macro holding row tile `tile` of `layer`."""
+        return self.tile_macro[layer][tile] if self.tile_macro else self.macro[layer]
+
+    def layer_macros(self, layer: int) -> tuple[int, ...]:
+        """The macros holding `layer`'s row tiles (one, unless the layer is larger than a macro)."""
+        return tuple(dict.fromkeys(self.tile_macro[layer])) if self.tile_macro else (self.macro[layer],)
+
+    @property
+    def macros_used(self) -> int:
+        return max((m for li in range(len(self.layers)) for m in self.layer_macros(li)), default=0) + 1
+
+    def _tiles_on(self, layer: int, macro: int) -> list[int]:
+        return [t for t in range(self.layers[layer].n_tiles) if self.macro_of(layer, t) == macro]
 
     @property
     def used_columns(self) -> int:
@@ -91,9 +109,11 @@ class ArrayMap:
         (-1 where unused)."""
         out = np.full((self.config.columns, 3), -1, dtype=np.int64)
         for li in self.phase_layers(phase, macro):
-            cols = self.columns[li]
+            tiles = self._tiles_on(li, macro)
+            cols = self.columns[li][tiles]
             t, f = np.indices(cols.shape)
-            out[cols.ravel()] = np.stack([np.full(cols.size, li), t.ravel(), f.ravel()], axis=1)
+            out[cols.ravel()] = np.stack([np.full(cols.size, li), np.asarray(tiles)[t.ravel()], f.ravel()],
+                                         axis=1)
         return out
 
     def invocations_per_position(self, layer: int) -> int:
@@ -107,7 +127,8 @@ class ArrayMap:
         """(rows, columns) int8: what `macro` holds while `phase` is resident (0 where unprogrammed)."""
         out = np.zeros((self.config.rows, self.config.columns), np.int8)
         for li in self.phase_layers(phase, macro):
-            for t, (r0, r1) in enumerate(self.layers[li].tiles):
+            for t in self._tiles_on(li, macro):
+                r0, r1 = self.layers[li].tiles[t]
                 out[:r1 - r0, self.columns[li][t]] = model.weights[li][r0:r1]
         return out
 
@@ -116,8 +137,8 @@ class ArrayMap:
         (one phase: every layer, once; the weights never move)."""
         records = []
         for li in self.phase_layers(phase, macro):
-            spec = self.layers[li]
-            for t, (r0, r1) in enumerate(spec.tiles):
+            for t in self._tiles_on(li, macro):
+                r0, r1 = self.layers[li].tiles[t]
                 records.append(chip.program(model.weights[li][r0:r1], columns=self.columns[li][t]))
         return records
 
@@ -194,22 +215,24 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
             if r1 - r0 > config.rows:
                 raise ValueError(f"{spec.name}: a tile of {r1 - r0} rows exceeds the array's {config.rows}")
     base = macro = phase = 0
-    columns, chunks, macros, phases = [], [], [], []
+    columns, chunks, macros, phases, tile_macros = [], [], [], [], []
     for spec in layers:
         units = np.arange(spec.columns).reshape(spec.n_tiles, spec.out_channels)
         slots = -(-spec.columns // groups)
-        if slots > per_group:
-            raise ValueError(f"{spec.name} needs {spec.columns} array columns (tiles x filters), more than "
-                             f"the {config.columns} of one macro; splitting a layer over macros is not "
-                             "supported")
-        if base + slots > per_group:  # the macro is full: the next one, or a new phase
-            base, macro = 0, macro + 1
-            if macro == config.macros:
-                macro, phase = 0, phase + 1
-        macros.append(macro)
+        if slots > per_group:  # larger than one macro: its row tiles go whole to several macros at once
+            cols, tmacro, macro, phase, base = _split(spec, config, macro, phase, base)
+            slot = np.array([base - 1])
+        else:
+            if base + slots > per_group:  # the macro is full: the next one, or a new phase
+                base, macro = 0, macro + 1
+                if macro == config.macros:
+                    macro, phase = 0, phase + 1
+            slot = base + units // groups
+            cols = (units % groups) * per_group + slot
+            tmacro = (macro,) * spec.n_tiles
+        macros.append(tmacro[0])
+        tile_macros.append(tmacro)
         phases.append(phase)
-        slot = base + units // groups
-        cols = (units % groups) * per_group + slot
         columns.append(cols)
         tile_chunks = []
         for t in range(spec.n_tiles):
@@ -229,4 +252,40 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
         base = int(slot.max()) + 1
     windows = tuple(tuple(spec.windows(graph.in_shape(li))) for li, spec in enumerate(layers))
     return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks),
-                    windows=windows, macro=tuple(macros), phase=tuple(phases))
+                    windows=windows, macro=tuple(macros), phase=tuple(phases), tile_macro=tuple(tile_macros))
+
+
+def _split(spec: WeightLayer, config: ChipConfig, macro: int, phase: int, base: int
+           ) -> tuple[np.ndarray, tuple[int, ...], int, int, int]:
+    """Columns of a layer larger than one macro, its row tiles dealt whole over macros (each tile's
+    filters round-robin over the ADC groups from a fresh slot, as a layer's units), starting on a fresh
+    macro; all its macros in one phase, so the layer runs as one (its tiles' partial codes meet in the
+    digital periphery as a layer's tiles do on one macro). Returns (columns, macro of each tile, and the
+    macro, phase and next free slot after it); ValueError if one tile's filters exceed a macro or the
+    layer needs more macros than the chip has."""
+    groups, per_group = config.adc_groups, config.columns_per_group
+    tile_slots = -(-spec.out_channels // groups)
+    if tile_slots > per_group:
+        raise ValueError(f"{spec.name}: one row tile of {spec.out_channels} filters needs more than the "
+                         f"{config.columns} columns of a macro")
+    per_macro = per_group // tile_slots
+    need = -(-spec.n_tiles // per_macro)
+    if need > config.macros:
+        raise ValueError(f"{spec.name} needs {spec.columns} array columns (tiles x filters), more than the "
+                         f"{config.columns} of one macro: its row tiles go whole to {need} macros at once; "
+                         f"give the chip at least {need} (macros = {need} in a --config file; "
+                         f"convsram compile --macros {need} shows the placement)")
+    if base > 0:  # a fresh macro
+        macro, base = macro + 1, 0
+    if macro + need > config.macros:  # not enough macros left in this phase: a new phase
+        macro, phase = 0, phase + 1
+    filters = np.arange(spec.out_channels)
+    cols = np.empty((spec.n_tiles, spec.out_channels), dtype=np.int64)
+    tmacro = []
+    for t in range(spec.n_tiles):
+        if base + tile_slots > per_group:
+            macro, base = macro + 1, 0
+        cols[t] = (filters % groups) * per_group + base + filters // groups
+        tmacro.append(macro)
+        base += tile_slots
+    return cols, tuple(tmacro), macro, phase, base

@@ -125,7 +125,8 @@ class ArrayView(Panel):
         amap = session.amap
         # one picture per (phase, macro): a network larger than the array rewrites its weights
         self._bases = {}
-        for key in sorted(set(zip(amap.phase, amap.macro, strict=True))):
+        held = {(amap.phase[li], m) for li in range(len(amap.layers)) for m in amap.layer_macros(li)}
+        for key in sorted(held):
             owner = amap.owner(*key)
             w = amap.contents(session.model, *key)
             base = np.broadcast_to(UNPROGRAMMED, (rows, cols, 3)).copy()
@@ -174,7 +175,7 @@ class ArrayView(Panel):
         full = cfg.max_input * cfg.dac_lsb
         drop = np.clip((cfg.v_precharge - frame.v_dac) / full, 0.0, 1.0)
         amap = s.amap
-        where = (amap.phase[frame.place.layer], amap.macro[frame.place.layer])
+        where = (amap.phase[frame.place.layer], amap.macro_of(frame.place.layer, frame.place.tile))
         self._base, self._owner, self._weights = self._bases[where]
         # everything not in this invocation recedes; this layer's columns a little less
         in_layer = self._owner[:, 0] == frame.place.layer
@@ -201,7 +202,7 @@ class ArrayView(Panel):
 
         spec = s.model.layers[frame.place.layer]
         r0, r1 = frame.place.rows
-        held = (f"macro {where[1]} · " if len(set(amap.macro)) > 1 else "") + (
+        held = (f"macro {where[1]} · " if amap.macros_used > 1 else "") + (
             f"phase {where[0] + 1}/{amap.phases} · " if amap.phases > 1 else "")
         tail = f"{cols.size} columns" if held else f"{cols.size} columns evaluated"  # room for the phase
         if not frame.place.invocation:  # a digital step: nothing is driven now

@@ -1,0 +1,129 @@
+"""A layer larger than one macro: its row tiles go whole to several macros of one phase (issue 10's
+compiler: 'splitting a layer over macros' was refused). The ideal chip stays bit-exact with the integer
+path, the bulk chip path equals the tile-by-tile one, each macro holds only its tiles, and a chip with
+too few macros is told how many the layer needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convsram.cli import main
+from convsram.core import network
+from convsram.core.architectures import resnet_bw
+from convsram.core.chip import Chip
+from convsram.core.compiler import format_plan, plan
+from convsram.core.config import ChipConfig
+from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.mapping import place
+from convsram.core.mnist import load
+from convsram.core.noise import KeyedNoise
+from tests.test_fast_paths import _same_ledgers, tile_by_tile
+
+
+def wide_resnet(seed: int = 0) -> network.Model:
+    """resnet_bw with 64 channels in its second stage: conv3a/b and conv4a/b hold 576 rows = 9 row tiles x
+    64 filters = 576 columns, more than a 256-column macro."""
+    rng = np.random.default_rng(seed)
+    graph = resnet_bw(16, 64)
+    layers = network.Model(graph, [], [], [], []).layers
+    return network.Model(graph, [rng.choice([-1, 1], (s.rows, s.out_channels)) for s in layers],
+                         [rng.uniform(0.02, 0.1, s.out_channels) for s in layers],
+                         [rng.uniform(0, 20, s.out_channels) for s in layers],
+                         [7, 21, 21, 21, 41, 41, 41, 41, 41])
+
+
+@pytest.fixture(scope="module")
+def codes() -> np.ndarray:
+    return network.input_codes(load("test", limit=10).images)
+
+
+def test_too_few_macros_says_how_many_the_layer_needs() -> None:
+    with pytest.raises(ValueError, match=r"conv3a needs 576 array columns .*macros = 3 in a --config file"):
+        place(wide_resnet(), ChipConfig())
+
+
+def test_the_row_tiles_go_whole_to_several_macros_of_one_phase() -> None:
+    model = wide_resnet()
+    config = ChipConfig(macros=3)
+    amap = place(model, config)
+    li = [s.name for s in amap.layers].index("conv3a")
+    assert amap.layer_macros(li) == (0, 1, 2)
+    assert amap.tile_macro[li] == (0, 0, 0, 0, 1, 1, 1, 1, 2)  # 4 tiles of 64 filters fill a macro
+    for m in range(3):  # each macro holds exactly its tiles' weights
+        held = amap.contents(model, amap.phase[li], m)
+        for t in range(9):
+            r0, r1 = amap.layers[li].tiles[t]
+            cols = amap.columns[li][t]
+            if amap.macro_of(li, t) == m:
+                np.testing.assert_array_equal(held[:r1 - r0, cols], model.weights[li][r0:r1])
+    p = plan(model, config)
+    row = next(lp for lp in p.layers if lp.name == "conv3a")
+    assert row.macros == (0, 1, 2) and row.macro_text == "0-2"
+    assert " 0-2 " in format_plan(p)
+
+
+@pytest.mark.parametrize("macros", [3, 4])
+def test_the_ideal_chip_is_exact_on_a_split_layer(codes: np.ndarray, macros: int) -> None:
+    model = wide_resnet(1)
+    config = ChipConfig.ideal(macros=macros)
+    chip = Chip(config, seed=2)
+    amap, _ = programmed_chip(model, chip)
+    ev = ChipEvaluator(chip, model, amap)
+    rec_int: dict[str, np.ndarray] = {}
+    rec_chip: dict[str, np.ndarray] = {}
+    np.testing.assert_array_equal(network.forward(model, codes, ev, record=rec_chip, batch_size=4),
+                                  network.forward(model, codes, record=rec_int))
+    for key in rec_int:
+        np.testing.assert_array_equal(rec_chip[key], rec_int[key], err_msg=key)
+
+
+def test_the_bulk_chip_path_equals_tile_by_tile_on_a_split_layer(codes: np.ndarray) -> None:
+    """Each tile on its own macro: its own DAC table and mismatch draws, in both paths."""
+    model = wide_resnet(2)
+    config = ChipConfig(macros=3, comparator_noise_sigma=2e-3)
+    runs = []
+    for fast in (True, False):
+        chip = Chip(config, 5)
+        amap, _ = programmed_chip(model, chip)
+        rng = KeyedNoise(5)
+        ev = ChipEvaluator(chip, model, amap, rng=rng)
+        rng.begin(0, len(codes))
+        runs.append((network.forward(model, codes, ev if fast else tile_by_tile(ev), config=config), ev))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    _same_ledgers(runs[0][1], runs[1][1])
+    # the macros differ: the same tile on another macro would convert differently
+    assert len({id(c) for c in runs[0][1].chips}) == 3
+
+
+def test_compile_and_eval_run_a_split_network(tmp_path, capsys) -> None:
+    path = tmp_path / "wide.npz"
+    network.save_model(wide_resnet(3), path)
+    assert main(["compile", str(path), "--macros", "3"]) == 0
+    assert "0-2" in capsys.readouterr().out
+    assert main(["compile", str(path)]) == 2
+    assert "macros = 3" in capsys.readouterr().err
+
+
+def test_the_array_view_shows_the_macro_of_the_tile_now(qapp, tmp_path) -> None:
+    """The dashboard's array picture is the macro holding the current tile: conv3a's tile 5 is on macro
+    1, its tile 8 on macro 2, each with that macro's weights."""
+    from convsram.core.mnist import load as load_split
+    from convsram.core.session import Session
+    from convsram.gui.main_window import MainWindow
+
+    model = wide_resnet(4)
+    session = Session(model, load_split("test", limit=3), ChipConfig(macros=3))
+    window = MainWindow(session, remember=False)
+    try:
+        li = [s.name for s in model.layers].index("conv3a")
+        for tile, macro in ((5, 1), (8, 2)):
+            k = next(p.index for p in session.places if p.layer == li and p.tile == tile and p.invocation)
+            window.command("frame", k)
+            window.refresh()
+            view = window.array_view
+            assert f"macro {macro}" in view.note.text()
+            held = session.amap.contents(model, session.amap.phase[li], macro)
+            np.testing.assert_array_equal(view._weights, held)
+    finally:
+        window.close()
