@@ -6,6 +6,7 @@ to fix it, and exits with status 2.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -132,6 +133,18 @@ def _from_interrupt(exc: BaseException) -> bool:
     return False
 
 
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # as a command killed by SIGPIPE reports it (141)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's final flush would fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; bad input exits 2 with one line, Ctrl-C exits 130, never a traceback."""
     name = "convsram"
@@ -159,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _from_interrupt(exc):  # e.g. "Error calling __set_name__" wrapping a KeyboardInterrupt
             return _interrupted()
         raise
+    except BrokenPipeError:  # the reader went away (`convsram compile | head`): nothing more to say
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except (ValueError, OSError) as exc:  # DataError is a ValueError
         print(f"convsram {name}: error: {str(exc)[:2000]}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -146,3 +146,17 @@ def test_app_option_before_another_command_is_refused(capsys):
     assert main(["--seed", "3", "eval", "--images", "5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "put it after 'eval'" in err[0]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(monkeypatch, capsys):
+    """`convsram compile | head -3`: the pipe closes under the table; no 'error: [Errno 32] Broken pipe'
+    line, the status a command killed by SIGPIPE has (141)."""
+    import io
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["compile"]) == 141
+    assert capsys.readouterr().err == ""
