@@ -273,3 +273,30 @@ def test_live_window_equals_a_fresh_render_through_the_digital_steps(size, qapp,
     finally:
         win.close()
         win.deleteLater()
+
+
+def test_the_table_redraws_a_few_times_a_second_while_playing_and_exactly_when_paused(window):
+    """A rich-text table costs ~10 ms to lay out and paint; at 100 steps/s through conv1's 576
+    requantisation positions it was redrawn every display tick. Playing: at most every TABLE_EVERY_S of
+    the clock; paused: the table is the frame's own."""
+    from convsram.gui.views.input_view import TABLE_EVERY_S
+
+    s = window.session
+    start = next(k for k, p in enumerate(s.places) if p.op == "requant")
+    window.pacer.timer.stop()
+    window.command("frame", start + 1)
+    window.pacer.tick(1.0)
+    table = window.input_view.table
+    window.player.set_speed(250)
+    window.player.set_playing(True)
+    draws, now, seen = 0, 1.0, table.values
+    for _ in range(30):  # 0.48 s of play, ~4 steps a tick
+        now += 0.016
+        window.pacer.tick(now)
+        if table.values is not seen:
+            draws, seen = draws + 1, table.values
+    assert s.places[s.frame].op == "requant"  # still inside the stage
+    assert 2 <= draws <= 0.48 / TABLE_EVERY_S + 2
+    window.player.set_playing(False)
+    window.pacer.tick(now + 0.016)
+    assert table.values is not None and table.values.position == s.layer_op_values(window.frame).position

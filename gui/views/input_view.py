@@ -16,6 +16,7 @@ from convsram.gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
 from convsram.gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
 MOSAIC_ASPECT = 0.8  # the input panel is taller than wide
+TABLE_EVERY_S = 0.1  # while playing, the digital-step table redraws at most this often (see _table_due)
 
 
 class InputView(Panel):
@@ -58,6 +59,7 @@ class InputView(Panel):
         self._maps_key: tuple | None = None
         self._cols = 1
         self.field_rect: tuple[int, int, int, int] = (0, 0, 0, 0)
+        self._table_at = -1e9  # when the digital step's table was last drawn (context.now, s)
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         session = context.session
@@ -67,6 +69,8 @@ class InputView(Panel):
         if self.pages.currentWidget() is not page:  # swap only on entering or leaving such a stage
             self.pages.setCurrentWidget(page)
         if op:
+            if not self._table_due(frame, context):
+                return
             self._show_layer_op(frame, session)
             return
         self.table.clear_values()
@@ -76,6 +80,17 @@ class InputView(Panel):
             self._show_window(frame, session)
         else:
             self._show_maps(frame, session)
+
+    def _table_due(self, frame: Frame, context: Context) -> bool:
+        """While playing, the digital step's table (a rich-text table: ~10 ms to lay out and paint) is
+        redrawn at most every TABLE_EVERY_S, always on the step's first and last positions; paused, always
+        (the pacer renders the frame again when playback stops)."""
+        last = len(context.session.amap.windows[frame.place.layer]) - 1
+        if context.playing and 0 < frame.place.node_step < last \
+                and 0.0 <= context.now - self._table_at < TABLE_EVERY_S:
+            return False
+        self._table_at = context.now
+        return True
 
     # --- the digit ----------------------------------------------------------------------------------
     def _show_digit(self, frame: Frame, session: Session) -> None:
