@@ -143,6 +143,22 @@ def test_a_slider_drag_has_one_knob_change_on_its_way_at_a_time(window, lab, qtb
     assert all(b > a for a, b in zip(shown_at_change, shown_at_change[1:], strict=False)), shown_at_change
 
 
+def test_a_knob_change_whose_redraw_never_comes_does_not_keep_the_last_slider_value(window, lab, qtbot,
+                                                                                   monkeypatch):
+    """A change whose simulation result is dropped (the chip changed again meanwhile, say) never
+    finishes its cycle; the value the slider ends on still lands, at the latest STUCK_MS later."""
+    from convsram.gui.lab.window import STUCK_MS
+
+    slider = lab.knobs.sliders["cap_mismatch_sigma"]
+    monkeypatch.setattr(lab, "_on_simulated", lambda result: None)  # the result is dropped
+    slider.setValue(3.0)
+    qtbot.waitUntil(lambda: window.session.config.cap_mismatch_sigma == 0.03, timeout=3000)
+    slider.setValue(5.0)  # waits for a change that never comes back
+    qtbot.wait(100)
+    assert window.session.config.cap_mismatch_sigma == 0.03
+    qtbot.waitUntil(lambda: window.session.config.cap_mismatch_sigma == 0.05, timeout=STUCK_MS + 2000)
+
+
 def test_the_same_seed_restores_the_same_chip(window, lab, qtbot):
     go(window, 1, 10)
     s = window.session

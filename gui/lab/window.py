@@ -308,8 +308,9 @@ class LabWindow(QtWidgets.QMainWindow):
         self.updated.emit()
 
     def _knob_cycle_done(self) -> None:
-        """A knob change went all the way (simulated, both windows updated and painted): throttle the
-        sliders to that cost, so a drag leaves the event loop free part of the time."""
+        """A knob change went all the way (simulated, both windows updated and painted): a slider value
+        that came meanwhile goes after a rest in proportion to its cost, so a drag leaves the event
+        loop free part of the time."""
         if self._knob_t0 is None:
             return
         cost = (time.perf_counter() - self._knob_t0) * 1e3
@@ -333,18 +334,22 @@ class LabWindow(QtWidgets.QMainWindow):
     def _apply_from_knobs(self, config: ChipConfig) -> None:
         """A slider's new value: applied now, or, while the previous change is still on its way to the
         screen, kept (only the newest) and applied after it (see REST_FACTOR)."""
-        busy = self._knob_t0 is not None and (time.perf_counter() - self._knob_t0) * 1e3 < STUCK_MS
-        if busy or self._rest_timer.isActive():
-            self._knob_next = config
-            return
-        self._knob_next = None
-        self.apply_chip(config=config, from_knobs=True)
+        self._knob_next = config
+        self._apply_next_knobs()
 
     @QtCore.Slot()
     def _apply_next_knobs(self) -> None:
+        """The waiting slider value, unless a change is still on its way (its end, or at the latest
+        STUCK_MS, brings this back) or resting after one (the rest timer does)."""
+        if self._knob_next is None or self._rest_timer.isActive():
+            return
+        if self._knob_t0 is not None:
+            waited = (time.perf_counter() - self._knob_t0) * 1e3
+            if waited < STUCK_MS:  # the safety net: a change whose redraw never comes frees the sliders
+                self._rest_timer.start(int(STUCK_MS - waited) + 1)
+                return
         config, self._knob_next = self._knob_next, None
-        if config is not None:
-            self._apply_from_knobs(config)
+        self.apply_chip(config=config, from_knobs=True)
 
     def apply_chip(self, config: ChipConfig | None = None, seed: int | None = None,
                    from_knobs: bool = False) -> bool:
