@@ -149,7 +149,7 @@ def targets_for(model: Model, chip: Chip, amap: ArrayMap | None = None) -> list[
     network in several phases or on several macros: its columns serve other layers, at other operating
     points, after each rewrite, and the other macros are other chips (not modelled yet)."""
     amap = amap or place(model.layers, chip.config)
-    macros = max(amap.macro, default=0) + 1
+    macros = amap.macros_used
     if amap.phases > 1 or macros > 1:
         raise ValueError(f"offset calibration is modelled for a network held by one macro at once; this one "
                          f"runs in {amap.phases} phase(s) on {macros} macro(s) of {chip.config.columns} "

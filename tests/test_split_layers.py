@@ -48,7 +48,7 @@ def test_the_row_tiles_go_whole_to_several_macros_of_one_phase() -> None:
     config = ChipConfig(macros=3)
     amap = place(model, config)
     li = [s.name for s in amap.layers].index("conv3a")
-    assert amap.layer_macros(li) == (0, 1, 2)
+    assert amap.layer_macros(li) == (0, 1, 2) and amap.macros_used == 3
     assert amap.tile_macro[li] == (0, 0, 0, 0, 1, 1, 1, 1, 2)  # 4 tiles of 64 filters fill a macro
     for m in range(3):  # each macro holds exactly its tiles' weights
         held = amap.contents(model, amap.phase[li], m)
@@ -127,3 +127,4 @@ def test_the_array_view_shows_the_macro_of_the_tile_now(qapp, tmp_path) -> None:
             np.testing.assert_array_equal(view._weights, held)
     finally:
         window.close()
+
