@@ -36,6 +36,14 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
+def five_then_ctrl_c(tasks, base, engine, cancel=None):  # type: ignore[no-untyped-def]
+    """sweep_engines.run that delivers five results, then the user presses Ctrl-C."""
+    for i, result in enumerate(run(tasks, base, engine, cancel)):
+        yield result
+        if i == 4:
+            raise KeyboardInterrupt
+
+
 def test_rows_are_one_per_task_in_task_order(reference: bytes) -> None:
     rows = list(csv.DictReader(reference.decode().splitlines()))
     assert [int(r["task"]) for r in rows] == list(range(12))
@@ -71,12 +79,6 @@ def test_interrupt_then_resume_equals_the_uninterrupted_sweep(reference: bytes, 
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s.csv"
 
-    def five_then_ctrl_c(tasks, base, engine, cancel=None):  # type: ignore[no-untyped-def]
-        for i, result in enumerate(run(tasks, base, engine, cancel)):
-            yield result
-            if i == 4:
-                raise KeyboardInterrupt
-
     monkeypatch.setattr(sweep_engines, "run", five_then_ctrl_c)
     assert sweep(out, "--workers", "2") == 130
     assert "interrupted: kept 5 of 12 tasks" in capsys.readouterr().out
@@ -96,12 +98,6 @@ def test_an_interrupted_sweep_leaves_an_earlier_file_and_plot_whole(
     out, plot = tmp_path / "s.csv", tmp_path / "s.png"
     out.write_bytes(b"earlier results\n")
     plot.write_bytes(b"earlier plot")
-
-    def five_then_ctrl_c(tasks, base, engine, cancel=None):  # type: ignore[no-untyped-def]
-        for i, result in enumerate(run(tasks, base, engine, cancel)):
-            yield result
-            if i == 4:
-                raise KeyboardInterrupt
 
     monkeypatch.setattr(sweep_engines, "run", five_then_ctrl_c)
     assert sweep(out, "--workers", "1") == 130
