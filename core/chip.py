@@ -463,11 +463,13 @@ class Chip:
                 part += z
             part += plan.offset
             np.floor(part, out=part)
-            np.clip(part, plan.lo, plan.hi, out=part)
             if add:
+                np.clip(part, plan.lo, plan.hi, out=part)
                 into[rows, a:b] += part
+            elif isinstance(rows, slice):  # the first tile's codes clipped straight into place
+                part = np.clip(part, plan.lo, plan.hi, out=into[rows, a:b])
             else:
-                into[rows, a:b] = part
+                into[rows, a:b] = np.clip(part, plan.lo, plan.hi, out=part)
             # per-column float32 sums of at most 2^24 / max_code codes: exact integers
             mags = np.abs(part) if plan.lo < 0 else part
             return float(np.add.reduce(mags, axis=1, dtype=np.float32).sum(dtype=np.float64))

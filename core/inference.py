@@ -66,6 +66,7 @@ class ChipEvaluator:
         if isinstance(rng, KeyedNoise):
             rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
         self.ledger = [LayerLedger() for _ in model.layers]
+        self.requant_tables: dict[tuple, tuple[np.ndarray, int]] = {}  # made once for all batches
         self.records: dict[tuple[int, int, int], Invocation] = {}
 
     def _rewrite(self, layer: int, images: int) -> None:
@@ -137,7 +138,8 @@ class ChipEvaluator:
         def rows(i0: int, i1: int) -> None:
             index, _ = node.tile_patches(maps[i0:i1], kind, base.astype(kind))
             for x, dv, table in zip(index, dvs, tables, strict=True):
-                np.take(table, x, out=dv[i0 * positions:i1 * positions], mode="clip")
+                # every index is in range (codes checked above): "wrap" gathers faster than "clip"
+                np.take(table, x, out=dv[i0 * positions:i1 * positions], mode="wrap")
 
         run_blocks(rows, spans(len(maps), 1, max(1, PATCH_ROWS // positions)))
         p = np.empty((node.out_channels, batch), dtype=np.float32)

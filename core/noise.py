@@ -34,12 +34,12 @@ def standard_normal(rng: np.random.Generator | KeyedNoise, shape: tuple[int, ...
                     ) -> np.ndarray:
     """Standard-normal array of `shape` from `rng` (table sampler, see the module doc)."""
     if isinstance(rng, KeyedNoise):
-        idx = rng.indices(shape, copy=False)  # indexing reads the transposed view: no copy of its own
-        return (_table() if dtype == np.float64 else _table32())[idx].reshape(shape)
+        idx = rng.indices(shape, copy=False)  # take reads the transposed view: no copy of its own
+        return np.take(_table() if dtype == np.float64 else _table32(), idx, mode="wrap").reshape(shape)
     n = int(np.prod(shape))
     words = -(-n // 4)  # four 16-bit indices per 64-bit word
     idx = rng.bit_generator.random_raw(words).view(np.uint16)[:n]
-    return np.take(_table() if dtype == np.float64 else _table32(), idx).reshape(shape)
+    return np.take(_table() if dtype == np.float64 else _table32(), idx, mode="wrap").reshape(shape)
 
 
 def keyed_block(rng: KeyedNoise, draw: tuple[tuple[int, ...], int, int], i0: int, i1: int,
@@ -47,7 +47,9 @@ def keyed_block(rng: KeyedNoise, draw: tuple[tuple[int, ...], int, int], i0: int
     """Standard normals of a :meth:`KeyedNoise.reserve` d columns-first draw (k, rows) for images
     i0..i1-1 of the batch: their (k, rows of those images) block, as :func:`standard_normal` gives it."""
     idx = rng.block(draw, i0, i1)
-    return (_table() if dtype == np.float64 else _table32())[idx].reshape(idx.shape[0], -1)
+    # take (every index is in range: 16-bit indices into 2^16 entries) gathers faster than indexing
+    table = _table() if dtype == np.float64 else _table32()
+    return np.take(table, idx, mode="wrap").reshape(idx.shape[0], -1)
 
 
 class KeyedNoise:

@@ -211,3 +211,30 @@ def test_chip_path_refuses_codes_beyond_its_dac(codes: np.ndarray) -> None:
     amap, _ = programmed_chip(model, chip)
     with pytest.raises(ValueError, match="0..31"):
         network.forward(model, codes, ChipEvaluator(chip, model, amap))
+
+
+@pytest.mark.parametrize("channels, size, stride", [(16, 5, 1), (32, 4, 1), (16, 9, 2), (3, 6, 1)])
+def test_exact_layer_codes_are_the_integer_adc_codes(channels: int, size: int, stride: int) -> None:
+    """The exact path's whole-layer codes (w / step folded into float32 weights, the patches in one
+    pass or per tile) are clip(round_half_up(S / step)) of the integer tile sums: extreme uint8 inputs,
+    tiles of up to FOLD_ROWS rows, small and huge odd steps."""
+    from types import SimpleNamespace
+
+    from convsram.core.layers import Conv, arith
+    from convsram.core.network import FOLD_ROWS, ExactPartialCodes, tile_bounds
+
+    rng = np.random.default_rng(channels + size)
+    rows = 9 * channels
+    x = rng.choice(np.array([0, 1, 127, 128, 254, 255], np.uint8), (5, size, size, channels))
+    for most in (rows, FOLD_ROWS, 64, 17):
+        tiles = tuple(tile_bounds(rows, min(most, FOLD_ROWS)))
+        for step in (1, 3, 17, 101, 40_001):
+            for mode in ("relu", "signed"):
+                conv = Conv("c", ("input",), channels, 6, tiles, mode, 3, stride, 1)
+                w = rng.choice(np.array([-1, 1], np.int8), (rows, 6))
+                model = SimpleNamespace(weights=[w], adc_step=[step], layers=[conv])
+                got = ExactPartialCodes(model).layer_codes(0, conv, x)  # type: ignore[arg-type]
+                flat = arith.im2col(x.astype(np.int64), 3, stride, 1).reshape(-1, rows)
+                want = sum(arith.adc_codes(flat[:, a:b] @ w[a:b].astype(np.int64), step, mode)
+                           for a, b in tiles)
+                np.testing.assert_array_equal(got.reshape(-1, 6), want)

@@ -34,7 +34,9 @@ class RunContext:
     record: dict[str, np.ndarray] | None = None
     # weight layer name -> the max-pool that alone reads it: the layer returns the pooled maps
     fused: dict[str, Any] = field(default_factory=dict)
-    tables: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)  # requantisation tables
+    # requantisation tables (key: layer and what the table is made of); the provider's
+    # ``requant_tables`` if it has one, kept from chunk to chunk
+    tables: dict[tuple, tuple[np.ndarray, int]] = field(default_factory=dict)
 
     @property
     def small(self) -> bool:

@@ -151,12 +151,14 @@ class WeightLayer(Node):
         """Requantised codes (pooled first if `pool`) by table lookup; p holds summed codes in range
         (filters last, maybe a view of a filters-first array: the work is done in its memory order)."""
         model = ctx.model
-        if li not in ctx.tables:
-            span = self.n_tiles * int(ctx.partial_codes.max_code)  # type: ignore[attr-defined]
+        span = self.n_tiles * int(ctx.partial_codes.max_code)  # type: ignore[attr-defined]
+        # the table of everything it is made of (ctx.tables may outlive the chunk: the provider's own)
+        key = (li, span, ctx.max_input, model.alpha[li].tobytes(), model.beta[li].tobytes())
+        if key not in ctx.tables:
             lo = 0 if self.mode == "relu" else -span
             table = arith.requant_table(model.alpha[li], model.beta[li], lo, span, ctx.max_input)
-            ctx.tables[li] = (table.astype(np.uint8) if ctx.small else table, lo)
-        table, lo = ctx.tables[li]
+            ctx.tables[key] = (table.astype(np.uint8) if ctx.small else table, lo)
+        table, lo = ctx.tables[key]
         first = np.moveaxis(p, -1, 0)
         axis = 0 if first.flags.c_contiguous and p.ndim > 1 else p.ndim - 1
         q = first if axis == 0 else p
