@@ -29,7 +29,7 @@ from convsram.gui.captions import PanelCaptions
 from convsram.gui.gc_guard import schedule_freeze
 from convsram.gui.help import ABOUT, ShortcutsDialog
 from convsram.gui.lab import actions as lab_actions
-from convsram.gui.pacer import Pacer, show_views
+from convsram.gui.pacer import FrameSplit, Pacer, show_views
 from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.problem_page import ProblemPage
@@ -221,6 +221,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.views: list[FrameView] = [self.where, self.narration, self.input_view, self.array_view,
                                        self.lines_view, self.diff_view, self.codes_view, self.hist_view,
                                        self.output_view, self.result_view, self.energy_view]
+        # playing into a new stage (a layer change repaints every plot), the frame is drawn over three
+        # ticks: the digit and its header, then the array, the output and the ledgers, then the signals
+        self.split = FrameSplit([[self.array_view, self.output_view, self.result_view, self.energy_view],
+                                 [self.lines_view, self.diff_view, self.codes_view, self.hist_view]])
 
         self.transport = TransportBar(self.named_actions)
         self.transport.speedChanged.connect(self._on_speed)
@@ -500,7 +504,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show `frame` in every view (the pacer calls this once per new frame)."""
         s = context.session
         t0 = time.perf_counter()
-        show_views(self.views, frame, context, self._throttled)
+        self._show(self.split.now(self.views, frame, context), frame, context)
         self.transport.scrubber.set_value(frame.index)
         self.transport.set_image(frame.image, len(s.data))
         image_key = (frame.image, s.generation)
@@ -520,6 +524,13 @@ class MainWindow(QtWidgets.QMainWindow):
         del self.render_ms[:-500]
         self.rendered.emit()
 
+    def render_rest(self) -> bool:
+        """The next part of a frame whose stage changed while playing (see FrameSplit)."""
+        return self.split.rest(self._show)
+
+    def _show(self, views: list[FrameView], frame: Frame, context: Context) -> None:
+        show_views(views, frame, context, self._throttled)
+
     def _update_play_status(self) -> None:
         if self.player.playing:
             speed = self.player.speed
@@ -535,6 +546,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_playing(self, playing: bool) -> None:
         self.ranges.immediate = not playing
         if not playing:
+            self.split.flush(self._show)  # the frame's waiting parts now: paused shows it whole
             self.ranges.flush()
             self.pacer.invalidate()  # paused: every view shows this very frame (no throttling)
         self.transport.set_playing(playing)

@@ -8,6 +8,12 @@ at most once per tick, and every display shows the same "now".
 A display is anything with ``render_frame(frame, context)`` (the windows); its views implement
 :class:`FrameView` and are listed in one place per window.
 
+A display may spread an expensive frame over a few ticks: when its ``render_frame`` leaves part of
+the frame for later (``render_rest()`` draws the next part and returns True while there is one), the
+pacer's next ticks draw those parts instead of moving playback on. Each part's repaint then stalls the
+event loop alone (a layer change while playing repaints a dozen plots: as one pass, longer than a
+frame should take).
+
 A display subscribed with ``own_tick=True`` (the chip lab, a second window beside the dashboard) is
 rendered on a tick of its own, never in the same tick as the others: each window's update and repaint
 then stalls the event loop alone instead of both back to back. It may also declare ``due(now)``: while
@@ -38,6 +44,10 @@ class Display(Protocol):
 
     def isVisible(self) -> bool: ...  # noqa: N802 (Qt API)
 
+    def render_rest(self) -> bool:
+        """Draw what the last ``render_frame`` left for the next tick; True if there was any."""
+        ...
+
 
 Hook = Callable[[float], None]
 
@@ -54,6 +64,42 @@ def show_views(views: list[FrameView], frame: Frame, context: Context, last: dic
                 continue
         last[id(view)] = now
         view.show_frame(frame, context)
+
+
+class FrameSplit:
+    """A display's frame spread over several ticks when playing moves into a new stage (another layer,
+    a digital step's layer, another image): each group in `later` is drawn on a tick of its own after
+    the first, with this same frame. Within a stage, and paused, every view is drawn at once."""
+
+    def __init__(self, later: list[list[FrameView]]) -> None:
+        self.later = later
+        self._stage: tuple[int, str] | None = None  # (image, layer name) last drawn
+        self._waiting: list[list[FrameView]] = []  # groups still to draw, in order
+        self._frame: tuple[Frame, Context] | None = None
+
+    def now(self, views: list[FrameView], frame: Frame, context: Context) -> list[FrameView]:
+        """The views to draw `frame` in on this tick (the others wait for :meth:`rest`)."""
+        stage = (frame.image, frame.layer_name)
+        split = context.playing and self._stage is not None and stage != self._stage
+        self._stage = stage
+        self._waiting = list(self.later) if split else []
+        self._frame = (frame, context)
+        if not split:
+            return views
+        held = {id(v) for group in self.later for v in group}
+        return [v for v in views if id(v) not in held]
+
+    def rest(self, show: Callable[[list[FrameView], Frame, Context], None]) -> bool:
+        """Draw the next waiting group with `show(views, frame, context)`; True if one waited."""
+        if not self._waiting or self._frame is None:
+            return False
+        show(self._waiting.pop(0), *self._frame)
+        return True
+
+    def flush(self, show: Callable[[list[FrameView], Frame, Context], None]) -> None:
+        """Draw every waiting group now (playback paused: the whole frame at once)."""
+        while self.rest(show):
+            pass
 
 
 class Pacer(QtCore.QObject):
@@ -152,12 +198,23 @@ class Pacer(QtCore.QObject):
         for hook in list(self._hooks):
             hook(now)
         try:
+            if self._render_rests():
+                return  # this tick draws the rest of the last frame; playback moves on at the next
             self.player.advance(now)
             if not self.render() and not self._breathing:
                 for idle in list(self._idle):
                     idle(now)
         finally:
             self._now = None
+
+    def _render_rests(self) -> bool:
+        """The rest of a frame a display split over two ticks (see the module doc); True if drawn."""
+        drawn = False
+        for d in self._displays:
+            if id(d) not in self._own_tick and d.isVisible() and d.render_rest():
+                drawn = True
+                self._others_tick = self._ticks
+        return drawn
 
     def key(self) -> tuple:
         s = self.session

@@ -178,11 +178,76 @@ def test_layer_per_frame_playback_is_clock_driven(window):
     window.transport.set_speed(LAYER_PER_FRAME)
     window.player.set_speed(LAYER_PER_FRAME)
     window.player.set_playing(True)
-    stages = []
-    for k in range(len(window.session.current.stage_start)):  # the layers and the digital steps
-        window.pacer.tick(5.0 + 0.016 * k)
-        stages.append(window.frame.layer_name)
-    # every stage's last frame in turn: the layers and the digital steps (their own, then the pools)
+    stages: list[str] = []
+    ticks = 0
+    while not window.frame.final:  # the layers and the digital steps
+        window.pacer.tick(5.0 + 0.016 * ticks)
+        ticks += 1
+        if not stages or stages[-1] != window.frame.layer_name:
+            stages.append(window.frame.layer_name)
+        assert ticks < 100
+    # every stage's last frame in turn: the layers and the digital steps (their own, then the pools),
+    # each drawn over three ticks (a new stage repaints every plot: spread, see FrameSplit)
     assert stages == ["conv1", "conv1.requant", "pool1", "conv2", "conv2.sum", "conv2.requant", "pool2", "fc",
                       "fc.sum", "fc.scores"]
-    assert window.frame.final
+    assert ticks == 1 + 3 * (len(stages) - 2) + 1  # the first tick moves within conv1; the last one
+    # has just started drawing fc.scores: its next two ticks draw the rest, without moving on
+    shown = window.session.frame
+    for k in range(2):
+        window.pacer.tick(6.0 + 0.016 * k)
+        assert window.session.frame == shown
+
+
+def test_a_new_stage_while_playing_is_drawn_over_three_ticks_and_pausing_shows_it_whole(window):
+    """Playing into a new layer repaints every plot: the frame is drawn in three parts on three ticks
+    (each part's repaint then stalls the event loop alone), playback waiting meanwhile; within a layer
+    every view is drawn on each tick; pausing draws what waits at once."""
+    s = window.session
+    window.pacer.timer.stop()
+    drawn: list[str] = []
+    def noted(view):
+        show, name = view.show_frame, type(view).__name__
+
+        def show_frame(frame, context):
+            drawn.append(name)
+            show(frame, context)
+        return show_frame
+
+    for view in window.views:
+        view.show_frame = noted(view)
+    names = {type(v).__name__ for v in window.views}
+    signals = {"LinesView", "DiffView", "CodesView", "HistogramView"}
+    middle = {"ArrayView", "OutputView", "ResultView", "EnergyView"}
+    conv2 = s.current.layer_start[1]
+    window.command("frame", conv2 - 3)
+    window.refresh()
+    window.player.set_speed(64)  # one step a tick at 1/64 s
+    window.player.set_playing(True)
+    now = 10.0
+    seen, frames = [], []
+    for _ in range(12):
+        drawn.clear()
+        window.pacer.tick(now)
+        now += 1 / 64
+        seen.append(set(drawn))
+        frames.append(s.frame)
+        if len(seen) > 2 and seen[-1] == signals:
+            break
+    # the tick that entered a new stage drew the first part only
+    k = next(i for i, v in enumerate(seen) if v and v != names and not (v & signals) and not (v & middle))
+    assert seen[k + 1] == middle and seen[k + 2] == signals
+    assert frames[k] == frames[k + 1] == frames[k + 2]  # playback waits while the frame is drawn
+    # within a stage every view, each tick
+    window.command("frame", conv2 + 10)
+    window.refresh()
+    drawn.clear()
+    window.pacer.tick(now)
+    assert set(drawn) == names
+    # a new stage, then a pause before its parts are drawn: the whole frame shows at once
+    drawn.clear()
+    window.command("frame", s.current.layer_start[2] - 1)
+    window.refresh()
+    assert not (set(drawn) & (signals | middle))
+    drawn.clear()
+    window.player.set_playing(False)
+    assert set(drawn) == middle | signals

@@ -24,7 +24,7 @@ from convsram.gui import theme
 from convsram.gui.demo import captions
 from convsram.gui.demo.pad import DrawingPad
 from convsram.gui.demo.script_runner import ScriptRunner
-from convsram.gui.pacer import Pacer, show_views
+from convsram.gui.pacer import FrameSplit, Pacer, show_views
 from convsram.gui.player import Player
 from convsram.gui.prefetch import Prefetcher
 from convsram.gui.views import colormaps
@@ -520,6 +520,7 @@ class DemoWindow(QtWidgets.QWidget):
             if hasattr(plot, "setBackground"):
                 plot.setBackground(BLACK)
         self.views.insert(1, self.narration)
+        self.split = FrameSplit([[self.diff_view, self.codes_view]])  # drawn a tick later at a new stage
         self.badge = PauseBadge(self)
 
     def set_technical(self, on: bool) -> None:
@@ -608,6 +609,7 @@ class DemoWindow(QtWidgets.QWidget):
         if playing:
             self.badge.hide()
         else:
+            self.split.flush(self._show)  # the frame's waiting parts now: paused shows it whole
             self.pacer.invalidate(self)  # paused: the throttled energy counter shows this very frame
 
     def _before_tick(self, now: float) -> None:
@@ -647,12 +649,19 @@ class DemoWindow(QtWidgets.QWidget):
     def render_frame(self, f: Frame, context: Context) -> None:
         """Show `f` in every view (the pacer calls this once per new frame)."""
         s = context.session
-        show_views(self.views, f, context, self._throttled)
+        self._show(self.split.now(self.views, f, context), f, context)
         if f.index == 0:
             n = len(s.data)
             nxt = s.resume_image if s.is_drawing(f.image) else f.image
             self.prefetcher.request([(nxt + 1) % n, (nxt + 2) % n])
         self.rendered.emit()
+
+    def render_rest(self) -> bool:
+        """The views a stage change left for this tick (see FrameSplit)."""
+        return self.split.rest(self._show)
+
+    def _show(self, views: list[FrameView], f: Frame, context: Context) -> None:
+        show_views(views, f, context, self._throttled)
 
     @QtCore.Slot(object)
     def classify(self, drawing: np.ndarray) -> int | None:

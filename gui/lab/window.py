@@ -274,6 +274,10 @@ class LabWindow(QtWidgets.QMainWindow):
         and repaint stalls the event loop alone): the session moved."""
         self.refresh()
 
+    def render_rest(self) -> bool:
+        """Nothing: the lab draws a frame in one tick of its own."""
+        return False
+
     def due(self, now: float) -> bool:
         """Whether the pacer should update the lab at `now` (s): paused, always; while playing, the
         visible view at most every PLAYING_EVERY_MS."""

@@ -264,6 +264,7 @@ class GridLines(pg.GraphicsObject):
         self.plot, self.axis, self.alpha = plot, plot.getAxis(side), alpha
         self.vertical = side in ("top", "bottom")  # the lines cross the x axis
         self.setZValue(-100)
+        self._cache: tuple[tuple, list[tuple[QtGui.QPen, list[QtCore.QLineF]]]] | None = None
         plot.vb.sigRangeChanged.connect(self._moved)
         plot.vb.sigResized.connect(self._moved)
 
@@ -283,15 +284,28 @@ class GridLines(pg.GraphicsObject):
         return [list(values) for _, values in self.axis.tickValues(lo, hi, max(size, 1.0))]
 
     def paint(self, p: QtGui.QPainter, *args: object) -> None:
+        for pen, lines in self._lines():
+            p.setPen(pen)
+            p.drawLines(lines)
+
+    def _lines(self) -> list[tuple[QtGui.QPen, list[QtCore.QLineF]]]:
+        """Per tick level, its pen and lines; kept while the view, its size, the axis's ticks and pen
+        stay (a plot repaints on every data change: the ticks would be worked out again each time)."""
         r = self.plot.vb.viewRect()
         length = self.plot.vb.width() if self.vertical else self.plot.vb.height()
-        color = QtGui.QColor(self.axis.pen().color())
+        base = self.axis.pen().color()
+        ticks = self.axis._tickLevels
+        custom = None if ticks is None else tuple(tuple(v for v, _ in level) for level in ticks)
+        key = (r.getRect(), length, self.axis.range[0], self.axis.range[1], custom, base.rgba())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        color = QtGui.QColor(base)
         drawn: set[float] = set()
+        out = []
         for i, values in enumerate(self.levels()):
             fade = min(max(0.05 * length / (len(values) + 1), 0.0), 1.0)
             color.setAlphaF(min(self.alpha * fade / (i + 1), 1.0))
             pen = QtGui.QPen(color, 0)  # cosmetic: one pixel at any zoom
-            p.setPen(pen)
             lines = []
             for v in values:
                 if v in drawn:
@@ -302,7 +316,9 @@ class GridLines(pg.GraphicsObject):
                 elif not self.vertical and r.top() <= v <= r.bottom():
                     lines.append(QtCore.QLineF(r.left(), v, r.right(), v))
             if lines:
-                p.drawLines(lines)
+                out.append((pen, lines))
+        self._cache = (key, out)
+        return out
 
 
 def add_grid(plot: pg.PlotItem, side: str, alpha: float) -> GridLines:
