@@ -434,19 +434,21 @@ class Chip:
         return level, dv_sum
 
     def bulk_into(self, dv: np.ndarray, plan: BulkPlan, rng: Noise | None, images: int, into: np.ndarray,
-                  rows: slice | np.ndarray, add: bool) -> tuple[np.ndarray, float]:
+                  rows: slice | np.ndarray, add: bool, draw: tuple | None = None) -> tuple[np.ndarray, float]:
         """:meth:`bulk_levels` and the codes' sum(|code|), with the codes written (add=True: added) to
         ``into[rows]`` (k, batch) rather than returned; returns (total drop per invocation, that sum).
         The same matmul over the whole batch, then the per-element work in blocks of whole images on
-        the worker threads (core/threads.py): the same values, the same noise draws."""
+        the worker threads (core/threads.py): the same values, the same noise draws.
+        draw: the keyed draws (KeyedNoise.reserve of (k, batch)) the caller reserved for this call,
+        in the order of its calls, when it runs calls out of that order."""
         out = plan.m @ dv.T
         k = len(plan.offset)
         level, dv_sum = out[:k], out[k]
         batch = level.shape[1]
         positions = batch // images
         source = self.noise if rng is None else rng
-        draw = whole = None
-        if plan.noise is not None:
+        whole = None
+        if plan.noise is not None and draw is None:
             if isinstance(source, noise.KeyedNoise) and not source.rows_first:
                 draw = source.reserve(level.shape)
             else:
@@ -455,10 +457,10 @@ class Chip:
         def finish(a: int, b: int) -> float:
             part = level[:, a:b]
             if plan.noise is not None:
-                if draw is not None:
+                if whole is None:
                     z = noise.keyed_block(source, draw, a // positions, b // positions)  # type: ignore[arg-type]
                 else:
-                    z = whole[:, a:b]  # type: ignore[index]
+                    z = whole[:, a:b]
                 z *= plan.noise
                 part += z
             part += plan.offset

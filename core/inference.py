@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import Chip, Invocation
+from convsram.core.chip import BulkPlan, Chip, Invocation
 from convsram.core.layers import WeightLayer
 from convsram.core.mapping import ArrayMap, macro_seed, place
 from convsram.core.network import Model, op_counts
@@ -144,18 +144,52 @@ class ChipEvaluator:
         run_blocks(rows, spans(len(maps), 1, max(1, PATCH_ROWS // positions)))
         p = np.empty((node.out_channels, batch), dtype=np.float32)
         time_ns = batch * energy.invocation_time_ns(cfg)
+        # every invocation of the layer, tile by tile, its plan and noise draws fixed in that order
+        calls = []
         for t, (r0, r1) in enumerate(node.tiles):
             n = r1 - r0
-            chip = chips[t]
-            adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], n)
-            dv = dvs[t]
-            for filters in self.amap.chunks[layer][t]:
-                plan = chip.bulk_plan(n, self.amap.columns[layer][t, filters], adc_lsb, node.mode)
-                dv_sum, steps = chip.bulk_into(dv, plan, self.rng, len(maps), p, _as_slice(filters), t > 0)
-                e = energy.energy_total(cfg, n, batch, float(dv_sum.sum(dtype=np.float64)), len(filters),
-                                        steps)
-                self.ledger[layer].add_totals(e, batch, time_ns)
+            adc_lsb = chips[t].adc_lsb_for(self.model.adc_step[layer], n)
+            for c, filters in enumerate(self.amap.chunks[layer][t]):
+                plan = chips[t].bulk_plan(n, self.amap.columns[layer][t, filters], adc_lsb, node.mode)
+                calls.append((t, c, filters, plan, self._reserve(plan, batch)))
+        results: dict[tuple[int, int], tuple[float, float]] = {}
+
+        def run(chunk_calls: list) -> None:
+            """One chunk of filters through every tile, in tile order (its codes add up in P)."""
+            for t, c, filters, plan, draw in chunk_calls:
+                dv_sum, steps = chips[t].bulk_into(dvs[t], plan, self.rng, len(maps), p, _as_slice(filters),
+                                                   t > 0, draw)
+                results[(t, c)] = (float(dv_sum.sum(dtype=np.float64)), steps)
+
+        # chunks hold disjoint filters: with the draws reserved, they run side by side on the workers
+        # (each matmul keeps its shape, each draw its keys: the same codes whatever the thread count)
+        parts = self._by_chunk(calls, node.n_tiles)
+        run_blocks(run, [(part,) for part in parts], blas=True)
+        for t, c, filters, _, _ in calls:  # the ledger in the order of the invocations
+            drop, steps = results[(t, c)]
+            n = node.tiles[t][1] - node.tiles[t][0]
+            self.ledger[layer].add_totals(energy.energy_total(cfg, n, batch, drop, len(filters), steps),
+                                          batch, time_ns)
         return np.moveaxis(p.reshape(node.out_channels, len(maps), *grid), 0, -1)
+
+    def _reserve(self, plan: BulkPlan, batch: int) -> tuple | None:
+        """The keyed draws of one bulk call of `plan` over `batch` invocations, claimed now (None: the
+        call draws its own noise, or has none)."""
+        if plan.noise is None or not isinstance(self.rng, KeyedNoise) or self.rng.rows_first:
+            return None
+        return self.rng.reserve((len(plan.offset), batch))
+
+    @staticmethod
+    def _by_chunk(calls: list, tiles: int) -> list[list]:
+        """The calls grouped by chunk of filters, each group in tile order, when every tile has the same
+        chunks and no call draws from a shared sequential stream; else one group of all calls."""
+        groups: dict[int, list] = {}
+        for call in calls:
+            groups.setdefault(call[1], []).append(call)
+        split = (len(groups) > 1 and all(len(g) == tiles for g in groups.values())
+                 and all(np.array_equal(call[2], g[0][2]) for g in groups.values() for call in g)
+                 and not any(plan.noise is not None and draw is None for *_, plan, draw in calls))
+        return list(groups.values()) if split else [calls]
 
     def totals(self) -> LayerLedger:
         total = LayerLedger()

@@ -238,3 +238,19 @@ def test_exact_layer_codes_are_the_integer_adc_codes(channels: int, size: int, s
                 want = sum(arith.adc_codes(flat[:, a:b] @ w[a:b].astype(np.int64), step, mode)
                            for a, b in tiles)
                 np.testing.assert_array_equal(got.reshape(-1, 6), want)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_chunks_side_by_side_equal_tile_by_tile(monkeypatch: pytest.MonkeyPatch, codes: np.ndarray,
+                                                seed: int) -> None:
+    """On two workers the bulk path runs a layer's chunks of filters side by side (noise reserved in
+    invocation order): the same scores and ledger as the plain path, on random graphs and resnet-bw."""
+    monkeypatch.setenv("CONVSRAM_THREADS", "2")
+    models = [with_negative_alphas(random_model(seed), seed)]
+    if seed == 0:
+        models.append(load_model(MODELS_DIR / "resnet-bw.npz"))  # 32-filter layers: two chunks
+    for model in models:
+        fast, ev_fast = _chip_run(model, codes, NOISY, seed, True, True)
+        plain, ev_plain = _chip_run(model, codes, NOISY, seed, False, True)
+        np.testing.assert_array_equal(fast, plain)
+        _same_ledgers(ev_fast, ev_plain)
