@@ -45,17 +45,27 @@ def table_rows(values: LayerOpValues) -> tuple[list[str], list[list[str]]]:
                    _n(values.out[j])] for j in range(values.total.size)]
 
 
-class DigitalTable(QtWidgets.QLabel):
-    """The table of a layer's digital step, as many filters as fit (the rest counted below)."""
+Segment = tuple[str, str, bool]  # text, colour, bold
+
+
+class DigitalTable(QtWidgets.QWidget):
+    """The table of a layer's digital step, as many filters as fit (the rest counted below).
+
+    Painted directly, cell by cell: as a rich-text label the table was laid out again as a text
+    document on every change and paint (~10 ms a frame of fast playback; issue 8)."""
+
+    PAD = 5  # design pixels each side of a cell
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignHCenter)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored)
         self.values: LayerOpValues | None = None
         self.header: list[str] = []
         self.rows: list[list[str]] = []  # the rows on screen
+        self._cells: list[list[Segment]] = []  # header first, then each row's cells
+        self._notes: list[list[Segment]] = []  # lines under the table ("… and 6 more filters", clipping)
+        self._widths_px: list[float] = []  # each column's width
+        self._wrap = False  # a long sum too wide for one line: each sum on a line under its filter
 
     def show_values(self, values: LayerOpValues) -> None:
         self.values = values
@@ -66,52 +76,98 @@ class DigitalTable(QtWidgets.QLabel):
         if self.values is not None:
             self._render()
 
+    def _line(self) -> float:
+        return QtGui.QFontMetricsF(font(theme.TICK_PX)).height() + 2
+
     def _render(self) -> None:
         values = self.values
         assert values is not None
         header, rows = table_rows(values)
-        size = theme.TICK_PX
-        line = QtGui.QFontMetricsF(font(size)).height() + 2
-        long_rows = values.op == "sum" and len(values.tiles) > MAX_TILE_COLUMNS
-        per_row = 2 if long_rows else 1  # a long sum wraps
-        if self.wordWrap() != long_rows:  # wrapping lays the rich text out again for every height asked:
-            self.setWordWrap(long_rows)  # ~13 ms more per frame of fast playback; only a long sum needs it
-        fit = max(1, int(self.height() / line) - 2) // per_row
+        clipped = values.clipped
+        cells: list[list[Segment]] = [[(h, theme.TEXT_DIM, False) for h in header]]
+        for r in rows:
+            j = int(r[0])
+            color = theme.TEXT
+            if values.op == "requant" and clipped[j]:
+                # above the largest code: saturated; below 0: the ReLU, by design (dimmed)
+                color = theme.SATURATED if values.rounded[j] > values.max_code else theme.TEXT_DIM
+            cells.append([*((c, theme.TEXT_DIM, False) for c in r[:-1]), (r[-1], color, True)])
+        widths = self._widths(cells)
+        # a long sum that does not fit beside its filter and total takes a line of its own
+        long_sums = values.op == "sum" and len(values.tiles) > MAX_TILE_COLUMNS
+        self._wrap = long_sums and sum(widths) > self.width()
+        if self._wrap:
+            widths = self._widths(cells, skip=len(header) - 2)
+        fit = max(1, int(self.height() / self._line()) - 2) // (2 if self._wrap else 1)
         shown = rows if len(rows) <= fit else rows[:max(fit - 1, 1)]
         self.header, self.rows = header, shown
-        clipped = values.clipped
-        cells = []
-        head = "".join(f"<th style='padding:0 5px; color:{theme.TEXT_DIM}; font-weight:normal'>{h}</th>"
-                       for h in header)
-        for r in shown:
-            j = int(r[0])
-            tds = []
-            for k, c in enumerate(r):
-                color = theme.TEXT if k == len(r) - 1 else theme.TEXT_DIM
-                weight = "bold" if k == len(r) - 1 else "normal"
-                if k == len(r) - 1 and values.op == "requant" and clipped[j]:
-                    # above the largest code: saturated; below 0: the ReLU, by design (dimmed)
-                    color = theme.SATURATED if values.rounded[j] > values.max_code else theme.TEXT_DIM
-                tds.append(f"<td align='right' style='padding:0 5px; color:{color}; font-weight:{weight}'>"
-                           f"{c}</td>")
-            cells.append(f"<tr>{''.join(tds)}</tr>")
+        self._cells, self._widths_px = cells[:len(shown) + 1], widths
+        notes: list[list[Segment]] = []
         more = len(rows) - len(shown)
-        tail = (f"<p style='color:{theme.TEXT_DIM}; margin:2px'>… and {more} more "
-                f"{'classes' if values.output else 'filters'}</p>" if more else "")
-        note = ""
+        if more:
+            notes.append([(f"… and {more} more {'classes' if values.output else 'filters'}", theme.TEXT_DIM,
+                           False)])
         if values.op == "requant" and clipped.any():
             low, high = int((values.rounded < 0).sum()), int((values.rounded > values.max_code).sum())
-            said = [f"{low} below 0 → 0 (the ReLU)"] * bool(low) + [
-                f"<span style='color:{theme.SATURATED}'>{high} above {values.max_code} → {values.max_code}"
-                "</span>"] * bool(high)
-            note = f"<p style='color:{theme.TEXT_DIM}; margin:2px'>clipped: {', '.join(said)}</p>"
-        self.setText(f"<div style='font-size:{theme.px(size)}px'><table cellspacing='0'>"
-                     f"<tr>{head}</tr>{''.join(cells)}</table>{tail}{note}</div>")
+            line: list[Segment] = [("clipped: ", theme.TEXT_DIM, False)]
+            if low:
+                line.append((f"{low} below 0 → 0 (the ReLU)" + (", " if high else ""), theme.TEXT_DIM, False))
+            if high:
+                line.append((f"{high} above {values.max_code} → {values.max_code}", theme.SATURATED, False))
+            notes.append(line)
+        self._notes = notes
+        self.update()
+
+    def _widths(self, cells: list[list[Segment]], skip: int | None = None) -> list[float]:
+        """Each column's width in pixels (a cell's text and its padding); `skip`: a column whose body
+        cells go on lines of their own (only its header counts)."""
+        metrics = {b: QtGui.QFontMetricsF(font(theme.TICK_PX, bold=b)) for b in (False, True)}
+        pad = 2 * theme.px(self.PAD)
+        widths = [0.0] * len(cells[0])
+        for r, row in enumerate(cells):
+            for k, (text, _, bold) in enumerate(row):
+                if not (r and k == skip):
+                    widths[k] = max(widths[k], metrics[bold].horizontalAdvance(text) + pad)
+        return widths
 
     def clear_values(self) -> None:
         self.values = None
-        self.header, self.rows = [], []
-        self.setText("")
+        self.header, self.rows, self._cells, self._notes = [], [], [], []
+        self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        if not self._cells:
+            return
+        p = QtGui.QPainter(self)
+        fonts = {False: font(theme.TICK_PX), True: font(theme.TICK_PX, bold=True)}
+        metrics = {b: QtGui.QFontMetricsF(f) for b, f in fonts.items()}
+        pad, line, widths = theme.px(self.PAD), self._line(), self._widths_px
+        own_line = len(widths) - 2 if self._wrap else None  # the long sum's column
+        left = max(0.0, (self.width() - sum(widths)) / 2)
+        right = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+        y = 0.0
+        for r, row in enumerate(self._cells):
+            x = left
+            for k, (text, color, bold) in enumerate(row):
+                p.setFont(fonts[bold])
+                p.setPen(QtGui.QColor(color))
+                if r and k == own_line:  # under its filter, as wide as the table (elided if wider)
+                    span = max(sum(widths), self.width() - 2 * left) - 2 * pad
+                    p.drawText(QtCore.QPointF(left + pad, y + line + metrics[bold].ascent() + 1),
+                               metrics[bold].elidedText(text, QtCore.Qt.TextElideMode.ElideRight, span))
+                else:
+                    p.drawText(QtCore.QRectF(x + pad, y, widths[k] - 2 * pad, line), right, text)
+                x += widths[k]
+            y += line * (2 if r and own_line is not None else 1)
+        for segments in self._notes:
+            x = left + pad
+            for text, color, bold in segments:
+                p.setFont(fonts[bold])
+                p.setPen(QtGui.QColor(color))
+                p.drawText(QtCore.QPointF(x, y + metrics[bold].ascent() + 1), text)
+                x += metrics[bold].horizontalAdvance(text)
+            y += line
+        p.end()
 
 
 def shown_filters(table: DigitalTable) -> np.ndarray:
