@@ -162,8 +162,8 @@ def test_a_deep_networks_strip_keeps_its_names_and_its_tabs_go_to_the_steps(qtbo
     click_box(qtbot, strip, i)
     assert clicked == [st]
     metrics = QtGui.QFontMetricsF(font(theme.TICK_PX, bold=True))  # a crowded strip's titles
-    for k, (title, _, li) in enumerate(strip.boxes):
-        if li is not None:  # every layer's name whole, beside the tabs
+    for k, (title, _, _li) in enumerate(strip.boxes):
+        if not strip.is_op(k):  # every name whole (the layers' beside their tabs; the input, the answer)
             bw = strip._rects[k][0].width()
             assert metrics.elidedText(title, QtCore.Qt.TextElideMode.ElideRight, bw - 4) == title
 

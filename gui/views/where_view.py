@@ -122,7 +122,7 @@ class LayerStrip(QtWidgets.QWidget):
         # a layer's own digital steps sit close to it, without an arrow
         close = 0.0 if crowded else theme.px(2)
         gaps = [close if i + 1 < n and ops[i + 1] else arrow for i in range(n - 1)]
-        unit = (w - sum(gaps)) / sum(weights)
+        widths = self._widths(w - sum(gaps), weights, ops, crowded)
         rects: list[QtCore.QRectF] = []
         x = 0.0
         layer_rect = QtCore.QRectF()
@@ -134,12 +134,33 @@ class LayerStrip(QtWidgets.QWidget):
                 tw = layer_rect.width() / 3
                 rects.append(QtCore.QRectF(layer_rect.right() - (m - tab + 1) * tw, h / 2, tw, h / 2 - 1))
                 continue
-            bw = unit * weights[i]
+            bw = widths[i]
             rects.append(QtCore.QRectF(x, 1, bw, h - 2))
             if not ops[i]:
                 layer_rect, tab = rects[-1], 0
             x += bw + (gaps[i] if i < n - 1 else 0)
         return rects, ops, crowded, arrow
+
+    def _widths(self, room: float, weights: list[float], ops: list[bool], crowded: bool) -> list[float]:
+        """Each box's width: `room` shared by `weights`, but a box narrower than its title (the input
+        and the answer, the narrow ones) widened to it, from the others' share, while they have room."""
+        metrics = QtGui.QFontMetricsF(self._fonts(crowded)[0])
+        need = [0.0 if op else metrics.horizontalAdvance(title) + theme.px(10)
+                for (title, _, _), op in zip(self.boxes, ops, strict=True)]
+        fixed: dict[int, float] = {}
+        while True:
+            free = sum(wt for i, wt in enumerate(weights) if i not in fixed)
+            unit = max(room - sum(fixed.values()), 0.0) / free if free else 0.0
+            short = [i for i, wt in enumerate(weights) if i not in fixed and unit * wt < need[i]]
+            if not short or len(fixed) + len(short) >= len(weights):
+                return [fixed.get(i, unit * wt) for i, wt in enumerate(weights)]
+            fixed.update({i: need[i] for i in short})
+
+    @staticmethod
+    def _fonts(crowded: bool) -> tuple[QtGui.QFont, QtGui.QFont]:
+        """The title's and the detail's font."""
+        return (font(theme.TICK_PX if crowded else theme.BASE_PX, bold=True),
+                font(theme.TICK_PX - 2 if crowded else theme.TICK_PX - 1))
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt API)
         if not self.boxes:
@@ -149,8 +170,7 @@ class LayerStrip(QtWidgets.QWidget):
         n = len(self.boxes)
         rects, ops, crowded, arrow = self._geometry(w, h)
         tabs = [crowded and i + 1 < n and ops[i + 1] and not ops[i] for i in range(n)]  # has tabs
-        title_f = font(theme.TICK_PX if crowded else theme.BASE_PX, bold=True)
-        detail_f = font(theme.TICK_PX - 2 if crowded else theme.TICK_PX - 1)
+        title_f, detail_f = self._fonts(crowded)
         tab_f = font(theme.TICK_PX - 2, bold=True)
         self._rects = []
         for i, (title, detail, li) in enumerate(self.boxes):
