@@ -254,3 +254,14 @@ def test_chunks_side_by_side_equal_tile_by_tile(monkeypatch: pytest.MonkeyPatch,
         plain, ev_plain = _chip_run(model, codes, NOISY, seed, False, True)
         np.testing.assert_array_equal(fast, plain)
         _same_ledgers(ev_fast, ev_plain)
+
+
+def test_im2col_rows_is_im2col_transposed() -> None:
+    from convsram.core.layers import arith
+
+    x = np.random.default_rng(3).integers(0, 256, (2, 8, 9, 3)).astype(np.uint8)
+    for stride, pad in ((1, 0), (2, 1), (1, 2)):
+        whole = arith.im2col(x, 3, stride, pad)
+        rows = arith.im2col_rows(x, 3, stride, pad)
+        assert rows.dtype == np.float32 and rows.flags.c_contiguous
+        np.testing.assert_array_equal(rows, np.moveaxis(whole, -1, 0))

@@ -59,7 +59,7 @@ def lookup(table: np.ndarray, p: np.ndarray, lo: int, axis: int = -1) -> np.ndar
         idx = np.add(p, base, dtype=np.intp)
     else:
         idx = np.add(p, base.astype(p.dtype), out=np.empty(p.shape, np.intp), casting="unsafe")
-    return np.take(table, idx)
+    return np.take(table, idx, mode="wrap")  # in range (see above): "wrap" skips the bounds check's buffering
 
 
 def fc_scores(p: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -103,6 +103,22 @@ def im2col(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0, add: n
             np.add(win.transpose(0, 1, 2, 4, 5, 3), add.reshape(kernel, kernel, c), out=out, casting="unsafe")
         return out.reshape(b, ho, wo, kernel * kernel * c)
     return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(b, ho, wo, kernel * kernel * c)
+
+
+def im2col_rows(x: np.ndarray, kernel: int, stride: int = 1, padding: int = 0, dtype: type = np.float32
+                ) -> np.ndarray:
+    """:func:`im2col` transposed: (k*k*C, batch, Ho, Wo), row (ky, kx, c) the input plane that
+    kernel cell sees (few channels: whole strided planes copied into contiguous rows)."""
+    if padding:
+        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    b, h, w, c = x.shape
+    ho, wo = conv_out(h, kernel, stride), conv_out(w, kernel, stride)
+    out: np.ndarray = np.empty((kernel, kernel, c, b, ho, wo), dtype=dtype)
+    for ky in range(kernel):
+        for kx in range(kernel):
+            src = x[:, ky:ky + stride * (ho - 1) + 1:stride, kx:kx + stride * (wo - 1) + 1:stride]
+            np.copyto(out[ky, kx], np.moveaxis(src, -1, 0), casting="unsafe")
+    return out.reshape(kernel * kernel * c, b, ho, wo)
 
 
 def im2col_tiles(x: np.ndarray, kernel: int, stride: int, padding: int, tiles: tuple[tuple[int, int], ...],
