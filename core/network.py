@@ -71,7 +71,6 @@ MODES = ("relu", "signed")
 KINDS = ("conv", "fc")  # version-1 layer tags
 EXACT_CHUNK = 128  # images per chunk of the exact path [assumed: its intermediates stay in cache]
 FOLD_ROWS = 128  # tile rows up to which the exact path folds 1 / step into the weights (layer_codes)
-FULL_PATCH_BYTES = 6 << 20  # a chunk's float32 patches up to which they are made in one pass [measured]
 
 
 # --- architecture ------------------------------------------------------------------------------
@@ -510,15 +509,7 @@ class ExactPartialCodes:
                     pt += s
             assert pt is not None
             return np.moveaxis(pt.reshape(node.out_channels, len(maps), *grid), 0, -1)
-        if isinstance(node, Conv) and node.n_tiles > 1 and node.in_channels >= 16 and \
-                maps.nbytes // maps.shape[3] * node.rows * 4 <= FULL_PATCH_BYTES * node.stride**2:
-            # small maps: all rows in one pass, each tile's matmul on its columns (measured faster
-            # than a contiguous copy per tile)
-            cols = im2col(maps, node.kernel, node.stride, node.padding, dtype=np.float32)
-            flat, grid = cols.reshape(-1, node.rows), cols.shape[1:3]
-            tiles = [flat[:, r0:r1] for r0, r1 in node.tiles]
-        else:
-            tiles, grid = node.tile_patches(maps, np.float32)
+        tiles, grid = node.tile_patches(maps, np.float32)
         p = None
         for x, (r0, r1) in zip(tiles, node.tiles, strict=True):
             if fold:

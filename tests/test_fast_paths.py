@@ -187,13 +187,15 @@ def test_bulk_plans_follow_the_weights_written() -> None:
         chip.invoke_batch(x, cols, detail=False)  # 40 rows driven, 30 written
 
 
-def test_im2col_tiles_are_the_patches_cut_into_tiles() -> None:
+@pytest.mark.parametrize("tiles", [((0, 48), (48, 96), (96, 144)),
+                                   ((0, 30), (30, 100), (100, 101), (101, 144))])
+def test_im2col_tiles_are_the_patches_cut_into_tiles(tiles: tuple[tuple[int, int], ...]) -> None:
+    """Tiles of whole kernel rows and tiles that cut kernel rows and cells anywhere."""
     from convsram.core.layers import arith
 
-    x = np.random.default_rng(2).integers(0, 128, (2, 7, 7, 16)).astype(np.uint8)
-    tiles = ((0, 48), (48, 96), (96, 144))
+    x = np.random.default_rng(2).integers(0, 128, (2, 7, 8, 16)).astype(np.uint8)
     add = np.arange(144, dtype=np.uint16)
-    for stride, pad in ((1, 1), (2, 0)):
+    for stride, pad in ((1, 1), (2, 0), (2, 1)):
         whole = arith.im2col(x, 3, stride, pad).reshape(-1, 144)
         for dtype, plus in ((np.float32, None), (np.uint16, add)):
             parts = arith.im2col_tiles(x, 3, stride, pad, tiles, dtype, plus)
