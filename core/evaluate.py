@@ -31,7 +31,8 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     shard of a larger set starting at index `first_image` there: each image's noise is keyed on that
     index, so the shards of a set add up to exactly the evaluation of the whole set.
     calibrate=True runs offset calibration (core/calibration.py) once after programming the weights and
-    charges its energy and time once per chip, like the weight writes."""
+    charges its energy and time once per chip, like the weight writes; a network in several phases
+    also loads each phase's correction with its weights on every image (booked with the rewrites)."""
     config = config or ChipConfig()
     n = len(images)
     if n == 0:
@@ -41,7 +42,7 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     cal = calibrate_chip(chip, model, amap) if calibrate else None
     # per-operation noise keyed on (seed, image index): the result does not depend on batch_size
     keyed = KeyedNoise(seed)
-    ev = ChipEvaluator(chip, model, amap, rng=keyed)
+    ev = ChipEvaluator(chip, model, amap, rng=keyed, corrections=cal.loads() if cal else None)
     preds = []
     for start in range(0, n, batch_size):
         codes = input_codes(images[start:start + batch_size], config.input_bits)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import BulkPlan, Chip, Invocation
+from convsram.core.chip import BulkPlan, Chip, Invocation, WriteRecord
 from convsram.core.layers import WeightLayer
 from convsram.core.mapping import ArrayMap, macro_seed, place
 from convsram.core.network import Model, op_counts
@@ -50,7 +50,8 @@ class ChipEvaluator:
     """
 
     def __init__(self, chip: Chip, model: Model, amap: ArrayMap | None = None,
-                 rng: np.random.Generator | KeyedNoise | None = None, detail: bool = False) -> None:
+                 rng: np.random.Generator | KeyedNoise | None = None, detail: bool = False,
+                 corrections: dict[tuple[int, int], tuple[np.ndarray, int]] | None = None) -> None:
         self.chip, self.model = chip, model
         self.amap = amap or place(model, chip.config)
         # macro 0 is `chip`, holding phase 0 (the caller programmed it); the others are built here
@@ -60,6 +61,12 @@ class ChipEvaluator:
         # the other macros' first-phase weights, written once like macro 0's (the caller's)
         self.initial_writes = [w for m in range(1, used)
                                for w in self.amap.program(self.chips[m], model, 0, m)]
+        # offset calibration (core/calibration.py CalibrationResult.loads): (phase, macro) -> (correction
+        # per column, its register bits); a macro holding phase 0 starts with that phase's
+        self.corrections = corrections or {}
+        for m in range(used):
+            if (0, m) in self.corrections:
+                self.chips[m].set_correction(self.corrections[(0, m)][0])
         self.first_of_phase = {min(self.amap.phase_layers(p, m)) for p in range(self.amap.phases)
                                for m in range(used) if self.amap.phase_layers(p, m)}
         self.rng, self.detail = rng, detail
@@ -70,8 +77,10 @@ class ChipEvaluator:
         self.records: dict[tuple[int, int, int], Invocation] = {}
 
     def _rewrite(self, layer: int, images: int) -> None:
-        """Before a phase's first layer: its weights into its macro (simulated once per batch), and,
-        when the network runs in several phases, the writes booked once per image."""
+        """Before a phase's first layer: its weights (and its offset correction, if calibrated) into its
+        macro (simulated once per batch), and, when the network runs in several phases, the writes booked
+        once per image: the correction registers as SRAM bit writes, one write cycle each [assumed, as
+        core/calibration.py prices storing them]."""
         phase = self.amap.phase[layer]
         if self.amap.phases == 1:
             return  # every weight is resident from the start
@@ -80,6 +89,10 @@ class ChipEvaluator:
             if min(self.amap.phase_layers(phase, macro)) == layer:
                 writes += self.amap.program(self.chips[macro], self.model, phase, macro)
                 self.resident[macro] = phase
+                if (phase, macro) in self.corrections:
+                    codes, bits = self.corrections[(phase, macro)]
+                    self.chips[macro].set_correction(codes)
+                    writes.append(WriteRecord(bits, 1, energy.write_energy_pj(bits), energy.write_time_ns(1)))
         self.ledger[layer].energy_pj["write"] += images * sum(w.energy_pj for w in writes)
         self.ledger[layer].time_ns += images * sum(w.time_ns for w in writes)
 

@@ -20,8 +20,11 @@ from convsram.core.calibration import (
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
 from convsram.core.evaluate import evaluate
-from convsram.core.inference import programmed_chip
+from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.mapping import macro_seed, place
 from convsram.core.mnist import load
+from convsram.core.network import forward, input_codes
+from convsram.core.noise import KeyedNoise
 from convsram.core.presets import uncalibrated
 from tests.helpers import random_model, random_model_file
 
@@ -171,19 +174,215 @@ def test_eval_calibrate_over_chips(model_path, capsys):
     assert r["energy_breakdown_pj"]["calibration"] > 0
 
 
-def test_a_network_in_several_phases_is_refused_in_one_line(capsys):
-    """resnet-bw runs in 5 phases on one macro: its columns serve other layers at other operating points
-    after each rewrite; calibrating it as if it sat still failed deep in the chip ('column 0 holds 25
-    programmed rows but the invocation drives 58'). Now one line naming what is not modelled, exit 2."""
+# --- a network in several phases or on several macros ------------------------------------------------
+TWO_PHASES = {"columns": 192}  # 12 slots per ADC group: conv1 + conv2 (7 slots), then fc (9) rewrites them
+TWO_MACROS = {"columns": 192, "macros": 2}  # the same, fc on a second macro: one phase
+SPLIT = {"columns": 128, "macros": 2}  # phase 0 conv1 + conv2; phase 1 fc, its 13 row tiles over 2 macros
+
+
+def test_one_phase_on_one_macro_calibrates_exactly_as_before():
+    """The correction stored before per-phase calibration existed (seed 3, uncalibrated preset), and an
+    evaluation loading it through the evaluator equals one on the chip that holds it, with no register
+    writes booked."""
+    chip = chip_with(uncalibrated(), 3)
+    r = calibrate(chip, MODEL)
+    assert r.columns.size == 242 and (r.phases, r.macros) == (1, 1) and list(r.corrections) == [(0, 0)]
+    assert r.stored[:12].tolist() == [-6, 11, 0, -1, -3, -3, 2, -4, -1, -8, -2, -9]
+    assert np.abs(r.stored).sum() == 621 and np.count_nonzero(r.stored) == 203
+    assert np.sum(r.stored * np.arange(242)) == -39935
+    assert r.time_ns == pytest.approx(192005.0, rel=1e-12) and r.reload_bits_per_image == 0
+    np.testing.assert_array_equal(chip.correction, r.corrections[(0, 0)])
+    codes = input_codes(load("test", limit=12).images)
+    runs = []
+    for loads in (None, r.loads()):
+        c = chip_with(uncalibrated(), 3)
+        amap = place(MODEL, c.config)
+        c.set_correction(r.corrections[(0, 0)])
+        keyed = KeyedNoise(3)
+        ev = ChipEvaluator(c, MODEL, amap, rng=keyed, corrections=loads)
+        keyed.begin(0, len(codes))
+        runs.append((forward(MODEL, codes, ev), [dict(led.energy_pj) for led in ev.ledger]))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1] and all(led["write"] == 0 for led in runs[1][1])
+
+
+def _two_phase(cfg: ChipConfig, seed: int = 0):
+    chip = chip_with(cfg, seed)
+    return chip, place(MODEL, cfg)
+
+
+def test_a_network_in_two_phases_gets_a_correction_per_phase():
+    cfg = uncalibrated(**TWO_PHASES)
+    chip, amap = _two_phase(cfg, 1)
+    assert amap.phases == 2 and amap.macros_used == 1
+    before = residual_offsets_v(chip, MODEL, amap)
+    r = calibrate(chip, MODEL, amap)
+    after = residual_offsets_v(chip, MODEL, amap, r)
+    assert (r.phases, r.macros) == (2, 1) and list(r.corrections) == [(0, 0), (1, 0)]
+    assert r.columns.size == 242 and before.shape == (2 * 192,)
+    fc = r.phase == 1
+    assert set(r.label[fc]) == {"fc"} and set(r.label[~fc]) == {"conv1", "conv2"}
+    # fc reuses columns of conv1/conv2 (other weights, another ADC step): their corrections differ
+    shared = np.intersect1d(r.columns[fc], r.columns[~fc])
+    assert shared.size > 50
+    assert np.any(r.corrections[(0, 0)][shared] != r.corrections[(1, 0)][shared])
+    idx = r.flat_index()
+    np.testing.assert_allclose(before[idx], r.offset_before_v)
+    np.testing.assert_allclose(after[idx], r.offset_after_v)
+    assert np.count_nonzero(~np.isnan(before)) == 242
+    for phase in (0, 1):  # each phase's columns: well below before, within the correction's step
+        sel = r.phase == phase
+        rms_b = np.sqrt(np.mean(r.offset_before_v[sel] ** 2))
+        rms_a = np.sqrt(np.mean(r.offset_after_v[sel] ** 2))
+        assert rms_a < rms_b / 4, phase
+        assert np.all(np.abs(r.offset_after_v[sel]) <= 0.75 * r.adc_lsb[sel]), phase
+    # the chip holds phase 0 again, with its correction
+    np.testing.assert_array_equal(chip.correction, r.corrections[(0, 0)])
+    used = amap.owner(0, 0)[:, 0] >= 0
+    np.testing.assert_array_equal(chip.weights[:, used], amap.contents(MODEL, 0, 0)[:, used])
+
+
+def test_the_phase_of_the_running_layer_has_its_correction_loaded():
+    """Noise-free chip with only comparator offsets: calibrated, every layer of either phase converts
+    within one code of the ideal (its own inputs); without the per-phase loads fc is off by several."""
+    cfg = ChipConfig.ideal(comparator_offset_sigma=5e-3, **TWO_PHASES)
+    codes = input_codes(load("test", limit=3).images)
+    err = {}
+    for cal in (False, True):
+        chip, amap = _two_phase(cfg, 3)
+        r = calibrate(chip, MODEL, amap) if cal else None
+        ev = ChipEvaluator(chip, MODEL, amap, detail=True, corrections=r.loads() if r else None)
+        forward(MODEL, codes, ev)
+        err[cal] = {li: max(np.abs(inv.codes - inv.ideal_codes).max()
+                            for (lj, _, _), inv in ev.records.items() if lj == li) for li in range(3)}
+    assert max(err[True].values()) <= 1
+    assert err[False][2] > 1  # fc (phase 1) as fabricated
+
+
+def test_register_writes_are_booked_once_per_rewrite_per_image():
+    cfg = uncalibrated(**TWO_PHASES)
+    codes = input_codes(load("test", limit=7).images)
+    chip, amap = _two_phase(cfg, 2)
+    r = calibrate(chip, MODEL, amap)
+    ledgers = []
+    for loads in (None, r.loads()):
+        c = chip_with(cfg, 2)
+        c.set_correction(r.corrections[(0, 0)])
+        ev = ChipEvaluator(c, MODEL, amap, corrections=loads)
+        forward(MODEL, codes, ev, batch_size=3)  # 3 batches: the registers are loaded per image, not batch
+        ledgers.append(ev.ledger)
+    for li, phase in ((0, 0), (2, 1)):  # each phase's first layer books its rewrite
+        bits = r.register_bits(phase, 0)
+        assert bits == 7 * int(np.sum(r.phase == phase))
+        extra = ledgers[1][li].energy_pj["write"] - ledgers[0][li].energy_pj["write"]
+        assert extra == pytest.approx(7 * energy.write_energy_pj(bits))
+        assert ledgers[1][li].time_ns - ledgers[0][li].time_ns == pytest.approx(7 * energy.write_time_ns(1))
+    assert r.reload_bits_per_image == 242 * 7
+    assert r.reload_energy_pj_per_image == pytest.approx(energy.write_energy_pj(242 * 7))
+    data = load("test", limit=7)
+    ev_cal = evaluate(MODEL, data.images, data.labels, cfg, 2, calibrate=True)
+    ev_plain = evaluate(MODEL, data.images, data.labels, cfg, 2)
+    assert ev_cal["energy_breakdown_pj"]["write"] - ev_plain["energy_breakdown_pj"]["write"] == pytest.approx(
+        r.reload_energy_pj_per_image)
+    assert ev_cal["calibration"]["reload_bits_per_image"] == 242 * 7
+
+
+def test_the_one_time_cost_adds_every_phase_and_the_weights_it_writes():
+    cfg = uncalibrated(**TWO_PHASES)
+    chip, amap = _two_phase(cfg, 4)
+    r = calibrate(chip, MODEL, amap)
+    assert r.invocations == 64 * sum(len(targets_for(MODEL, chip, amap, p)) for p in (0, 1))
+    assert r.conversions == 64 * 242
+    fc_bits = MODEL.weights[2].size  # phase 1 written once to be measured
+    assert r.energy_pj["write"] == pytest.approx(energy.write_energy_pj(242 * 7 + fc_bits))
+    fc_rows = sum(r1 - r0 for r0, r1 in MODEL.layers[2].tiles)
+    t_inv = energy.invocation_time_ns(cfg)
+    assert r.time_ns == pytest.approx(r.invocations * t_inv + 2 * energy.write_time_ns(1)
+                                      + energy.write_time_ns(fc_rows))
+    s = r.summary()
+    assert (s["phases"], s["macros"], s["corrections"]) == (2, 1, 2) and len(s["by_phase"]) == 2
+    assert "in 2 phase(s) on 1 macro(s)" in r.describe() and "register bits" in r.describe()
+
+
+def test_per_phase_calibration_is_deterministic_and_independent_of_the_batch():
+    cfg = uncalibrated(**TWO_PHASES)
+    a = calibrate(_two_phase(cfg, 5)[0], MODEL)
+    b = calibrate(_two_phase(cfg, 5)[0], MODEL)
+    c = calibrate(_two_phase(cfg, 6)[0], MODEL)
+    for key in a.corrections:
+        np.testing.assert_array_equal(a.corrections[key], b.corrections[key])
+    assert a.energy_pj == b.energy_pj and np.any(a.stored != c.stored)
+    data = load("test", limit=20)
+    r7 = evaluate(MODEL, data.images, data.labels, cfg, 5, batch_size=7, calibrate=True)
+    r20 = evaluate(MODEL, data.images, data.labels, cfg, 5, batch_size=20, calibrate=True)
+    assert r7["correct"] == r20["correct"]
+    assert r7["energy_breakdown_pj"] == pytest.approx(r20["energy_breakdown_pj"], rel=1e-9)
+
+
+@pytest.mark.parametrize("geometry", [TWO_MACROS, SPLIT])
+def test_every_macro_is_calibrated_on_its_own_chip(geometry):
+    cfg = uncalibrated(**geometry)
+    chip, amap = _two_phase(cfg, 7)
+    r = calibrate(chip, MODEL, amap)
+    pairs = [(p, m) for p in range(amap.phases) for m in range(amap.macros_used) if amap.phase_layers(p, m)]
+    assert list(r.corrections) == pairs and r.macros == 2 and r.columns.size == 242
+    assert (r.reload_bits_per_image > 0) == (amap.phases > 1)
+    # macro 1 measured on its own chip: the same calibration on a chip of macro 1's seed
+    p1 = pairs[-1][0]
+    other = Chip(cfg, macro_seed(7, 1))
+    amap.program(other, MODEL, p1, 1)
+    alone = calibrate_columns(other, targets_for(MODEL, other, amap, p1, 1))
+    if amap.phases == 1:  # macro 1's calibration stream starts with this phase
+        np.testing.assert_array_equal(alone.corrections[(0, 0)], r.corrections[(p1, 1)])
+    sel = r.macro == 1
+    assert np.sqrt(np.mean(r.offset_after_v[sel] ** 2)) < np.sqrt(np.mean(r.offset_before_v[sel] ** 2)) / 4
+    assert np.all(np.abs(r.offset_after_v) <= 0.75 * r.adc_lsb)
+    # the evaluator starts every macro holding phase 0 with that phase's correction (SPLIT: macro 1 holds
+    # nothing before fc's phase, whose rewrite loads it)
+    ev = ChipEvaluator(chip, MODEL, amap, corrections=r.loads())
+    for m in range(2):
+        if (0, m) in r.corrections:
+            np.testing.assert_array_equal(ev.chips[m].correction, r.corrections[(0, m)])
+        else:
+            assert ev.chips[m].correction is None
+
+
+def test_eval_calibrates_the_deeper_network_in_five_phases(capsys):
+    """resnet-bw runs in 5 phases on one macro: once refused ('per-phase, per-macro calibration is not
+    modelled yet'), now calibrated phase by phase."""
     from convsram.core.paths import ASSETS
 
     model_file = ASSETS / "models" / "resnet-bw.npz"
-    assert main(["eval", "--model", str(model_file), "--calibrate", "--images", "20"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "5 phase(s)" in err[0] and "--calibrate" in err[0]
-    from convsram.core.network import load_model
+    assert main(["eval", "--model", str(model_file), "--chip", "uncalibrated", "--calibrate",
+                 "--images", "20"]) == 0
+    out = capsys.readouterr()
+    chip_lines = [line for line in out.out.splitlines() if line.startswith("chip ")]
+    assert len(chip_lines) == 1 and "calibrated 898 columns in 5 phase(s) on 1 macro(s)" in chip_lines[0]
+    assert "register bits" in chip_lines[0] and out.err.strip() == ""
 
-    model = load_model(model_file)
-    chip = Chip(ChipConfig().with_(macros=5), 0)
-    with pytest.raises(ValueError, match="5 macro"):
-        calibrate(chip, model)
+
+def test_eval_calibrates_a_network_on_several_macros(tmp_path, model_path, capsys):
+    from convsram.core.configfile import save_config
+
+    conf = save_config(uncalibrated(**SPLIT), tmp_path / "chip.toml")
+    assert main(["eval", "--model", str(model_path), "--config", str(conf), "--calibrate", "--images", "10",
+                 "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    c = r["calibration"]
+    assert (c["phases"], c["macros"], c["corrections"]) == (2, 2, 3)
+    assert c["rms_offset_after_mv"] < c["rms_offset_before_mv"] / 4
+    assert [(b["phase"], b["macro"]) for b in c["by_phase"]] == [(0, 0), (1, 0), (1, 1)]
+
+
+def test_the_lab_calibrate_work_runs_on_a_network_in_phases():
+    import threading
+
+    from convsram.gui.lab.calibrate import calibrate_work
+
+    cfg = uncalibrated(**TWO_PHASES)
+    data = load("test", limit=10)
+    msgs = list(calibrate_work(MODEL, data.images, data.labels, cfg, 1, 1, threading.Event()))
+    _, result, before, after = msgs[0]
+    assert result.phases == 2 and before.shape == after.shape == (2 * 192,)
+    assert np.nanstd(after) < np.nanstd(before) / 4
+    assert msgs[1][0] == "chip" and msgs[1][1].images == 10

@@ -1,7 +1,9 @@
 """Offset calibration in the chip lab: a Calibrate button runs core.calibration on this chip (its seed,
 with the knobs chosen: this chip's or a preset's) and on N chips, in a worker thread.
 
-It shows the residual offset of every array column at the comparator input before and after (mV), and
+It shows the residual offset of every array column at the comparator input before and after (mV; a
+network in several phases or on several macros: every column of every (phase, macro), one block after
+the other, each with that phase's weights and correction), and
 each chip's accuracy on the test images before and after, with the mean, the 5th percentile and a 95 %
 interval for one chip's accuracy. The chip the other views show is not changed: calibration here is an
 experiment on copies of it."""
@@ -25,7 +27,7 @@ from convsram.core.stats import chips_summary, wilson
 from convsram.gui import theme
 from convsram.gui.lab import style
 from convsram.gui.lab.background import BackgroundView, Cancelled, cancel_check, spin_box
-from convsram.gui.views.plotting import Panel, bars, make_plot, marker, set_size, spacing
+from convsram.gui.views.plotting import Panel, bars, caption_lines, make_plot, marker, set_size, spacing
 
 BEFORE = theme.CODE_BAD  # as fabricated
 AFTER = theme.CODE_OK  # calibrated
@@ -43,7 +45,7 @@ def calibrate_work(model: Any, images: np.ndarray, labels: np.ndarray, config: C
         amap, _ = programmed_chip(model, chip)
         before = calibration.residual_offsets_v(chip, model, amap)
         result = calibration.calibrate(chip, model, amap)
-        after = calibration.residual_offsets_v(chip, model, amap)
+        after = calibration.residual_offsets_v(chip, model, amap, result)
         yield ("map", result, before, after)
         check = cancel_check(cancel)
         for s in range(seed, seed + chips):
@@ -117,6 +119,7 @@ class CalibrationView(BackgroundView):
         self.before: np.ndarray | None = None
         self.after: np.ndarray | None = None
         self.chip_results: list[calibration.BeforeAfter] = []
+        self.block_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []  # between the map's blocks
         self.config: ChipConfig | None = None
         self.seed = 0
 
@@ -161,6 +164,34 @@ class CalibrationView(BackgroundView):
     def ended(self) -> None:
         self._redraw()
 
+    def _blocks(self, r: calibration.CalibrationResult) -> None:
+        """The map's x axis: array columns, or (several phases or macros) one block of columns per
+        (phase, macro), split by lines."""
+        blocks = r.phases * r.macros
+        columns = len(self.before) // blocks if self.before is not None else 0
+        caption_lines(self.map_panel.subtitle, 3 if blocks == 1 else 4)  # room for the phases' line
+        for item, line in self.block_lines:
+            item.removeItem(line)
+        self.block_lines = []
+        for plot in (self.before_plot, self.after_plot):
+            for k in range(1, blocks):
+                line = pg.InfiniteLine(k * columns - 0.5, angle=90, pen=pg.mkPen(theme.TEXT_DIM, width=1))
+                plot.getPlotItem().addItem(line)
+                self.block_lines.append((plot.getPlotItem(), line))
+
+    @staticmethod
+    def _phases_text(r: calibration.CalibrationResult) -> str:
+        """Where the columns sit when the network runs in phases or on several macros ('' otherwise)."""
+        if r.phases == 1 and r.macros == 1:
+            return " per column"
+        text = (f" per column and {'phase' if r.macros == 1 else '(phase, macro)'}: {r.phases} phase(s) on "
+                f"{r.macros} macro(s), one block of columns each in the maps, each measured with its weights "
+                "in place")
+        if r.reload_bits_per_image:
+            text += (f", loaded with them on every image ({r.reload_bits_per_image:,} register bits, "
+                     f"{r.reload_energy_pj_per_image / 1e3:.2f} nJ)")
+        return text
+
     def _redraw(self) -> None:
         if self.before is not None and self.after is not None and self.result is not None:
             cols = np.flatnonzero(~np.isnan(self.before)).astype(float)
@@ -173,12 +204,13 @@ class CalibrationView(BackgroundView):
                 plot.getPlotItem().setXRange(-1, len(self.before), padding=0)
             r = self.result
             s = r.summary()
+            self._blocks(r)
             self.map_panel.title.setText(
                 f"Residual offset of chip {self.seed}: rms {s['rms_offset_before_mv']:.2f} mV → "
                 f"{s['rms_offset_after_mv']:.2f} mV (largest left {s['max_abs_offset_after_mv']:.2f} mV)")
             self.map_panel.set_subtitle(
                 f"{self._legend}<br>Calibration: {r.columns.size} columns × {r.settings.samples} conversions "
-                f"at zero input, a {r.settings.bits}-b correction per column; once per chip "
+                f"at zero input, a {r.settings.bits}-b correction{self._phases_text(r)}; once per chip "
                 f"{r.energy_total_pj / 1e3:.1f} nJ and {r.time_ns / 1e3:.0f} µs")
         res = self.chip_results
         if not res:
