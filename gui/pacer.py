@@ -69,7 +69,8 @@ def show_views(views: list[FrameView], frame: Frame, context: Context, last: dic
 class FrameSplit:
     """A display's frame spread over several ticks when playing moves into a new stage (another layer,
     a digital step's layer, another image): each group in `later` is drawn on a tick of its own after
-    the first, with this same frame. Within a stage, and paused, every view is drawn at once."""
+    the first, with this same frame (for those ticks the parts on screen show different stages: a blur
+    at that speed). Within a stage, and paused, every view is drawn at once."""
 
     def __init__(self, later: list[list[FrameView]]) -> None:
         self.later = later
@@ -208,7 +209,8 @@ class Pacer(QtCore.QObject):
             self._now = None
 
     def _render_rests(self) -> bool:
-        """The rest of a frame a display split over two ticks (see the module doc); True if drawn."""
+        """The next part of a frame a display spread over several ticks (see the module doc); True if
+        one was drawn."""
         drawn = False
         for d in self._displays:
             if id(d) not in self._own_tick and d.isVisible() and d.render_rest():
