@@ -82,7 +82,10 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=_positive, default=500, help="images per batch (default 500)")
     p.add_argument("--calibrate", action="store_true",
                    help="run offset calibration on each chip first (known zero input, 64 conversions per "
-                        "column, a 7-b whole-code correction; its energy and time are charged once per chip)")
+                        "column, a 7-b whole-code correction; its energy and time are charged once per chip; "
+                        "a network in several phases or on several macros: a correction per phase and "
+                        "macro, loaded with the weights at each rewrite (those register writes charged per "
+                        "image)")
     p.add_argument("--chips", type=_int_between(1, MAX_CHIPS, "--chips"), default=1,
                    help="evaluate this many chips, seeds --seed .. --seed+chips-1, and report their mean, "
                         "5th percentile and minimum accuracy (default 1)")
