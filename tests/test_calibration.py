@@ -386,3 +386,31 @@ def test_the_lab_calibrate_work_runs_on_a_network_in_phases():
     assert result.phases == 2 and before.shape == after.shape == (2 * 192,)
     assert np.nanstd(after) < np.nanstd(before) / 4
     assert msgs[1][0] == "chip" and msgs[1][1].images == 10
+
+
+def test_the_lab_view_draws_one_block_of_columns_per_phase(qapp):
+    from convsram.gui.lab.calibrate import CalibrationView
+
+    chip, amap = _two_phase(uncalibrated(**TWO_PHASES), 1)
+    before = residual_offsets_v(chip, MODEL, amap)
+    r = calibrate(chip, MODEL, amap)
+    after = residual_offsets_v(chip, MODEL, amap, r)
+    view = CalibrationView()
+    try:
+        view._on_message(("map", r, before, after))
+        assert [line.value() for _, line in view.block_lines] == [191.5, 191.5]  # in each of the 2 maps
+        heights = np.asarray(view.after_bars.opts["height"])
+        np.testing.assert_allclose(heights, after[~np.isnan(after)] * 1e3)
+        text = view.map_panel.subtitle.text()
+        assert "2 phase(s) on 1 macro(s)" in text and "1,694 register bits" in text
+        view._on_message(("map", *_one_phase_map()))  # back to LeNet on one macro: no blocks
+        assert view.block_lines == [] and "phase(s)" not in view.map_panel.subtitle.text()
+    finally:
+        view.close()
+
+
+def _one_phase_map():
+    chip = chip_with(uncalibrated(), 1)
+    before = residual_offsets_v(chip, MODEL)
+    r = calibrate(chip, MODEL)
+    return r, before, residual_offsets_v(chip, MODEL)
