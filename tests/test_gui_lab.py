@@ -229,6 +229,29 @@ def test_compare_shows_the_ideal_chip_on_the_same_frame(window, lab, qtbot):
     np.testing.assert_array_equal(view.maps.ideal, ideal_map)
 
 
+def test_compare_summary_counts_every_code_of_the_layer_so_far(window, lab, qtbot):
+    """The summary's counts (codes that differ from the ideal chip's, and from an ideal ADC fed this
+    chip's inputs) over the layer's invocations up to now, counted here invocation by invocation."""
+    preset(lab, qtbot, "harsh")
+    go(window, 1, 250)
+    lab.select("compare")
+    lab.refresh()
+    s, f = window.session, window.frame
+    run, irun = s.run_image(f.image), lab.data.ideal_session(s).run_image(f.image)
+    total = e2e = local = 0
+    done = [p for p in run.places[run.layer_start[1]:f.index + 1] if p.invocation]
+    for p in done:
+        key = (p.layer, p.tile, p.chunk)
+        codes = run.records[key].codes[p.position]
+        total += codes.size
+        e2e += int((codes != irun.records[key].codes[p.position]).sum())
+        local += int((codes != run.records[key].ideal_codes[p.position]).sum())
+    text = lab.views["compare"].summary.text()
+    assert f"invocations 1–{len(done)} of this image" in text
+    assert f"<b>{e2e:,}</b> of {total:,} codes differ" in text and f"<b>{local:,}</b> differ" in text
+    assert e2e > 0 and local > 0
+
+
 @pytest.mark.parametrize("event", ["saturation", "code_error", "misclassified"])
 def test_event_jumps_land_on_frames_that_have_the_event(window, lab, qtbot, event):
     preset(lab, qtbot, "harsh")

@@ -280,12 +280,18 @@ class CompareView(LabView):
         layer = frame.place.layer
         spec = s.model.layers[layer]
         k0 = run.layer_start[layer]
-        keys = [((p.layer, p.tile, p.chunk), p.position) for p in run.places[k0:frame.index + 1]
-                if p.invocation]
-        done = [(run.records[key], irun.records[key], pos) for key, pos in keys]
-        total = sum(r.codes.shape[1] for r, _, _ in done)
-        e2e = sum(int((r.codes[i] != ri.codes[i]).sum()) for r, ri, i in done)
-        local = sum(int((r.codes[i] != detail(r.ideal_codes)[i]).sum()) for r, _, i in done)
+        positions: dict[tuple[int, int, int], list[int]] = {}  # per record: the positions done so far
+        for p in run.places[k0:frame.index + 1]:
+            if p.invocation:
+                positions.setdefault((p.layer, p.tile, p.chunk), []).append(p.position)
+        invocations = total = e2e = local = 0
+        for key, pos in positions.items():  # one comparison per record (a tile's chunk), not per invocation
+            r, ri, i = run.records[key], irun.records[key], np.asarray(pos)
+            codes = r.codes[i]
+            invocations += i.size
+            total += codes.size
+            e2e += int((codes != ri.codes[i]).sum())
+            local += int((codes != detail(r.ideal_codes)[i]).sum())
         label = "drawn digit" if run.label < 0 else f"label {run.label}"
         verdict = ("the same answer" if run.prediction == irun.prediction else
                    f"<span style='color:{theme.CODE_BAD}'>a different answer</span>")
@@ -294,7 +300,7 @@ class CompareView(LabView):
         now = "This invocation" if frame.place.invocation else \
             f"{frame.layer_name} is a digital step (the array rests); its last invocation"
         self.summary.setText(
-            f"<b>{spec.name}</b>, invocations 1–{len(keys)} of this image: "
+            f"<b>{spec.name}</b>, invocations 1–{invocations} of this image: "
             f"<b>{e2e:,}</b> of {total:,} codes differ from the ideal chip's (end to end); <b>{local:,}</b> "
             f"differ from an ideal ADC fed this chip's own inputs (this layer's own conversion errors; the "
             f"rest of the difference comes in with the inputs, from earlier layers).<br>"
