@@ -434,14 +434,16 @@ class Chip:
         return level, dv_sum
 
     def bulk_into(self, dv: np.ndarray, plan: BulkPlan, rng: Noise | None, images: int, into: np.ndarray,
-                  rows: slice | np.ndarray, add: bool, draw: tuple | None = None) -> tuple[np.ndarray, float]:
+                  rows: slice | np.ndarray, add: bool, draw: tuple | None = None,
+                  out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """:meth:`bulk_levels` and the codes' sum(|code|), with the codes written (add=True: added) to
         ``into[rows]`` (k, batch) rather than returned; returns (total drop per invocation, that sum).
         The same matmul over the whole batch, then the per-element work in blocks of whole images on
         the worker threads (core/threads.py): the same values, the same noise draws.
         draw: the keyed draws (KeyedNoise.reserve of (k, batch)) the caller reserved for this call,
-        in the order of its calls, when it runs calls out of that order."""
-        out = plan.m @ dv.T
+        in the order of its calls, when it runs calls out of that order. out: a C-contiguous float32
+        (k + 1, batch) array for the matmul's result (the same BLAS call writes there)."""
+        out = np.matmul(plan.m, dv.T, out=out)
         k = len(plan.offset)
         level, dv_sum = out[:k], out[k]
         batch = level.shape[1]
@@ -452,7 +454,7 @@ class Chip:
             if isinstance(source, noise.KeyedNoise) and not source.rows_first:
                 draw = source.reserve(level.shape)
             else:
-                whole = noise.standard_normal(source, level.shape, dtype=level.dtype)
+                whole = noise.standard_normal(source, level.shape, dtype=np.float32)
 
         def finish(a: int, b: int) -> float:
             part = level[:, a:b]
