@@ -211,12 +211,12 @@ class Pacer(QtCore.QObject):
     def _render_rests(self) -> bool:
         """The next part of a frame a display spread over several ticks (see the module doc); True if
         one was drawn."""
-        drawn = False
         for d in self._displays:
-            if id(d) not in self._own_tick and d.isVisible() and d.render_rest():
-                drawn = True
-                self._others_tick = self._ticks
-        return drawn
+            if d.isVisible() and d.render_rest():
+                if id(d) not in self._own_tick:
+                    self._others_tick = self._ticks
+                return True  # one display's part per tick
+        return False
 
     def key(self) -> tuple:
         s = self.session

@@ -121,6 +121,34 @@ def test_the_lab_and_the_dashboard_never_render_on_the_same_tick(window, lab):
     assert sum(who == "main" for _, who in renders) >= 85  # the dashboard gives up two ticks now and then
 
 
+def test_while_playing_the_lab_draws_compare_in_two_parts_on_ticks_of_their_own(window, lab):
+    """The compare view's signal panels on the lab's tick, its maps, scores and summary on the next
+    (each part's repaint stalls the event loop alone; the dashboard renders on neither); paused, a lab
+    update draws both parts at once."""
+    events: list[tuple[int, str]] = []
+    tick = {"k": 0}
+    view = lab.select("compare")
+    show_summary = view._show_summary
+    view._show_summary = lambda *a: (events.append((tick["k"], "summary")), show_summary(*a))[1]
+    window.rendered.connect(lambda: events.append((tick["k"], "main")))
+    lab.updated.connect(lambda: events.append((tick["k"], "lab")))
+    window.pacer.timer.stop()
+    window.player.set_speed(100)
+    window.player.set_playing(True)
+    for k in range(60):
+        tick["k"] = k
+        window.pacer.tick(3.0 + 0.016 * k)
+    window.player.set_playing(False)
+    labs = [k for k, who in events if who == "lab"]
+    summaries = [k for k, who in events if who == "summary"]
+    mains = {k for k, who in events if who == "main"}
+    assert len(labs) >= 3 and summaries[:len(labs)] == [k + 1 for k in labs][:len(summaries)]
+    assert not mains & (set(labs) | set(summaries))
+    events.clear()
+    lab.refresh()  # paused: the whole view at once
+    assert [who for _, who in events] == ["summary", "lab"]
+
+
 def ledger(win) -> dict:
     return {(c, j): win.energy_view.cells[(c, j)].text() for c in energy.COMPONENTS for j in range(4)}
 

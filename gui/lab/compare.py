@@ -152,6 +152,8 @@ class CompareView(LabView):
         self.comparison: analysis.FrameComparison | None = None
         self.maps: analysis.MapComparison | None = None
         self.ideal_frame: Frame | None = None
+        # what show_frame left for show_rest: (session, ideal session, frame, ideal frame, comparison)
+        self._rest: tuple[Session, Session, Frame, Frame, analysis.FrameComparison] | None = None
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         s, data = context.session, self.data
@@ -203,9 +205,19 @@ class CompareView(LabView):
             self.lines_panel.set_note("array at rest", theme.TEXT_DIM)
         else:
             self.lines_panel.set_note(differ, theme.TEXT_DIM if c.inputs_differ == 0 else theme.CODE_BAD)
+        self._rest = (s, ideal_s, frame, fi, c)
+        if not context.playing:  # while playing, the maps, scores and summary on the lab's next tick
+            self.show_rest()
+
+    def show_rest(self) -> bool:
+        if self._rest is None:
+            return False
+        s, ideal_s, frame, fi, c = self._rest
+        self._rest = None
         self._show_maps(s, ideal_s, frame, fi)
         self._show_scores(s, ideal_s, frame, fi)
         self._show_summary(s, ideal_s, frame, c)
+        return True
 
     def _show_maps(self, s: Session, ideal_s: Session, frame: Frame, fi: Frame) -> None:
         layer = s.map_layer(frame.place.layer)

@@ -17,3 +17,8 @@ class LabView(QtWidgets.QWidget):
 
     def show_frame(self, frame: Frame, context: Context) -> None:
         """The session moved to `frame`; by default nothing to redraw (a tab that runs on demand)."""
+
+    def show_rest(self) -> bool:
+        """Draw what the last show_frame left for the lab's next tick (while playing, a view may draw a
+        frame in two parts, each repainted alone); True if there was any."""
+        return False

@@ -275,8 +275,11 @@ class LabWindow(QtWidgets.QMainWindow):
         self.refresh()
 
     def render_rest(self) -> bool:
-        """Nothing: the lab draws a frame in one tick of its own."""
-        return False
+        """The second part of the visible view's frame, on the lab's next tick (see LabView.show_rest)."""
+        if not self.isVisible():
+            return False
+        with style.scaled(self._scale):
+            return self.views[self.current_view()].show_rest()
 
     def due(self, now: float) -> bool:
         """Whether the pacer should update the lab at `now` (s): paused, always; while playing, the
