@@ -221,10 +221,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.views: list[FrameView] = [self.where, self.narration, self.input_view, self.array_view,
                                        self.lines_view, self.diff_view, self.codes_view, self.hist_view,
                                        self.output_view, self.result_view, self.energy_view]
-        # playing into a new stage (a layer change repaints every plot), the frame is drawn over three
-        # ticks: the digit and its header, then the array, the output and the ledgers, then the signals
+        # while playing, a frame is drawn over two ticks, the signal plots on the second; into a new
+        # stage (a layer change repaints every plot) over three: the digit and its header, then the array,
+        # the output and the ledgers, then the signals
+        signals = [self.lines_view, self.diff_view, self.codes_view, self.hist_view]
         self.split = FrameSplit([[self.array_view, self.output_view, self.result_view, self.energy_view],
-                                 [self.lines_view, self.diff_view, self.codes_view, self.hist_view]])
+                                 signals], playing=[signals])
 
         self.transport = TransportBar(self.named_actions)
         self.transport.speedChanged.connect(self._on_speed)

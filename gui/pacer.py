@@ -67,13 +67,15 @@ def show_views(views: list[FrameView], frame: Frame, context: Context, last: dic
 
 
 class FrameSplit:
-    """A display's frame spread over several ticks when playing moves into a new stage (another layer,
-    a digital step's layer, another image): each group in `later` is drawn on a tick of its own after
-    the first, with this same frame (for those ticks the parts on screen show different stages: a blur
-    at that speed). Within a stage, and paused, every view is drawn at once."""
+    """A display's frame spread over several ticks while playing: each group of `later` (moving into a
+    new stage: another layer, a digital step's layer, another image; a layer change repaints every
+    plot) or of `playing` (any other playing frame) is drawn on a tick of its own after the rest, with
+    this same frame, playback waiting meanwhile. For those ticks the parts on screen show frames a few
+    steps apart (a blur at that speed). Paused, and for a frame drawn on demand, every view at once."""
 
-    def __init__(self, later: list[list[FrameView]]) -> None:
+    def __init__(self, later: list[list[FrameView]], playing: list[list[FrameView]] | None = None) -> None:
         self.later = later
+        self.playing = playing or []
         self._stage: tuple[int, str] | None = None  # (image, layer name) last drawn
         self._waiting: list[list[FrameView]] = []  # groups still to draw, in order
         self._frame: tuple[Frame, Context] | None = None
@@ -81,13 +83,14 @@ class FrameSplit:
     def now(self, views: list[FrameView], frame: Frame, context: Context) -> list[FrameView]:
         """The views to draw `frame` in on this tick (the others wait for :meth:`rest`)."""
         stage = (frame.image, frame.layer_name)
-        split = context.playing and self._stage is not None and stage != self._stage
+        moved = self._stage is not None and stage != self._stage
         self._stage = stage
-        self._waiting = list(self.later) if split else []
+        groups = (self.later if moved else self.playing) if context.playing else []
+        self._waiting = list(groups)
         self._frame = (frame, context)
-        if not split:
+        if not groups:
             return views
-        held = {id(v) for group in self.later for v in group}
+        held = {id(v) for group in groups for v in group}
         return [v for v in views if id(v) not in held]
 
     def rest(self, show: Callable[[list[FrameView], Frame, Context], None]) -> bool:

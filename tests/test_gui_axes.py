@@ -107,3 +107,20 @@ def test_tick_labels_show_the_plotted_values(windows, qapp, size):
         checked += n
     assert checked >= 12  # the dashboard's and the lab's numeric axes were all looked at
     assert problems == []
+
+
+def test_an_axis_range_applied_now_is_not_undone_by_an_older_one_waiting(qapp):
+    """A range asked while playing waits (RangeQueue); asked again once paused, it applies at once, and
+    the older request still waiting must not follow it (the line-pair axis of a paused frame kept the
+    range of a frame before)."""
+    from convsram.gui.views.plotting import RangeQueue
+
+    plot = pg.PlotItem()
+    queue = RangeQueue(immediate=False)
+    queue.set(plot, x=(0.0, 10.0), y=(0.0, 1.0))  # playing: waits
+    queue.immediate = True  # paused
+    queue.set(plot, y=(5.0, 6.0))  # applied now, with the waiting x range
+    queue.flush()
+    assert len(queue) == 0
+    (x0, x1), (y0, y1) = plot.vb.viewRange()
+    assert (round(y0, 6), round(y1, 6)) == (5.0, 6.0) and (round(x0, 6), round(x1, 6)) == (0.0, 10.0)

@@ -118,7 +118,9 @@ def test_the_lab_and_the_dashboard_never_render_on_the_same_tick(window, lab):
     assert all(b - a >= 2 for (a, _), (b, y) in zip(renders, renders[1:], strict=False) if y == "lab")
     labs = [k for k, who in renders if who == "lab"]
     assert len(labs) >= 8  # compare updates every 150 ms while playing: ~12 in 1.9 s
-    assert sum(who == "main" for _, who in renders) >= 85  # the dashboard gives up two ticks now and then
+    # the dashboard renders on every other tick (each frame's signal plots on the next: FrameSplit) and
+    # gives up a few to the lab
+    assert sum(who == "main" for _, who in renders) >= 40
 
 
 def test_while_playing_the_lab_draws_compare_in_two_parts_on_ticks_of_their_own(window, lab):
@@ -218,8 +220,9 @@ def test_layer_per_frame_playback_is_clock_driven(window):
     # each drawn over three ticks (a new stage repaints every plot: spread, see FrameSplit)
     assert stages == ["conv1", "conv1.requant", "pool1", "conv2", "conv2.sum", "conv2.requant", "pool2", "fc",
                       "fc.sum", "fc.scores"]
-    assert ticks == 1 + 3 * (len(stages) - 2) + 1  # the first tick moves within conv1; the last one
-    # has just started drawing fc.scores: its next two ticks draw the rest, without moving on
+    assert ticks == 2 + 3 * (len(stages) - 2) + 1  # the first frame moves within conv1 (two ticks: its
+    # signal plots on the second); the last has just started drawing fc.scores: its next two ticks draw
+    # the rest, without moving on
     shown = window.session.frame
     for k in range(2):
         window.pacer.tick(6.0 + 0.016 * k)
@@ -229,7 +232,8 @@ def test_layer_per_frame_playback_is_clock_driven(window):
 def test_a_new_stage_while_playing_is_drawn_over_three_ticks_and_pausing_shows_it_whole(window):
     """Playing into a new layer repaints every plot: the frame is drawn in three parts on three ticks
     (each part's repaint then stalls the event loop alone), playback waiting meanwhile; within a layer
-    every view is drawn on each tick; pausing draws what waits at once."""
+    in two (the signal plots on the second tick); a frame drawn on demand, paused, at once; pausing
+    draws what waits at once."""
     s = window.session
     window.pacer.timer.stop()
     drawn: list[str] = []
@@ -259,18 +263,33 @@ def test_a_new_stage_while_playing_is_drawn_over_three_ticks_and_pausing_shows_i
         now += 1 / 64
         seen.append(set(drawn))
         frames.append(s.frame)
-        if len(seen) > 2 and seen[-1] == signals:
-            break
-    # the tick that entered a new stage drew the first part only
-    k = next(i for i, v in enumerate(seen) if v and v != names and not (v & signals) and not (v & middle))
+    # the tick that entered a new stage (conv2) drew the first part only
+    k = frames.index(conv2)
+    assert seen[k] == names - signals - middle
     assert seen[k + 1] == middle and seen[k + 2] == signals
     assert frames[k] == frames[k + 1] == frames[k + 2]  # playback waits while the frame is drawn
-    # within a stage every view, each tick
+    # within a stage: every view but the signal plots, then those on the next tick
     window.command("frame", conv2 + 10)
     window.refresh()
+    window.split.flush(window._show)
+    throttled = {"EnergyView"}  # a ledger updates only every so often while playing
+    for _ in range(2):
+        drawn.clear()
+        now += 1 / 64
+        window.pacer.tick(now)
+        if set(drawn) - throttled == names - signals - throttled:
+            break
+    assert set(drawn) - throttled == names - signals - throttled
     drawn.clear()
-    window.pacer.tick(now)
+    window.pacer.tick(now + 1 / 64)
+    assert set(drawn) == signals
+    # paused, a frame drawn on demand: every view at once
+    window.player.set_playing(False)
+    window.command("frame", conv2 + 20)
+    drawn.clear()
+    window.refresh()
     assert set(drawn) == names
+    window.player.set_playing(True)
     # a new stage, then a pause before its parts are drawn: the whole frame shows at once
     drawn.clear()
     window.command("frame", s.current.layer_start[2] - 1)
@@ -278,4 +297,4 @@ def test_a_new_stage_while_playing_is_drawn_over_three_ticks_and_pausing_shows_i
     assert not (set(drawn) & (signals | middle))
     drawn.clear()
     window.player.set_playing(False)
-    assert set(drawn) == middle | signals
+    assert set(drawn) - throttled == (middle | signals) - throttled

@@ -38,13 +38,14 @@ class RangeQueue:
 
     def set(self, plot: pg.PlotItem, x: tuple[float, float] | None = None,
             y: tuple[float, float] | None = None) -> None:
-        if self.immediate:
-            _apply_range(plot, x, y)
-            return
         old = self._pending.get(id(plot))
-        if old is not None:  # a newer request for the same plot replaces the older one
+        if old is not None:  # a newer request for the same plot replaces the older one (axis by axis)
             x, y = x or old[1], y or old[2]
-        self._pending[id(plot)] = (plot, x, y)
+        if self.immediate:
+            self._pending.pop(id(plot), None)  # (applied now: nothing older may follow it)
+            _apply_range(plot, x, y)
+        else:
+            self._pending[id(plot)] = (plot, x, y)  # keeping its place in the queue
 
     def run(self, budget: int) -> int:
         """Apply up to `budget` pending changes, oldest first; returns how many are left."""
