@@ -224,7 +224,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # while playing, a frame is drawn over two ticks, the signal plots on the second; into a new
         # stage (a layer change repaints every plot) over three: the digit and its header, then the array,
         # the output and the ledgers, then the signals
-        signals = [self.lines_view, self.diff_view, self.codes_view, self.hist_view]
+        signals: list[FrameView] = [self.lines_view, self.diff_view, self.codes_view, self.hist_view]
         self.split = FrameSplit([[self.array_view, self.output_view, self.result_view, self.energy_view],
                                  signals], playing=[signals])
 
