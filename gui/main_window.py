@@ -225,6 +225,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # stage (a layer change repaints every plot) over three: the digit and its header, then the array,
         # the output and the ledgers, then the signals
         signals: list[FrameView] = [self.lines_view, self.diff_view, self.codes_view, self.hist_view]
+        self._dragged = False  # a knob drag's chip change is being drawn (split like a playing frame)
         self.split = FrameSplit([[self.array_view, self.output_view, self.result_view, self.energy_view],
                                  signals], playing=[signals])
 
@@ -458,7 +459,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.pacer.resume()
         if spread_axes:
             self.ranges.immediate = False
-        self._session_changed()
+        self._dragged = spread_axes  # the redraw split over two ticks, as while playing
+        try:
+            self._session_changed()
+        finally:
+            self._dragged = False
 
     def command(self, name: str, *args: object) -> None:
         """A session command; a bad argument shows in the status bar instead of raising."""
@@ -506,7 +511,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show `frame` in every view (the pacer calls this once per new frame)."""
         s = context.session
         t0 = time.perf_counter()
-        self._show(self.split.now(self.views, frame, context), frame, context)
+        self._show(self.split.now(self.views, frame, context, busy=self._dragged), frame, context)
         self.transport.scrubber.set_value(frame.index)
         self.transport.set_image(frame.image, len(s.data))
         image_key = (frame.image, s.generation)

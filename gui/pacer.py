@@ -80,12 +80,14 @@ class FrameSplit:
         self._waiting: list[list[FrameView]] = []  # groups still to draw, in order
         self._frame: tuple[Frame, Context] | None = None
 
-    def now(self, views: list[FrameView], frame: Frame, context: Context) -> list[FrameView]:
-        """The views to draw `frame` in on this tick (the others wait for :meth:`rest`)."""
+    def now(self, views: list[FrameView], frame: Frame, context: Context,
+            busy: bool = False) -> list[FrameView]:
+        """The views to draw `frame` in on this tick (the others wait for :meth:`rest`); `busy`: split as
+        while playing (a knob being dragged redraws every view for each new chip)."""
         stage = (frame.image, frame.layer_name)
         moved = self._stage is not None and stage != self._stage
         self._stage = stage
-        groups = (self.later if moved else self.playing) if context.playing else []
+        groups = (self.later if moved else self.playing) if context.playing or busy else []
         self._waiting = list(groups)
         self._frame = (frame, context)
         if not groups:

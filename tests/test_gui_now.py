@@ -41,6 +41,26 @@ def test_histogram_holds_the_conversions_up_to_now(window, layer, step):
     assert x is not None and len(x) == 2 * len(window.frame.codes)
 
 
+def test_histogram_counts_up_to_each_invocation_are_those_invocations_conversions(window):
+    """The per-invocation cumulative counts (built a record at a time) equal each invocation's own
+    conversions binned one by one."""
+    from convsram.gui.views.layer_stats import _histogram
+
+    s = window.session
+    h = _histogram(s, s.image, 1)
+    edges = np.concatenate([h.centres - h.width / 2, [h.centres[-1] + h.width / 2]])
+    run = s.run_image(s.image)
+    total = np.zeros(h.counts.size, dtype=np.int64)
+    for step, k in enumerate(range(run.layer_start[1], run.layer_end(1))):
+        p = run.places[k]
+        rec = run.records[(p.layer, p.tile, p.chunk)]
+        bins = np.clip(np.searchsorted(edges, rec.diff[p.position] / rec.adc_lsb, side="right") - 1, 0,
+                       h.counts.size - 1)
+        total += np.bincount(bins, minlength=h.counts.size)
+        np.testing.assert_array_equal(h.cumulative[step + 1], total)
+    np.testing.assert_array_equal(h.cumulative[-1], h.counts)
+
+
 def test_histogram_bars_up_to_now_are_drawn(window):
     go(window, 1, 0)
     bars = window.hist_view.so_far.opts
@@ -298,3 +318,29 @@ def test_a_new_stage_while_playing_is_drawn_over_three_ticks_and_pausing_shows_i
     drawn.clear()
     window.player.set_playing(False)
     assert set(drawn) - throttled == (middle | signals) - throttled
+
+
+def test_a_knob_drags_new_chip_is_drawn_in_two_parts_and_a_single_change_at_once(window):
+    """Dragging a knob redraws every view for each new chip: that redraw is split like a playing frame
+    (the signal plots on the next tick); a knob set once (no drag) redraws everything at once."""
+    import dataclasses
+
+    s = window.session
+    window.pacer.timer.stop()
+    drawn: list[str] = []
+    for view in window.views:
+        show = view.show_frame
+
+        def show_frame(frame, context, show=show, name=view.__class__.__name__):
+            drawn.append(name)
+            show(frame, context)
+        view.show_frame = show_frame
+    signals = {"LinesView", "DiffView", "CodesView", "HistogramView"}
+    for k, dragged in enumerate((True, False)):
+        s.set_chip(config=dataclasses.replace(s.config, cap_mismatch_sigma=s.config.cap_mismatch_sigma * 1.5))
+        drawn.clear()
+        window.chip_changed(spread_axes=dragged)
+        assert bool(set(drawn) & signals) != dragged
+        drawn.clear()
+        window.pacer.tick(10.0 + k)
+        assert (set(drawn) == signals) == dragged

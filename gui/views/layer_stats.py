@@ -109,14 +109,21 @@ def _histogram(session: Session, image: int, layer: int) -> Histogram:
     counts, edges = np.histogram(levels, np.arange(span_lo, span_hi + width, width))
     run = session.run_image(image)
     end = run.layer_end(layer)  # the layer's invocations (its digital steps come after them)
-    per_step = np.zeros((end - run.layer_start[layer] + 1, counts.size), dtype=np.int64)
+    # each invocation's conversions binned, one pass per record (a tile's chunk) for all its positions
+    steps: dict[tuple[int, int, int], tuple[list[int], list[int]]] = {}  # record -> (rows, positions)
     for step, k in enumerate(range(run.layer_start[layer], end)):
         p = run.places[k]
-        rec = run.records[(p.layer, p.tile, p.chunk)]
-        now = rec.diff[p.position] / rec.adc_lsb
+        rows, positions = steps.setdefault((p.layer, p.tile, p.chunk), ([], []))
+        rows.append(step + 1)
+        positions.append(p.position)
+    n_rows = end - run.layer_start[layer] + 1
+    flat = np.zeros(n_rows * counts.size, dtype=np.int64)
+    for key, (rows, positions) in steps.items():
+        rec = run.records[key]
+        now = rec.diff[np.asarray(positions)] / rec.adc_lsb  # (invocations, columns)
         bins = np.clip(np.searchsorted(edges, now, side="right") - 1, 0, counts.size - 1)
-        per_step[step + 1] = np.bincount(bins, minlength=counts.size)
-    cumulative = np.cumsum(per_step, axis=0)
+        flat += np.bincount((np.asarray(rows)[:, None] * counts.size + bins).ravel(), minlength=flat.size)
+    cumulative = np.cumsum(flat.reshape(n_rows, counts.size), axis=0)
     n = max(levels.size, 1)
     beyond = (levels > hi + 0.5) | ((levels < lo - 0.5) & (not relu))
     return Histogram(levels=levels, centres=0.5 * (edges[:-1] + edges[1:]), width=width, counts=counts,
