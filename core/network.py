@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -295,7 +296,11 @@ class _Members:
                 raise DataError(f"{where}: unknown .npy version {version}")
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)
-            found, fortran, dtype = read_header(f, max_header_size=10_000)
+            try:
+                found, fortran, dtype = read_header(f, max_header_size=10_000)
+            except (tokenize.TokenError, SyntaxError) as exc:  # numpy parses an old-style header as Python
+                raise DataError(f"{where}: unreadable .npy header ({type(exc).__name__}); the file is "
+                                "corrupt: train or export the model again") from None
             if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype:
                 raise DataError(f"{where}: stored as {dtype}, expected {self._kinds(kinds)}")
             if shape is not None and tuple(found) != shape:
