@@ -532,7 +532,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.rendered.emit()
 
     def render_rest(self) -> bool:
-        """The next part of a frame whose stage changed while playing (see FrameSplit)."""
+        """The next part of a frame spread over ticks: while playing, or a dragged knob's (FrameSplit)."""
         return self.split.rest(self._show)
 
     def _show(self, views: list[FrameView], frame: Frame, context: Context) -> None:
