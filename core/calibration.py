@@ -54,7 +54,7 @@ import numpy as np
 from convsram.core import energy
 from convsram.core.chip import Chip
 from convsram.core.config import ChipConfig
-from convsram.core.mapping import ArrayMap, macro_seed, place
+from convsram.core.mapping import ArrayMap, macro_chips, place
 from convsram.core.network import Model
 
 CAL_STREAM = 2  # the chip's seed streams: 0 static draws, 1 chip noise, 2 calibration noise
@@ -217,10 +217,6 @@ class CalibrationResult:
                 f"{self.time_ns / 1e3:.1f} us{reload}")
 
 
-def _tiles_on(amap: ArrayMap, layer: int, macro: int) -> list[int]:
-    return [t for t in range(amap.layers[layer].n_tiles) if amap.macro_of(layer, t) == macro]
-
-
 def targets_for(model: Model, chip: Chip, amap: ArrayMap | None = None, phase: int = 0,
                 macro: int = 0) -> list[Target]:
     """One target per (layer, tile, invocation chunk) of the layers of `phase` held by `macro` (`chip`
@@ -229,19 +225,13 @@ def targets_for(model: Model, chip: Chip, amap: ArrayMap | None = None, phase: i
     out = []
     for li in amap.phase_layers(phase, macro):
         spec = model.layers[li]
-        for t in _tiles_on(amap, li, macro):
+        for t in amap.tiles_on(li, macro):
             r0, r1 = spec.tiles[t]
             adc_lsb = chip.adc_lsb_for(model.adc_step[li], r1 - r0)
             for filters in amap.chunks[li][t]:
                 out.append(Target(columns=np.asarray(amap.columns[li][t, filters]), n_rows=r1 - r0,
                                   adc_lsb=adc_lsb, label=spec.name))
     return out
-
-
-def _macro_chips(chip: Chip, amap: ArrayMap) -> list[Chip]:
-    """`chip` as macro 0 and a chip of its own seed for every other macro the map uses (as
-    ``ChipEvaluator`` builds them)."""
-    return [chip] + [Chip(chip.config, macro_seed(chip.seed, m)) for m in range(1, amap.macros_used)]
 
 
 def _pairs(amap: ArrayMap) -> list[tuple[int, int]]:
@@ -259,7 +249,7 @@ def calibrate(chip: Chip, model: Model, amap: ArrayMap | None = None,
     settings = settings or CalibrationSettings()
     if amap.phases == 1 and amap.macros_used == 1:
         return calibrate_columns(chip, targets_for(model, chip, amap), settings)
-    chips = _macro_chips(chip, amap)
+    chips = macro_chips(chip, amap)
     rngs = [np.random.default_rng([c.seed, CAL_STREAM]) for c in chips]
     parts, weight_writes = [], []
     for p, m in _pairs(amap):
@@ -398,7 +388,7 @@ def residual_offsets_v(chip: Chip, model: Model, amap: ArrayMap | None = None,
     if amap.phases == 1 and amap.macros_used == 1:
         chips, pairs = [chip], [(0, 0)]
     else:
-        chips, pairs = _macro_chips(Chip(cfg, chip.seed), amap), _pairs(amap)
+        chips, pairs = macro_chips(Chip(cfg, chip.seed), amap), _pairs(amap)
     out = np.full((amap.phases, amap.macros_used, cfg.columns), np.nan)
     for p, m in pairs:
         if len(pairs) > 1:

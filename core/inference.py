@@ -14,7 +14,7 @@ import numpy as np
 from convsram.core import energy
 from convsram.core.chip import BulkPlan, Chip, Invocation, WriteRecord
 from convsram.core.layers import WeightLayer
-from convsram.core.mapping import ArrayMap, macro_seed, place
+from convsram.core.mapping import ArrayMap, macro_chips, place
 from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
 from convsram.core.threads import run_blocks, spans
@@ -56,7 +56,7 @@ class ChipEvaluator:
         self.amap = amap or place(model, chip.config)
         # macro 0 is `chip`, holding phase 0 (the caller programmed it); the others are built here
         used = self.amap.macros_used
-        self.chips = [chip] + [Chip(chip.config, macro_seed(chip.seed, m)) for m in range(1, used)]
+        self.chips = macro_chips(chip, self.amap)
         self.resident = [0] * used  # the phase whose weights each macro holds
         # the other macros' first-phase weights, written once like macro 0's (the caller's)
         self.initial_writes = [w for m in range(1, used)

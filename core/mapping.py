@@ -97,7 +97,8 @@ class ArrayMap:
     def macros_used(self) -> int:
         return max((m for li in range(len(self.layers)) for m in self.layer_macros(li)), default=0) + 1
 
-    def _tiles_on(self, layer: int, macro: int) -> list[int]:
+    def tiles_on(self, layer: int, macro: int) -> list[int]:
+        """The row tiles of `layer` held by `macro`."""
         return [t for t in range(self.layers[layer].n_tiles) if self.macro_of(layer, t) == macro]
 
     @property
@@ -109,7 +110,7 @@ class ArrayMap:
         (-1 where unused)."""
         out = np.full((self.config.columns, 3), -1, dtype=np.int64)
         for li in self.phase_layers(phase, macro):
-            tiles = self._tiles_on(li, macro)
+            tiles = self.tiles_on(li, macro)
             cols = self.columns[li][tiles]
             t, f = np.indices(cols.shape)
             out[cols.ravel()] = np.stack([np.full(cols.size, li), np.asarray(tiles)[t.ravel()], f.ravel()],
@@ -127,7 +128,7 @@ class ArrayMap:
         """(rows, columns) int8: what `macro` holds while `phase` is resident (0 where unprogrammed)."""
         out = np.zeros((self.config.rows, self.config.columns), np.int8)
         for li in self.phase_layers(phase, macro):
-            for t in self._tiles_on(li, macro):
+            for t in self.tiles_on(li, macro):
                 r0, r1 = self.layers[li].tiles[t]
                 out[:r1 - r0, self.columns[li][t]] = model.weights[li][r0:r1]
         return out
@@ -137,7 +138,7 @@ class ArrayMap:
         (one phase: every layer, once; the weights never move)."""
         records = []
         for li in self.phase_layers(phase, macro):
-            for t in self._tiles_on(li, macro):
+            for t in self.tiles_on(li, macro):
                 r0, r1 = self.layers[li].tiles[t]
                 records.append(chip.program(model.weights[li][r0:r1], columns=self.columns[li][t]))
         return records
@@ -200,6 +201,11 @@ def macro_seed(seed: int, macro: int) -> int:
     if macro == 0:
         return seed
     return int(np.random.SeedSequence([seed, 1000 + macro]).generate_state(1)[0])
+
+
+def macro_chips(chip: Chip, amap: ArrayMap) -> list[Chip]:
+    """`chip` as macro 0 and, for every other macro `amap` uses, a chip of that macro's own seed."""
+    return [chip] + [Chip(chip.config, macro_seed(chip.seed, m)) for m in range(1, amap.macros_used)]
 
 
 def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayMap:
