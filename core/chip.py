@@ -87,7 +87,7 @@ class BulkPlan:
 
     m: np.ndarray  # (k + 1, n) float32: per-column (A_P - A_N) x ADC gain, then a row of ones (total drop)
     offset: np.ndarray  # (k, 1) float32: static offset + rounding half-step + tie-break, codes
-    noise: np.ndarray | None  # (k, 1) float64: line and comparator noise sigma in codes; None: noiseless
+    noise: np.ndarray | None  # (k, 1) float32: line and comparator noise sigma in codes; None: noiseless
     lo: int  # lowest code (0 relu, -max_code signed)
     hi: int  # max_code
 
@@ -410,7 +410,7 @@ class Chip:
             sigma = None
             if cfg.ktc_noise or cfg.comparator_noise_sigma:
                 var = cfg.comparator_noise_sigma**2 + (ktc[0, cols] ** 2 + ktc[1, cols] ** 2) * cfg.ktc_noise
-                sigma = (np.sqrt(var) * gain)[:, None]
+                sigma = (np.sqrt(var) * gain)[:, None].astype(np.float32)
             plan = BulkPlan(m=m, offset=np.broadcast_to(offset, (k,))[:, None].astype(np.float32),
                             noise=sigma, lo=0 if mode == "relu" else -cfg.max_code, hi=cfg.max_code)
             self._plans[key] = plan
@@ -420,8 +420,9 @@ class Chip:
                     ) -> tuple[np.ndarray, np.ndarray]:
         """Codes (k, batch) float32 (integer values, columns first: every per-column pass contiguous)
         and each invocation's total DAC drop (batch,) float32 of a batch of bulk invocations, from the
-        row drops dv (batch, n) float32; line and comparator noise as one Gaussian per conversion."""
-        out = plan.m @ dv.T
+        row drops dv (batch, n) float32; line and comparator noise as one Gaussian per conversion.
+        (The matmul is :meth:`bulk_into`'s, on the drops rows first: the same sums, rounded alike.)"""
+        out = plan.m @ np.ascontiguousarray(dv.T)
         k = len(plan.offset)
         level, dv_sum = out[:k], out[k]
         if plan.noise is not None:
@@ -433,17 +434,18 @@ class Chip:
         np.clip(level, plan.lo, plan.hi, out=level)
         return level, dv_sum
 
-    def bulk_into(self, dv: np.ndarray, plan: BulkPlan, rng: Noise | None, images: int, into: np.ndarray,
+    def bulk_into(self, dv_rows: np.ndarray, plan: BulkPlan, rng: Noise | None, images: int, into: np.ndarray,
                   rows: slice | np.ndarray, add: bool, draw: tuple | None = None,
                   out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """:meth:`bulk_levels` and the codes' sum(|code|), with the codes written (add=True: added) to
         ``into[rows]`` (k, batch) rather than returned; returns (total drop per invocation, that sum).
+        dv_rows: the row drops rows first, (n, batch) C-contiguous float32 (``chip.dac(x).T``).
         The same matmul over the whole batch, then the per-element work in blocks of whole images on
         the worker threads (core/threads.py): the same values, the same noise draws.
         draw: the keyed draws (KeyedNoise.reserve of (k, batch)) the caller reserved for this call,
         in the order of its calls, when it runs calls out of that order. out: a C-contiguous float32
         (k + 1, batch) array for the matmul's result (the same BLAS call writes there)."""
-        out = np.matmul(plan.m, dv.T, out=out)
+        out = np.matmul(plan.m, dv_rows, out=out)
         k = len(plan.offset)
         level, dv_sum = out[:k], out[k]
         batch = level.shape[1]

@@ -19,7 +19,7 @@ from convsram.core.network import Model, op_counts
 from convsram.core.noise import KeyedNoise
 from convsram.core.threads import run_blocks, spans
 
-PATCH_ROWS = 8192  # invocations per block of patches and DAC lookups [assumed: cache-sized]
+PATCH_ELEMENTS = 1 << 18  # row inputs per block of patches and DAC lookups [assumed: cache-sized]
 
 
 @dataclass
@@ -141,21 +141,30 @@ class ChipEvaluator:
         # tile's own macro's DAC: a layer larger than one macro has its tiles on several)
         tables = [c.dac_table() for c in chips]
         kind = np.uint16 if tables[0].size <= 1 << 16 else np.intp
-        base = np.concatenate([np.arange(r1 - r0) for r0, r1 in node.tiles]) * (cfg.max_input + 1)
+        local = np.concatenate([np.arange(r1 - r0) for r0, r1 in node.tiles])  # each row's place in its tile
+        base = (local * (cfg.max_input + 1)).astype(kind)
+        tile_of = np.concatenate([np.full(r1 - r0, t) for t, (r0, r1) in enumerate(node.tiles)])
         grid = self.model.graph.out_shape(layer)[:-1]
         positions = int(np.prod(grid, dtype=np.int64))
         batch = len(maps) * positions
-        # each tile's row drops, = chip.dac(x_tile), shared by the tile's chunks: patches and DAC
-        # lookup together, a block of whole images at a time on the workers
-        dvs = self._work("dv", [(batch, r1 - r0) for r0, r1 in node.tiles])
+        # the row drops of the layer, = chip.dac(x_tile).T tile after tile, rows first (a tile's rows
+        # are then one contiguous (rows, batch) block: its matmul packs it twice as fast as the
+        # transposed (batch, rows) block); patches and DAC lookup together, a few rows at a time
+        dv_all = self._work("dv", [(node.rows, batch)])[0]
+        dvs = [dv_all[r0:r1] for r0, r1 in node.tiles]
+        index_all = self._work("index", [(node.rows, batch)], kind)[0]
+        source = node.row_source(maps)
+        unit = node.row_unit
 
-        def rows(i0: int, i1: int) -> None:
-            index, _ = node.tile_patches(maps[i0:i1], kind, base.astype(kind))
-            for x, dv, table in zip(index, dvs, tables, strict=True):
+        def rows(j0: int, j1: int) -> None:
+            index = index_all[j0:j1]
+            node.rows_into(source, j0, j1, index, base[j0:j1])
+            for t in np.unique(tile_of[j0:j1]):  # each row's own tile's DAC table
+                a, b = max(j0, node.tiles[t][0]), min(j1, node.tiles[t][1])
                 # every index is in range (codes checked above): "wrap" gathers faster than "clip"
-                np.take(table, x, out=dv[i0 * positions:i1 * positions], mode="wrap")
+                np.take(tables[t], index[a - j0:b - j0], out=dv_all[a:b], mode="wrap")
 
-        run_blocks(rows, spans(len(maps), 1, max(1, PATCH_ROWS // positions)))
+        run_blocks(rows, spans(node.rows, unit, max(unit, PATCH_ELEMENTS // max(batch, 1))))
         p = np.empty((node.out_channels, batch), dtype=np.float32)
         time_ns = batch * energy.invocation_time_ns(cfg)
         # every invocation of the layer, tile by tile, its plan and noise draws fixed in that order
@@ -187,15 +196,17 @@ class ChipEvaluator:
                                           batch, time_ns)
         return np.moveaxis(p.reshape(node.out_channels, len(maps), *grid), 0, -1)
 
-    def _work(self, key: object, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
-        """C-contiguous float32 work arrays of `shapes` in one buffer kept under `key` from call to call
-        (fresh arrays of megabytes cost page faults: measured 10 % of the bulk path), each starting on
-        a 64-byte boundary. The buffer grows to the largest need; it lives as long as this evaluator."""
-        sizes = [-(-(a * b) // 16) * 16 for a, b in shapes]
+    def _work(self, key: object, shapes: list[tuple[int, int]], dtype: type = np.float32) -> list[np.ndarray]:
+        """C-contiguous work arrays (float32 or `dtype`) of `shapes` in one buffer kept under `key` from
+        call to call (fresh arrays of megabytes cost page faults: measured 10 % of the bulk path), each
+        starting on a 64-byte boundary. The buffer grows to the largest need; it lives as long as this
+        evaluator."""
+        item = np.dtype(dtype).itemsize
+        sizes = [-(-(a * b) // (64 // item)) * (64 // item) for a, b in shapes]
         buf = self.work.get(key)
-        if buf is None or buf.size < sum(sizes):
-            buf = self.work[key] = np.empty(sum(sizes) + 16, dtype=np.float32)
-        skip = (-buf.ctypes.data % 64) // 4
+        if buf is None or buf.dtype != dtype or buf.size < sum(sizes):
+            buf = self.work[key] = np.empty(sum(sizes) + 64 // item, dtype=dtype)
+        skip = (-buf.ctypes.data % 64) // item
         out, at = [], skip
         for (a, b), size in zip(shapes, sizes, strict=True):
             out.append(buf[at:at + a * b].reshape(a, b))

@@ -267,3 +267,27 @@ def test_im2col_rows_is_im2col_transposed() -> None:
         rows = arith.im2col_rows(x, 3, stride, pad)
         assert rows.dtype == np.float32 and rows.flags.c_contiguous
         np.testing.assert_array_equal(rows, np.moveaxis(whole, -1, 0))
+
+
+@pytest.mark.parametrize("stride,pad,channels", [(1, 0, 1), (1, 1, 5), (2, 1, 8), (2, 0, 3), (1, 2, 16)])
+def test_rows_into_are_the_patches_transposed(stride: int, pad: int, channels: int) -> None:
+    """The chip path's rows-first patches (any block of rows, cutting kernel cells or not) are the
+    patches transposed plus each row's table base, for conv and fc."""
+    from convsram.core.layers import FC, Conv
+
+    rng = np.random.default_rng(channels)
+    x = rng.integers(0, 128, (3, 9, 8, channels)).astype(np.uint8)
+    conv = Conv(name="c", inputs=("input",), in_channels=channels, out_channels=4, tiles=((0, 9 * channels),),
+                mode="signed", kernel=3, stride=stride, padding=pad)
+    fc = FC(name="f", inputs=("input",), in_channels=x[0].size, out_channels=4, tiles=((0, x[0].size),),
+            mode="signed")
+    for node in (conv, fc):
+        flat, _ = node.patches(x)
+        base = (rng.integers(0, 50, node.rows) * 128).astype(np.uint16)
+        want = flat.T.astype(np.uint16) + base[:, None]
+        source = node.row_source(x)
+        got = np.full(want.shape, 65535, np.uint16)
+        cuts = sorted({0, node.rows, *rng.integers(1, node.rows, 4).tolist()})
+        for j0, j1 in zip(cuts[:-1], cuts[1:], strict=True):
+            node.rows_into(source, j0, j1, got[j0:j1], base[j0:j1])
+        np.testing.assert_array_equal(got, want)

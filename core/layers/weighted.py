@@ -58,6 +58,22 @@ class WeightLayer(Node):
     def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
         raise NotImplementedError
 
+    def row_source(self, a: np.ndarray) -> np.ndarray:
+        """What :meth:`rows_into` reads its rows from, made once per batch of inputs `a`: here the
+        patches transposed, (rows, n); a subclass may keep something smaller."""
+        return self.patches(a)[0].T
+
+    def rows_into(self, source: np.ndarray, j0: int, j1: int, out: np.ndarray, add: np.ndarray) -> None:
+        """Rows j0..j1-1 of the patches transposed, + add (j1 - j0,) per row, cast into `out`
+        (j1 - j0, n): every output position's inputs on those rows, image-major (what the array's
+        rows see, one row after another: a matmul over them packs its operand fast)."""
+        np.add(source[j0:j1], add[:, None], out=out, casting="unsafe")
+
+    @property
+    def row_unit(self) -> int:
+        """Rows :meth:`rows_into` copies best together (a conv's kernel cell: its input channels)."""
+        return 1
+
     def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
                      ) -> tuple[list[np.ndarray], tuple[int, ...]]:
         """:meth:`patches` (+ add (rows,), a lookup index per row, say) as `dtype`, one contiguous
@@ -301,6 +317,37 @@ class Conv(WeightLayer):
 
     def patches_adjoint(self, dx: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
         return arith.col2im(dx, in_shape, self.kernel, self.stride, self.padding)
+
+    def row_source(self, a: np.ndarray) -> np.ndarray:
+        # the padded input channels first, (C, batch, H, W): a row's plane is a strided window of it
+        p = self.padding
+        src = np.empty((self.in_channels, len(a), a.shape[1] + 2 * p, a.shape[2] + 2 * p), dtype=a.dtype)
+        if p:
+            src[:, :, :p] = 0
+            src[:, :, -p:] = 0
+            src[:, :, :, :p] = 0
+            src[:, :, :, -p:] = 0
+        np.copyto(src[:, :, p:p + a.shape[1], p:p + a.shape[2]], np.moveaxis(a, -1, 0))
+        return src
+
+    def rows_into(self, source: np.ndarray, j0: int, j1: int, out: np.ndarray, add: np.ndarray) -> None:
+        c, b, hp, wp = source.shape
+        s = self.stride
+        ho, wo = arith.conv_out(hp, self.kernel, s), arith.conv_out(wp, self.kernel, s)
+        planes = out.reshape(j1 - j0, b, ho, wo)
+        j = j0
+        while j < j1:  # one kernel cell (ky, kx) at a time: its channels' planes in one call
+            cell, c0 = divmod(j, c)
+            ky, kx = divmod(cell, self.kernel)
+            c1 = min(c, c0 + j1 - j)
+            win = source[c0:c1, :, ky:ky + s * (ho - 1) + 1:s, kx:kx + s * (wo - 1) + 1:s]
+            np.add(win, add[j - j0:j - j0 + c1 - c0, None, None, None], out=planes[j - j0:j - j0 + c1 - c0],
+                   casting="unsafe")
+            j += c1 - c0
+
+    @property
+    def row_unit(self) -> int:
+        return self.in_channels
 
     def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
                      ) -> tuple[list[np.ndarray], tuple[int, ...]]:
