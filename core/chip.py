@@ -31,6 +31,7 @@ from convsram.core.threads import run_blocks, spans
 MODES = ("relu", "signed")
 MAX_PLANS = 4096  # bulk plans kept per chip (a network's tiles x chunks, every phase)
 BLOCK = 16384  # conversions per column in one block of the bulk path's per-element work [assumed: cache]
+MATMUL_COLUMNS = 64  # bulk matmuls run on a whole number of this many columns (see column_sums)
 Noise = np.random.Generator | noise.KeyedNoise  # where per-operation noise comes from
 T = TypeVar("T")
 
@@ -422,11 +423,11 @@ class Chip:
         and each invocation's total DAC drop (batch,) float32 of a batch of bulk invocations, from the
         row drops dv (batch, n) float32; line and comparator noise as one Gaussian per conversion.
         (The matmul is :meth:`bulk_into`'s, on the drops rows first: the same sums, rounded alike.)"""
-        out = plan.m @ np.ascontiguousarray(dv.T)
+        out = column_sums(plan.m, np.ascontiguousarray(dv.T))
         k = len(plan.offset)
         level, dv_sum = out[:k], out[k]
         if plan.noise is not None:
-            z = noise.standard_normal(self.noise if rng is None else rng, level.shape, dtype=level.dtype)
+            z = noise.standard_normal(self.noise if rng is None else rng, level.shape, dtype=np.float32)
             z *= plan.noise
             level += z
         level += plan.offset
@@ -439,16 +440,17 @@ class Chip:
                   out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """:meth:`bulk_levels` and the codes' sum(|code|), with the codes written (add=True: added) to
         ``into[rows]`` (k, batch) rather than returned; returns (total drop per invocation, that sum).
-        dv_rows: the row drops rows first, (n, batch) C-contiguous float32 (``chip.dac(x).T``).
-        The same matmul over the whole batch, then the per-element work in blocks of whole images on
-        the worker threads (core/threads.py): the same values, the same noise draws.
+        dv_rows: the row drops rows first, (n, batch) float32 (``chip.dac(x).T``) with unit column
+        stride, best a whole number of MATMUL_COLUMNS wide (more columns than the batch are ignored).
+        The same matmul over the whole batch (:func:`column_sums`), then the per-element work in blocks
+        of whole images on the worker threads (core/threads.py): the same values, the same noise draws.
         draw: the keyed draws (KeyedNoise.reserve of (k, batch)) the caller reserved for this call,
         in the order of its calls, when it runs calls out of that order. out: a C-contiguous float32
-        (k + 1, batch) array for the matmul's result (the same BLAS call writes there)."""
-        out = np.matmul(plan.m, dv_rows, out=out)
+        (k + 1, dv_rows' width) array for the matmul's result (the same BLAS call writes there)."""
+        batch = into.shape[1]
+        out = column_sums(plan.m, dv_rows, out)
         k = len(plan.offset)
-        level, dv_sum = out[:k], out[k]
-        batch = level.shape[1]
+        level, dv_sum = out[:k, :batch], out[k, :batch]
         positions = batch // images
         source = self.noise if rng is None else rng
         whole = None
@@ -492,6 +494,26 @@ class Chip:
         the charge-sharing arithmetic (well below a quarter unit, also in float32).
         """
         return 0.25 * self.config.dac_lsb / (n_rows * adc_lsb)
+
+
+def padded(columns: int) -> int:
+    """`columns` rounded up to a whole number of MATMUL_COLUMNS."""
+    return -(-columns // MATMUL_COLUMNS) * MATMUL_COLUMNS
+
+
+def column_sums(m: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """m @ rows, (k, n) @ (n, batch) float32, with every column's sums the same whatever the batch
+    they come in: OpenBLAS's sgemm rounds the last columns of some widths differently (measured here:
+    widths of 16 q + 1..8 below about a thousand columns; whole multiples of 16 never), so the product
+    runs on a whole number of MATMUL_COLUMNS columns (a multiple of any kernel's 16 or 32 columns),
+    `rows` zero-padded in a copy if it is not that wide. out: a C-contiguous
+    float32 (k, padded width) array for the result. Returns (k, batch) (a view of `out`)."""
+    batch = rows.shape[1]
+    if batch % MATMUL_COLUMNS:
+        wide = np.zeros((rows.shape[0], padded(batch)), dtype=rows.dtype)
+        wide[:, :batch] = rows
+        rows = wide
+    return np.matmul(m, rows, out=out)[:, :batch]
 
 
 def abs_sum(codes: np.ndarray, max_code: int, signed: bool = True) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convsram.core import energy
-from convsram.core.chip import BulkPlan, Chip, Invocation, WriteRecord
+from convsram.core.chip import BulkPlan, Chip, Invocation, WriteRecord, padded
 from convsram.core.layers import WeightLayer
 from convsram.core.mapping import ArrayMap, macro_chips, place
 from convsram.core.network import Model, op_counts
@@ -150,7 +150,10 @@ class ChipEvaluator:
         # the row drops of the layer, = chip.dac(x_tile).T tile after tile, rows first (a tile's rows
         # are then one contiguous (rows, batch) block: its matmul packs it twice as fast as the
         # transposed (batch, rows) block); patches and DAC lookup together, a few rows at a time
-        dv_all = self._work("dv", [(node.rows, batch)])[0]
+        # (a whole number of MATMUL_COLUMNS wide, zero beyond the batch: see chip.column_sums)
+        width = padded(batch)
+        dv_all = self._work("dv", [(node.rows, width)])[0]
+        dv_all[:, batch:] = 0.0
         dvs = [dv_all[r0:r1] for r0, r1 in node.tiles]
         index_all = self._work("index", [(node.rows, batch)], kind)[0]
         source = node.row_source(maps)
@@ -162,7 +165,7 @@ class ChipEvaluator:
             for t in np.unique(tile_of[j0:j1]):  # each row's own tile's DAC table
                 a, b = max(j0, node.tiles[t][0]), min(j1, node.tiles[t][1])
                 # every index is in range (codes checked above): "wrap" gathers faster than "clip"
-                np.take(tables[t], index[a - j0:b - j0], out=dv_all[a:b], mode="wrap")
+                np.take(tables[t], index[a - j0:b - j0], out=dv_all[a:b, :batch], mode="wrap")
 
         run_blocks(rows, spans(node.rows, unit, max(unit, PATCH_ELEMENTS // max(batch, 1))))
         p = np.empty((node.out_channels, batch), dtype=np.float32)
@@ -180,7 +183,7 @@ class ChipEvaluator:
         def run(chunk_calls: list) -> None:
             """One chunk of filters through every tile, in tile order (its codes add up in P)."""
             for t, c, filters, plan, draw in chunk_calls:
-                out = self._work(("levels", c), [(len(plan.m), batch)])[0]  # the chunk's own
+                out = self._work(("levels", c), [(len(plan.m), width)])[0]  # the chunk's own
                 dv_sum, steps = chips[t].bulk_into(dvs[t], plan, self.rng, len(maps), p, _as_slice(filters),
                                                    t > 0, draw, out)
                 results[(t, c)] = (float(dv_sum.sum(dtype=np.float64)), steps)

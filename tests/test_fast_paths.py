@@ -291,3 +291,18 @@ def test_rows_into_are_the_patches_transposed(stride: int, pad: int, channels: i
         for j0, j1 in zip(cuts[:-1], cuts[1:], strict=True):
             node.rows_into(source, j0, j1, got[j0:j1], base[j0:j1])
         np.testing.assert_array_equal(got, want)
+
+
+def test_column_sums_do_not_depend_on_the_batch() -> None:
+    """Each column's float32 sums are the same whether it comes alone, in a short batch or in a long
+    one (a plain sgemm rounds the last columns of some widths differently: a conversion's code could
+    then depend on the batch size)."""
+    from convsram.core.chip import column_sums
+
+    rng = np.random.default_rng(7)
+    for n, k in ((58, 17), (25, 17), (48, 11), (64, 33)):
+        m = rng.standard_normal((k, n)).astype(np.float32)
+        rows = rng.random((n, 2000), dtype=np.float32)
+        whole = column_sums(m, rows)
+        for a, width in ((0, 1), (0, 38), (5, 149), (100, 260), (0, 1000), (37, 1963)):
+            np.testing.assert_array_equal(column_sums(m, rows[:, a:a + width]), whole[:, a:a + width])
