@@ -225,7 +225,7 @@ def targets_for(model: Model, chip: Chip, amap: ArrayMap | None = None, phase: i
     out = []
     for li in amap.phase_layers(phase, macro):
         spec = model.layers[li]
-        for t in amap.tiles_on(li, macro):
+        for t in amap.tiles_on(li, macro, phase):
             r0, r1 = spec.tiles[t]
             adc_lsb = chip.adc_lsb_for(model.adc_step[li], r1 - r0)
             for filters in amap.chunks[li][t]:

@@ -26,11 +26,20 @@ class LayerPlan:
     invocations: int  # per image
     utilisation: float  # cells used / cells an invocation could use (rows x one column per ADC group)
     macros: tuple[int, ...] = ()  # every macro holding a row tile (a layer larger than one macro: several)
+    phases: tuple[int, ...] = ()  # every phase holding a row tile (larger than all the macros: several)
 
     @property
     def macro_text(self) -> str:
-        ms = self.macros or (self.macro,)
-        return str(ms[0]) if len(ms) == 1 else f"{ms[0]}-{ms[-1]}"
+        return _span(self.macros or (self.macro,))
+
+    @property
+    def phase_text(self) -> str:
+        return _span(self.phases or (self.phase,))
+
+
+def _span(values: tuple[int, ...]) -> str:
+    """'3' for one value, '3-5' for several."""
+    return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}"
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,8 @@ class Plan:
 
 
 def plan(model: Model, config: ChipConfig | None = None, amap: ArrayMap | None = None) -> Plan:
-    """The placement of `model` on `config`'s macros (ValueError if a layer needs more macros than the
-    chip has)."""
+    """The placement of `model` on `config`'s macros (ValueError if one row tile's filters need more
+    columns than a macro has)."""
     config = config or ChipConfig()
     amap = amap or place(model, config)
     per_image = amap.invocations_per_image()
@@ -76,13 +85,15 @@ def plan(model: Model, config: ChipConfig | None = None, amap: ArrayMap | None =
         capacity = per_image[li] * config.rows * config.adc_groups
         layers.append(LayerPlan(spec.name, spec.kind, spec.rows, spec.n_tiles, spec.out_channels,
                                 spec.columns, amap.macro[li], amap.phase[li], per_image[li],
-                                cells / capacity, amap.layer_macros(li)))
+                                cells / capacity, amap.layer_macros(li), amap.layer_phases(li)))
     phases = []
     for p in range(amap.phases):
-        names = tuple(amap.layers[li].name for li in amap.phase_layers(p))
-        bits = sum(model.weights[li].size for li in amap.phase_layers(p))
+        held = [(li, amap.layers[li].tiles[t]) for li in amap.phase_layers(p)
+                for t in amap.tiles_on(li, None, p)]
+        names = tuple(dict.fromkeys(amap.layers[li].name for li, _ in held))
+        bits = sum((r1 - r0) * amap.layers[li].out_channels for li, (r0, r1) in held)
         # as Chip.program books it: each tile's rows written one word line at a time
-        rows = sum(r1 - r0 for li in amap.phase_layers(p) for r0, r1 in amap.layers[li].tiles)
+        rows = sum(r1 - r0 for _, (r0, r1) in held)
         phases.append(PhasePlan(p, names, bits, energy.write_energy_pj(bits), energy.write_time_ns(rows)))
     return Plan(config, tuple(layers), tuple(phases))
 
@@ -98,7 +109,8 @@ def format_plan(p: Plan, model_name: str = "") -> str:
              f"{'macro':>5s} {'phase':>5s} {'invocations':>11s} {'utilisation':>11s}"]
     for lp in p.layers:
         lines.append(f"{lp.name:10s} {lp.kind:5s} {lp.rows:5d} {lp.tiles:5d} {lp.filters:7d} {lp.columns:7d} "
-                     f"{lp.macro_text:>5s} {lp.phase:5d} {lp.invocations:11,d} {100 * lp.utilisation:10.1f}%")
+                     f"{lp.macro_text:>5s} {lp.phase_text:>5s} {lp.invocations:11,d} "
+                     f"{100 * lp.utilisation:10.1f}%")
     total = sum(lp.invocations for lp in p.layers)
     used = sum(lp.utilisation * lp.invocations for lp in p.layers) / max(total, 1)
     lines.append(f"{'total':10s} {'':5s} {'':5s} {'':5s} {'':7s} {sum(lp.columns for lp in p.layers):7d} "
@@ -114,5 +126,10 @@ def format_plan(p: Plan, model_name: str = "") -> str:
         for ph in p.phases:
             lines.append(f"  phase {ph.phase}: {', '.join(ph.layers)} ({ph.bits:,} bits, "
                          f"{ph.energy_pj / 1e3:.1f} nJ, {ph.time_ns:.0f} ns)")
+    spanning = [lp.name for lp in p.layers if len(lp.phases) > 1]
+    if spanning:
+        lines.append(f"{', '.join(spanning)}: larger than every macro together, run phase by phase over all "
+                     "output positions; the digital periphery keeps each position's partial codes in between "
+                     "(that buffer is not modelled)")
     lines.append("utilisation: cells used per invocation / (rows x one column per ADC)")
     return "\n".join(lines)

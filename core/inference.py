@@ -67,8 +67,9 @@ class ChipEvaluator:
         for m in range(used):
             if (0, m) in self.corrections:
                 self.chips[m].set_correction(self.corrections[(0, m)][0])
-        self.first_of_phase = {min(self.amap.phase_layers(p, m)) for p in range(self.amap.phases)
-                               for m in range(used) if self.amap.phase_layers(p, m)}
+        # where each (phase, macro)'s weights are written again for every image: (layer, tile) -> pairs
+        self.starts = self.amap.phase_starts()
+        self.rewrite_log: list[tuple[int, int, float]] = []  # (layer, tile, pJ) of every rewrite booked
         self.rng, self.detail = rng, detail
         if isinstance(rng, KeyedNoise):
             rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
@@ -77,31 +78,33 @@ class ChipEvaluator:
         self.work: dict[object, tuple[np.ndarray, int]] = {}  # the bulk path's work buffers (see _work)
         self.records: dict[tuple[int, int, int], Invocation] = {}
 
-    def _rewrite(self, layer: int, images: int) -> None:
-        """Before a phase's first layer: its weights (and its offset correction, if calibrated) into its
-        macro (simulated once per batch), and, when the network runs in several phases, the writes booked
-        once per image: the correction registers as SRAM bit writes, one write cycle each [assumed, as
-        core/calibration.py prices storing them]."""
-        phase = self.amap.phase[layer]
-        if self.amap.phases == 1:
-            return  # every weight is resident from the start
+    def _rewrite(self, layer: int, tile: int, images: int) -> tuple[float, float]:
+        """Before the first tile of a phase on a macro: its weights (and its offset correction, if
+        calibrated) into that macro (simulated once per batch); returns what the writes cost for
+        `images` images, (pJ, ns), to book with :meth:`_book` (a network in several phases writes
+        them for every image): the correction registers as SRAM bit writes, one write cycle each
+        [assumed, as core/calibration.py prices storing them]."""
         writes = []
-        for macro in self.amap.layer_macros(layer):  # the macros whose phase starts with this layer
-            if min(self.amap.phase_layers(phase, macro)) == layer:
-                writes += self.amap.program(self.chips[macro], self.model, phase, macro)
-                self.resident[macro] = phase
-                if (phase, macro) in self.corrections:
-                    codes, bits = self.corrections[(phase, macro)]
-                    self.chips[macro].set_correction(codes)
-                    writes.append(WriteRecord(bits, 1, energy.write_energy_pj(bits), energy.write_time_ns(1)))
-        self.ledger[layer].energy_pj["write"] += images * sum(w.energy_pj for w in writes)
-        self.ledger[layer].time_ns += images * sum(w.time_ns for w in writes)
+        for phase, macro in self.starts.get((layer, tile), []):
+            writes += self.amap.program(self.chips[macro], self.model, phase, macro)
+            self.resident[macro] = phase
+            if (phase, macro) in self.corrections:
+                codes, bits = self.corrections[(phase, macro)]
+                self.chips[macro].set_correction(codes)
+                writes.append(WriteRecord(bits, 1, energy.write_energy_pj(bits), energy.write_time_ns(1)))
+        return images * sum(w.energy_pj for w in writes), images * sum(w.time_ns for w in writes)
+
+    def _book(self, layer: int, tile: int, cost: tuple[float, float]) -> None:
+        """Add the rewrite before `tile`, (pJ, ns), to `layer`'s ledger (and to the rewrite log)."""
+        self.ledger[layer].energy_pj["write"] += cost[0]
+        self.ledger[layer].time_ns += cost[1]
+        self.rewrite_log.append((layer, tile, cost[0]))
 
     def __call__(self, layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
         spec = self.model.layers[layer]
         r0, r1 = spec.tiles[tile]
-        if tile == 0 and layer in self.first_of_phase:
-            self._rewrite(layer, len(x_tile) // len(self.amap.windows[layer]))
+        if (layer, tile) in self.starts:
+            self._book(layer, tile, self._rewrite(layer, tile, len(x_tile) // len(self.amap.windows[layer])))
         chip = self.chips[self.amap.macro_of(layer, tile)]
         adc_lsb = chip.adc_lsb_for(self.model.adc_step[layer], r1 - r0)
         out = np.empty((len(x_tile), spec.out_channels), dtype=np.int32)
@@ -129,8 +132,6 @@ class ChipEvaluator:
         as calling this evaluator tile by tile. None with detail=True (the caller goes tile by tile)."""
         if self.detail:
             return None
-        if layer in self.first_of_phase:
-            self._rewrite(layer, len(maps))
         chips = [self.chips[self.amap.macro_of(layer, t)] for t in range(node.n_tiles)]
         chip = chips[0]
         cfg = chip.config
@@ -172,7 +173,11 @@ class ChipEvaluator:
         time_ns = batch * energy.invocation_time_ns(cfg)
         # every invocation of the layer, tile by tile, its plan and noise draws fixed in that order
         calls = []
-        for t, (r0, r1) in enumerate(node.tiles):
+        rewrites = {}  # the rewrites before a tile (a layer larger than all the macros: within it)
+        for t in self.amap.tile_order(layer):
+            if (layer, t) in self.starts:
+                rewrites[t] = self._rewrite(layer, t, len(maps))
+            r0, r1 = node.tiles[t]
             n = r1 - r0
             adc_lsb = chips[t].adc_lsb_for(self.model.adc_step[layer], n)
             for c, filters in enumerate(self.amap.chunks[layer][t]):
@@ -193,6 +198,8 @@ class ChipEvaluator:
         parts = self._by_chunk(calls, node.n_tiles)
         run_blocks(run, [(part,) for part in parts], blas=True)
         for t, c, filters, _, _ in calls:  # the ledger in the order of the invocations
+            if c == 0 and t in rewrites:
+                self._book(layer, t, rewrites[t])
             drop, steps = results[(t, c)]
             n = node.tiles[t][1] - node.tiles[t][0]
             self.ledger[layer].add_totals(energy.energy_total(cfg, n, batch, drop, len(filters), steps),

@@ -11,12 +11,15 @@ Several macros and rewrites [assumed]: layers are placed in order, each whole on
 macro's slots before the next macro; when all ``config.macros`` macros are full, a new *phase* starts
 and its layers overwrite the columns. A network of one phase is programmed once and its weights never
 move; with several phases every image rewrites each phase's weights before running its layers (the
-ledger books the writes to the phase's first layer). A layer larger than one macro has its row tiles
-dealt whole over several macros of one phase (from a fresh macro); one that needs more macros than the
-chip has is an error naming the --macros it needs.
+ledger books each macro's writes to the first tile it runs in the phase). A layer larger than one macro
+has its row tiles dealt whole over several macros of one phase (from a fresh macro); a layer larger
+than all the macros together goes on over further phases (from a fresh phase): each phase runs its row
+tiles over every output position and the digital periphery keeps the partial codes of every position
+until the last phase adds its own [assumed: that buffer's storage and energy are not modelled].
 
-Order of invocations for one image [assumed]: layer by layer; within a layer, output positions in
-row-major order; per position, tile by tile; per tile, its chunks of up to one column per group.
+Order of invocations for one image [assumed]: layer by layer; within a layer, phase by phase (one
+phase, unless the layer is larger than all the macros); then output positions in row-major order; per
+position, tile by tile; per tile, its chunks of up to one column per group.
 """
 
 from __future__ import annotations
@@ -75,15 +78,24 @@ class ArrayMap:
     macro: tuple[int, ...] = ()  # per layer: the macro it runs on (its first, if split: tile_macro)
     phase: tuple[int, ...] = ()  # per layer: the phase (weights resident together) it belongs to
     tile_macro: tuple[tuple[int, ...], ...] = ()  # per layer, per row tile: the macro holding it
+    tile_phase: tuple[tuple[int, ...], ...] = ()  # per layer, per row tile: the phase holding it
 
     @property
     def phases(self) -> int:
-        return max(self.phase, default=0) + 1
+        return max((p for li in range(len(self.layers)) for p in self.layer_phases(li)), default=0) + 1
+
+    def phase_of(self, layer: int, tile: int) -> int:
+        """The phase whose weights hold row tile `tile` of `layer`."""
+        return self.tile_phase[layer][tile] if self.tile_phase else self.phase[layer]
+
+    def layer_phases(self, layer: int) -> tuple[int, ...]:
+        """The phases holding `layer`'s row tiles, in order (one, unless the layer is larger than all
+        the macros together)."""
+        return tuple(dict.fromkeys(self.tile_phase[layer])) if self.tile_phase else (self.phase[layer],)
 
     def phase_layers(self, phase: int, macro: int | None = None) -> list[int]:
-        """Layers of `phase` (with a row tile on `macro`, if given)."""
-        return [li for li, p in enumerate(self.phase)
-                if p == phase and (macro is None or macro in self.layer_macros(li))]
+        """Layers with a row tile in `phase` (on `macro`, if given)."""
+        return [li for li in range(len(self.layers)) if self.tiles_on(li, macro, phase)]
 
     def macro_of(self, layer: int, tile: int) -> int:
         """The macro holding row tile `tile` of `layer`."""
@@ -97,9 +109,31 @@ class ArrayMap:
     def macros_used(self) -> int:
         return max((m for li in range(len(self.layers)) for m in self.layer_macros(li)), default=0) + 1
 
-    def tiles_on(self, layer: int, macro: int) -> list[int]:
-        """The row tiles of `layer` held by `macro`."""
-        return [t for t in range(self.layers[layer].n_tiles) if self.macro_of(layer, t) == macro]
+    def tiles_on(self, layer: int, macro: int | None, phase: int | None = None) -> list[int]:
+        """The row tiles of `layer` held by `macro` (any, if None), in `phase` (any, if None)."""
+        return [t for t in range(self.layers[layer].n_tiles)
+                if (macro is None or self.macro_of(layer, t) == macro)
+                and (phase is None or self.phase_of(layer, t) == phase)]
+
+    def tile_order(self, layer: int) -> list[int]:
+        """`layer`'s row tiles in the order they run: phase by phase, then tile by tile."""
+        return [t for p in self.layer_phases(layer) for t in self.tiles_on(layer, None, p)]
+
+    def phase_starts(self) -> dict[tuple[int, int], list[tuple[int, int]]]:
+        """(layer, tile) -> the (phase, macro) pairs whose weights are written just before that tile
+        first runs (each macro's share of a phase, before its first tile in the order of invocations);
+        empty when the network runs in one phase (its weights are written once)."""
+        if self.phases == 1:
+            return {}
+        out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        seen: set[tuple[int, int]] = set()
+        for li in range(len(self.layers)):
+            for t in self.tile_order(li):
+                key = (self.phase_of(li, t), self.macro_of(li, t))
+                if key not in seen:
+                    seen.add(key)
+                    out.setdefault((li, t), []).append(key)
+        return out
 
     @property
     def used_columns(self) -> int:
@@ -110,7 +144,7 @@ class ArrayMap:
         (-1 where unused)."""
         out = np.full((self.config.columns, 3), -1, dtype=np.int64)
         for li in self.phase_layers(phase, macro):
-            tiles = self.tiles_on(li, macro)
+            tiles = self.tiles_on(li, macro, phase)
             cols = self.columns[li][tiles]
             t, f = np.indices(cols.shape)
             out[cols.ravel()] = np.stack([np.full(cols.size, li), np.asarray(tiles)[t.ravel()], f.ravel()],
@@ -128,7 +162,7 @@ class ArrayMap:
         """(rows, columns) int8: what `macro` holds while `phase` is resident (0 where unprogrammed)."""
         out = np.zeros((self.config.rows, self.config.columns), np.int8)
         for li in self.phase_layers(phase, macro):
-            for t in self.tiles_on(li, macro):
+            for t in self.tiles_on(li, macro, phase):
                 r0, r1 = self.layers[li].tiles[t]
                 out[:r1 - r0, self.columns[li][t]] = model.weights[li][r0:r1]
         return out
@@ -138,7 +172,7 @@ class ArrayMap:
         (one phase: every layer, once; the weights never move)."""
         records = []
         for li in self.phase_layers(phase, macro):
-            for t in self.tiles_on(li, macro):
+            for t in self.tiles_on(li, macro, phase):
                 r0, r1 = self.layers[li].tiles[t]
                 records.append(chip.program(model.weights[li][r0:r1], columns=self.columns[li][t]))
         return records
@@ -148,14 +182,16 @@ class ArrayMap:
         index = 0
         for li, spec in enumerate(self.layers):
             step = 0
-            for pos, win in enumerate(self.windows[li]):
-                for t, rows in enumerate(spec.tiles):
-                    for c, filters in enumerate(self.chunks[li][t]):
-                        yield Place(index=index, layer=li, layer_step=step, position=pos, window=win,
-                                    tile=t, chunk=c, rows=rows, filters=filters,
-                                    columns=self.columns[li][t][filters])
-                        index += 1
-                        step += 1
+            for phase in self.layer_phases(li):
+                tiles = self.tiles_on(li, None, phase)
+                for pos, win in enumerate(self.windows[li]):
+                    for t in tiles:
+                        for c, filters in enumerate(self.chunks[li][t]):
+                            yield Place(index=index, layer=li, layer_step=step, position=pos, window=win,
+                                        tile=t, chunk=c, rows=spec.tiles[t], filters=filters,
+                                        columns=self.columns[li][t][filters])
+                            index += 1
+                            step += 1
 
 
 LAYER_OPS = ("sum", "requant", "scores")  # a weight layer's digital steps (Place.op), in this order
@@ -210,8 +246,8 @@ def macro_chips(chip: Chip, amap: ArrayMap) -> list[Chip]:
 
 def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayMap:
     """Deal the weight layers' filter tiles over the ADC groups of the macros, in phases if they do not
-    fit at once; ValueError if a layer does not fit one macro. `model`: a Model, its Graph, or layers
-    as :func:`core.network.as_graph` takes them."""
+    fit at once; ValueError if one row tile's filters do not fit one macro. `model`: a Model, its Graph,
+    or layers as :func:`core.network.as_graph` takes them."""
     config = config or ChipConfig()
     graph: Graph = model.graph if isinstance(model, Model) else as_graph(model)
     layers = graph.layers
@@ -221,12 +257,12 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
             if r1 - r0 > config.rows:
                 raise ValueError(f"{spec.name}: a tile of {r1 - r0} rows exceeds the array's {config.rows}")
     base = macro = phase = 0
-    columns, chunks, macros, phases, tile_macros = [], [], [], [], []
+    columns, chunks, macros, phases, tile_macros, tile_phases = [], [], [], [], [], []
     for spec in layers:
         units = np.arange(spec.columns).reshape(spec.n_tiles, spec.out_channels)
         slots = -(-spec.columns // groups)
-        if slots > per_group:  # larger than one macro: its row tiles go whole to several macros at once
-            cols, tmacro, macro, phase, base = _split(spec, config, macro, phase, base)
+        if slots > per_group:  # larger than one macro: its row tiles go whole to several macros (phases)
+            cols, tmacro, tphase, macro, phase, base = _split(spec, config, macro, phase, base)
             slot = np.array([base - 1])
         else:
             if base + slots > per_group:  # the macro is full: the next one, or a new phase
@@ -235,10 +271,11 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
                     macro, phase = 0, phase + 1
             slot = base + units // groups
             cols = (units % groups) * per_group + slot
-            tmacro = (macro,) * spec.n_tiles
+            tmacro, tphase = (macro,) * spec.n_tiles, (phase,) * spec.n_tiles
         macros.append(tmacro[0])
         tile_macros.append(tmacro)
-        phases.append(phase)
+        phases.append(tphase[0])
+        tile_phases.append(tphase)
         columns.append(cols)
         tile_chunks = []
         for t in range(spec.n_tiles):
@@ -258,40 +295,41 @@ def place(model: Model | LayersLike, config: ChipConfig | None = None) -> ArrayM
         base = int(slot.max()) + 1
     windows = tuple(tuple(spec.windows(graph.in_shape(li))) for li, spec in enumerate(layers))
     return ArrayMap(layers=tuple(layers), config=config, columns=tuple(columns), chunks=tuple(chunks),
-                    windows=windows, macro=tuple(macros), phase=tuple(phases), tile_macro=tuple(tile_macros))
+                    windows=windows, macro=tuple(macros), phase=tuple(phases), tile_macro=tuple(tile_macros),
+                    tile_phase=tuple(tile_phases))
 
 
 def _split(spec: WeightLayer, config: ChipConfig, macro: int, phase: int, base: int
-           ) -> tuple[np.ndarray, tuple[int, ...], int, int, int]:
+           ) -> tuple[np.ndarray, tuple[int, ...], tuple[int, ...], int, int, int]:
     """Columns of a layer larger than one macro, its row tiles dealt whole over macros (each tile's
     filters round-robin over the ADC groups from a fresh slot, as a layer's units), starting on a fresh
-    macro; all its macros in one phase, so the layer runs as one (its tiles' partial codes meet in the
-    digital periphery as a layer's tiles do on one macro). Returns (columns, macro of each tile, and the
-    macro, phase and next free slot after it); ValueError if one tile's filters exceed a macro or the
-    layer needs more macros than the chip has."""
+    macro; all its macros in one phase when the chip has enough, so the layer runs as one (its tiles'
+    partial codes meet in the digital periphery as a layer's tiles do on one macro); else from a fresh
+    phase over as many phases as it needs, every macro of each. Returns (columns, macro and phase of
+    each tile, and the macro, phase and next free slot after it); ValueError if one tile's filters
+    exceed a macro."""
     groups, per_group = config.adc_groups, config.columns_per_group
     tile_slots = -(-spec.out_channels // groups)
     if tile_slots > per_group:
         raise ValueError(f"{spec.name}: one row tile of {spec.out_channels} filters needs more than the "
-                         f"{config.columns} columns of a macro")
+                         f"{config.columns} columns of a macro; give the chip more columns (columns in a "
+                         f"--config file)")
     per_macro = per_group // tile_slots
     need = -(-spec.n_tiles // per_macro)
-    if need > config.macros:
-        raise ValueError(f"{spec.name} needs {spec.columns} array columns (tiles x filters), more than the "
-                         f"{config.columns} of one macro: its row tiles go whole to {need} macros at once; "
-                         f"give the chip at least {need} (macros = {need} in a --config file; "
-                         f"convsram compile --macros {need} shows the placement)")
     if base > 0:  # a fresh macro
         macro, base = macro + 1, 0
-    if macro + need > config.macros:  # not enough macros left in this phase: a new phase
-        macro, phase = 0, phase + 1
+    if macro + need > config.macros and macro > 0:
+        macro, phase = 0, phase + 1  # not enough macros left in this phase: a fresh one
     filters = np.arange(spec.out_channels)
     cols = np.empty((spec.n_tiles, spec.out_channels), dtype=np.int64)
-    tmacro = []
+    tmacro, tphase = [], []
     for t in range(spec.n_tiles):
         if base + tile_slots > per_group:
             macro, base = macro + 1, 0
+            if macro == config.macros:  # every macro full: the layer goes on in the next phase
+                macro, phase = 0, phase + 1
         cols[t] = (filters % groups) * per_group + base + filters // groups
         tmacro.append(macro)
+        tphase.append(phase)
         base += tile_slots
-    return cols, tuple(tmacro), macro, phase, base
+    return cols, tuple(tmacro), tuple(tphase), macro, phase, base

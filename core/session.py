@@ -538,8 +538,10 @@ class Session:
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[frames, ci] = each[comp][positions]
         per_frame[:, COMPONENTS.index("digital")] = digital_by_frame(self.model, places, self.digital)
-        for li, led in enumerate(ev.ledger):  # a network run in phases rewrites weights for each image
-            per_frame[index.layer_start[li], COMPONENTS.index("write")] += led.energy_pj["write"]
+        for li, tile, pj in ev.rewrite_log:  # a network run in phases rewrites weights for each image:
+            # at the first invocation of the tile the rewrite comes before
+            first = index.by_record[(li, tile, 0)][0][0]
+            per_frame[first, COMPONENTS.index("write")] += pj
         layer_start = list(index.layer_start)
         return ImageRun(image=image, label=self.label_of(image), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,

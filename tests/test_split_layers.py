@@ -1,7 +1,8 @@
 """A layer larger than one macro: its row tiles go whole to several macros of one phase (issue 10's
-compiler: 'splitting a layer over macros' was refused). The ideal chip stays bit-exact with the integer
-path, the bulk chip path equals the tile-by-tile one, each macro holds only its tiles, and a chip with
-too few macros is told how many the layer needs."""
+compiler: 'splitting a layer over macros' was refused), and a layer larger than all the macros goes on
+over further phases (was refused too). The ideal chip stays bit-exact with the integer path, the bulk
+chip path equals the tile-by-tile one, each (phase, macro) holds only its tiles, and a row tile whose
+filters do not fit one macro is told what to change."""
 
 from __future__ import annotations
 
@@ -38,9 +39,34 @@ def codes() -> np.ndarray:
     return network.input_codes(load("test", limit=10).images)
 
 
-def test_too_few_macros_says_how_many_the_layer_needs() -> None:
-    with pytest.raises(ValueError, match=r"conv3a needs 576 array columns .*macros = 3 in a --config file"):
-        place(wide_resnet(), ChipConfig())
+def test_a_layer_larger_than_every_macro_goes_on_over_phases() -> None:
+    """One macro of 256 columns holds 4 of conv3a's 9 row tiles of 64 filters: the layer runs in three
+    phases (from a fresh one), phase by phase over every output position."""
+    model = wide_resnet()
+    amap = place(model, ChipConfig())
+    li = [s.name for s in amap.layers].index("conv3a")
+    assert amap.tile_phase[li] == (2, 2, 2, 2, 3, 3, 3, 3, 4) and amap.layer_phases(li) == (2, 3, 4)
+    assert amap.macros_used == 1 and amap.phases == 14
+    for p in amap.layer_phases(li):  # each phase holds exactly its tiles' weights
+        held = amap.contents(model, p, 0)
+        for t in amap.tiles_on(li, 0, p):
+            r0, r1 = amap.layers[li].tiles[t]
+            np.testing.assert_array_equal(held[:r1 - r0, amap.columns[li][t]], model.weights[li][r0:r1])
+    # the order of invocations: every position with tiles 0-3, then with tiles 4-7, then with tile 8
+    tiles = [p.tile for p in amap.places() if p.layer == li and p.chunk == 0]
+    positions = len(amap.windows[li])
+    assert tiles == [0, 1, 2, 3] * positions + [4, 5, 6, 7] * positions + [8] * positions
+    # each (phase, macro) is written before its first tile runs
+    starts = amap.phase_starts()
+    assert starts[(li, 0)] == [(2, 0)] and starts[(li, 4)] == [(3, 0)] and starts[(li, 8)] == [(4, 0)]
+    row = next(lp for lp in plan(model, ChipConfig()).layers if lp.name == "conv3a")
+    assert row.phases == (2, 3, 4) and row.phase_text == "2-4"
+
+
+def test_a_row_tile_larger_than_a_macro_says_what_to_change() -> None:
+    """16 filters in ADC groups of one column each: one row tile needs 16 columns, the macro has 8."""
+    with pytest.raises(ValueError, match=r"conv0: one row tile of 16 filters needs more than the 8 columns"):
+        place(wide_resnet(), ChipConfig(columns=8, adc_groups=8))
 
 
 def test_the_row_tiles_go_whole_to_several_macros_of_one_phase() -> None:
@@ -63,7 +89,7 @@ def test_the_row_tiles_go_whole_to_several_macros_of_one_phase() -> None:
     assert " 0-2 " in format_plan(p)
 
 
-@pytest.mark.parametrize("macros", [3, 4])
+@pytest.mark.parametrize("macros", [1, 2, 3, 4])
 def test_the_ideal_chip_is_exact_on_a_split_layer(codes: np.ndarray, macros: int) -> None:
     model = wide_resnet(1)
     config = ChipConfig.ideal(macros=macros)
@@ -78,22 +104,27 @@ def test_the_ideal_chip_is_exact_on_a_split_layer(codes: np.ndarray, macros: int
         np.testing.assert_array_equal(rec_chip[key], rec_int[key], err_msg=key)
 
 
-def test_the_bulk_chip_path_equals_tile_by_tile_on_a_split_layer(codes: np.ndarray) -> None:
-    """Each tile on its own macro: its own DAC table and mismatch draws, in both paths."""
+@pytest.mark.parametrize("macros,keyed", [(3, True), (1, True), (1, False), (2, True)])
+def test_the_bulk_chip_path_equals_tile_by_tile_on_a_split_layer(codes: np.ndarray, macros: int,
+                                                                  keyed: bool) -> None:
+    """Each tile on its own macro (3), or on one macro over phases (1; 2: both): its own DAC table and
+    mismatch draws, weights and rewrites, in both paths."""
     model = wide_resnet(2)
-    config = ChipConfig(macros=3, comparator_noise_sigma=2e-3)
+    config = ChipConfig(macros=macros, comparator_noise_sigma=2e-3)
     runs = []
     for fast in (True, False):
         chip = Chip(config, 5)
         amap, _ = programmed_chip(model, chip)
-        rng = KeyedNoise(5)
+        rng = KeyedNoise(5) if keyed else np.random.default_rng(5)
         ev = ChipEvaluator(chip, model, amap, rng=rng)
-        rng.begin(0, len(codes))
+        if isinstance(rng, KeyedNoise):
+            rng.begin(0, len(codes))
         runs.append((network.forward(model, codes, ev if fast else tile_by_tile(ev), config=config), ev))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     _same_ledgers(runs[0][1], runs[1][1])
+    assert runs[0][1].rewrite_log == runs[1][1].rewrite_log
     # the macros differ: the same tile on another macro would convert differently
-    assert len({id(c) for c in runs[0][1].chips}) == 3
+    assert len({id(c) for c in runs[0][1].chips}) == macros
 
 
 def test_compile_and_eval_run_a_split_network(tmp_path, capsys) -> None:
@@ -101,8 +132,10 @@ def test_compile_and_eval_run_a_split_network(tmp_path, capsys) -> None:
     network.save_model(wide_resnet(3), path)
     assert main(["compile", str(path), "--macros", "3"]) == 0
     assert "0-2" in capsys.readouterr().out
-    assert main(["compile", str(path)]) == 2
-    assert "macros = 3" in capsys.readouterr().err
+    assert main(["compile", str(path)]) == 0  # one macro: conv3a in phases 2-4
+    out = capsys.readouterr().out
+    assert " 2-4 " in out and "14 phases" in out and "partial codes" in out
+    assert main(["eval", "--model", str(path), "--images", "4", "--calibrate"]) == 0
 
 
 def test_the_array_view_shows_the_macro_of_the_tile_now(qapp, tmp_path) -> None:
@@ -128,3 +161,35 @@ def test_the_array_view_shows_the_macro_of_the_tile_now(qapp, tmp_path) -> None:
     finally:
         window.close()
 
+
+
+def test_the_session_steps_a_layer_over_phases(qapp) -> None:
+    """Frame by frame on one macro: conv3a's tile 5 is in its second phase (phase 4 of 14), the array
+    view shows that phase's weights, each rewrite's energy sits on the first frame after it, and the
+    final scores are the integer path's (ideal chip)."""
+    from convsram.core.mnist import load as load_split
+    from convsram.core.session import COMPONENTS, Session
+    from convsram.gui.main_window import MainWindow
+
+    model = wide_resnet(4)
+    data = load_split("test", limit=2)
+    session = Session(model, data, ChipConfig.ideal())
+    run = session.current
+    np.testing.assert_array_equal(run.scores, network.forward(model, network.input_codes(data.images[:1]))[0])
+    amap = session.amap
+    li = [s.name for s in model.layers].index("conv3a")
+    write = run.energy[:, COMPONENTS.index("write")]
+    firsts = {next(p.index for p in run.places if p.layer == li and p.tile == t and p.invocation)
+              for t in (0, 4, 8)}
+    assert all(write[k] > 0 for k in firsts)
+    assert write[[p.index for p in run.places if p.layer == li]].astype(bool).sum() == 3
+    window = MainWindow(session, remember=False)
+    try:
+        k = next(p.index for p in session.places if p.layer == li and p.tile == 5 and p.invocation)
+        window.command("frame", k)
+        window.refresh()
+        view = window.array_view
+        assert "phase 4/14" in view.note.text()
+        np.testing.assert_array_equal(view._weights, amap.contents(model, 3, 0))
+    finally:
+        window.close()

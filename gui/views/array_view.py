@@ -125,7 +125,8 @@ class ArrayView(Panel):
         amap = session.amap
         # one picture per (phase, macro): a network larger than the array rewrites its weights
         self._bases = {}
-        held = {(amap.phase[li], m) for li in range(len(amap.layers)) for m in amap.layer_macros(li)}
+        held = {(amap.phase_of(li, t), amap.macro_of(li, t)) for li in range(len(amap.layers))
+                for t in range(amap.layers[li].n_tiles)}
         for key in sorted(held):
             owner = amap.owner(*key)
             w = amap.contents(session.model, *key)
@@ -175,7 +176,8 @@ class ArrayView(Panel):
         full = cfg.max_input * cfg.dac_lsb
         drop = np.clip((cfg.v_precharge - frame.v_dac) / full, 0.0, 1.0)
         amap = s.amap
-        where = (amap.phase[frame.place.layer], amap.macro_of(frame.place.layer, frame.place.tile))
+        where = (amap.phase_of(frame.place.layer, frame.place.tile),
+                 amap.macro_of(frame.place.layer, frame.place.tile))
         self._base, self._owner, self._weights = self._bases[where]
         # everything not in this invocation recedes; this layer's columns a little less
         in_layer = self._owner[:, 0] == frame.place.layer
