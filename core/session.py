@@ -564,6 +564,9 @@ class Session:
         layer_before = run.cumulative[start - 1] if start > 0 else np.zeros(len(COMPONENTS))
         last_of_position = k + 1 == run.n_frames or run.places[k + 1].position != i \
             or run.places[k + 1].layer != p.layer or not run.places[k + 1].invocation or not p.invocation
+        done = i + 1 if last_of_position else i
+        if p.invocation and self.amap.phase_of(p.layer, p.tile) != self.amap.layer_phases(p.layer)[-1]:
+            done = 0  # a layer larger than all the macros: no position is whole before its last phase
         final = k == run.n_frames - 1
         as_dict = lambda v: dict(zip(COMPONENTS, map(float, v), strict=True))  # noqa: E731
         session = np.array([self.stats.energy_pj[c] for c in COMPONENTS])
@@ -579,7 +582,7 @@ class Session:
             energy=as_dict(run.energy[k]), energy_layer=as_dict(run.cumulative[k] - layer_before),
             energy_image=as_dict(run.cumulative[k]), energy_session=as_dict(session),
             time_ns=invocations * energy.invocation_time_ns(self.config),
-            positions_done=i + 1 if last_of_position else i, final=final,
+            positions_done=done, final=final,
             prediction=run.prediction if final else None, scores=run.scores if final else None)
 
     def feature_map(self, layer: int, frame: Frame | None = None) -> np.ndarray:

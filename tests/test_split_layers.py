@@ -191,5 +191,36 @@ def test_the_session_steps_a_layer_over_phases(qapp) -> None:
         view = window.array_view
         assert "phase 4/14" in view.note.text()
         np.testing.assert_array_equal(view._weights, amap.contents(model, 3, 0))
+        # no output position of conv3a is whole before its last phase (tile 8): its map stays empty
+        assert session.frame_at(index=k).positions_done == 0
+        assert np.isnan(session.feature_map(li, session.frame_at(index=k))).all()
+        assert "0 / 36 positions done" in window.output_view.note.text()
+        last = max(p.index for p in session.places if p.layer == li and p.tile == 8 and p.position == 0)
+        assert session.frame_at(index=last).positions_done == 1
+    finally:
+        window.close()
+
+
+def test_the_header_line_of_a_long_layer_fits_at_1366x768(qapp) -> None:
+    """conv3a of the wide network at invocation 1201 / 1296, tile 9/9, rows 512-575: the header's line
+    drops its least telling parts instead of being cut at its start (it was, at 1366x768)."""
+    from convsram.core.mnist import load as load_split
+    from convsram.core.session import Session
+    from convsram.gui.main_window import MainWindow
+
+    session = Session(wide_resnet(4), load_split("test", limit=2), ChipConfig())
+    window = MainWindow(session, remember=False)
+    try:
+        window.resize(1366, 768)
+        window.show()
+        li = [s.name for s in session.model.layers].index("conv3a")
+        for k in (next(p.index for p in session.places if p.layer == li and p.layer_step == 1200),
+                  next(p.index for p in session.places if p.layer == li and p.layer_step == 5)):
+            window.command("frame", k)
+            window.refresh()
+            qapp.processEvents()
+            detail = window.where.detail
+            assert detail.text().startswith("conv3a ")
+            assert detail.fontMetrics().horizontalAdvance(detail.text()) <= detail.width()
     finally:
         window.close()

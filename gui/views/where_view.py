@@ -254,6 +254,13 @@ class LayerStrip(QtWidgets.QWidget):
         return self.final
 
 
+def _fit(label: QtWidgets.QLabel, *texts: str) -> None:
+    """The first of `texts` that fits the label's width (the last one if none does)."""
+    metrics = label.fontMetrics()
+    room = label.width() - 2
+    set_text(label, next((t for t in texts if metrics.horizontalAdvance(t) <= room), texts[-1]))
+
+
 class WhereView(QtWidgets.QFrame):
     """The header: where in the data set, the network and the layer we are."""
 
@@ -309,19 +316,23 @@ class WhereView(QtWidgets.QFrame):
             at = f"output (y {p.node_step // out[1]}, x {p.node_step % out[1]})" if len(out) == 3 else \
                 f"all {spec.out_channels} outputs"
             set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
-            set_text(self.detail, f"{frame.layer_name} {p.node_step + 1} / {frame.layer_frames} · {at} · "
-                                  "the array rests")
+            head = f"{frame.layer_name} {p.node_step + 1} / {frame.layer_frames} · {at}"
+            _fit(self.detail, f"{head} · the array rests", head)
             return
         if p.node is not None:
             node = session.model.graph.by_name[p.node]
             y, x = p.node_window or (0, 0)
             set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
-            set_text(self.detail, f"{p.node} {p.node_step + 1} / {frame.layer_frames} · window (y {y}, "
-                                  f"x {x}) · {node.short()} · the array rests")
+            head = (f"{p.node} {p.node_step + 1} / {frame.layer_frames} · window (y {y}, x {x}) · "
+                    f"{node.short()}")
+            _fit(self.detail, f"{head} · the array rests", head)
             return
         set_text(self.invocation, f"invocation {frame.index + 1:,} / {frame.n_frames:,}")
         r0, r1 = p.rows
         where = f"window (y {p.window[0]}, x {p.window[1]})" if p.window is not None else "fully connected"
         f0, f1 = int(p.filters.min()), int(p.filters.max())
-        set_text(self.detail, f"{spec.name} {p.layer_step + 1} / {frame.layer_frames} · {where} · "
-                              f"tile {p.tile + 1}/{spec.n_tiles} (rows {r0}–{r1 - 1}) · filters {f0}–{f1}")
+        head = (f"{spec.name} {p.layer_step + 1} / {frame.layer_frames} · {where} · "
+                f"tile {p.tile + 1}/{spec.n_tiles}")
+        # a long layer's line loses its least telling parts first, never its start (the layer)
+        _fit(self.detail, f"{head} (rows {r0}–{r1 - 1}) · filters {f0}–{f1}", f"{head} · filters {f0}–{f1}",
+             head)
