@@ -53,7 +53,7 @@ def evaluate(model: Model, images: np.ndarray, labels: np.ndarray, config: ChipC
     pred = np.concatenate(preds)
     correct = int((pred == np.asarray(labels[:n])).sum())
 
-    digital = digital_energy_pj(model)
+    digital = digital_energy_pj(model, ev.amap)
     writes = [*writes, *ev.initial_writes]  # every macro's first weights, written once
     write_pj = float(sum(w.energy_pj for w in writes))
     write_ns = float(sum(w.time_ns for w in writes))

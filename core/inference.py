@@ -267,14 +267,32 @@ def programmed_chip(model: Model, chip: Chip) -> tuple[ArrayMap, list]:
     return amap, amap.program(chip, model)
 
 
-def digital_energy_pj(model: Model) -> list[float]:
+def digital_energy_pj(model: Model, amap: ArrayMap | None = None) -> list[float]:
     """Digital periphery energy (pJ) of each layer for one image, from the network's op counts:
     partial-code adds, requantisation (multiply + add), pool compares and adds, residual adds, argmax
-    compares (a digital node's work is booked to the weight layer before it)."""
+    compares (a digital node's work is booked to the weight layer before it); with the placement
+    `amap`, also the buffer of partial codes of a layer larger than all the macros
+    (:func:`partial_code_buffer_pj`)."""
     out = []
-    for c in op_counts(model):
+    for li, c in enumerate(op_counts(model)):
         out.append(c.tile_adds * energy.e("add") + c.requant_mults * energy.e("mult")
                    + c.requant_adds * energy.e("add")
                    + (c.pool_compares + c.argmax_compares) * energy.e("compare")
-                   + (c.pool_adds + c.residual_adds) * energy.e("add"))
+                   + (c.pool_adds + c.residual_adds) * energy.e("add")
+                   + (partial_code_buffer_pj(amap, li) if amap is not None else 0.0))
     return out
+
+
+def partial_code_buffer_pj(amap: ArrayMap, layer: int) -> float:
+    """Energy (pJ, one image) of keeping a layer's partial codes between its phases (a layer larger than
+    all the macros; 0 for any other): the partial code of every output position and filter written to
+    a buffer in the periphery at the end of each phase but the last and read back in the next, each
+    wide enough for the sum of every tile's codes (signed) [assumed: a bit written as into the array,
+    write_bit; a bit read as from an 8 KB SRAM, sram_read32 / 32]."""
+    phases = len(amap.layer_phases(layer))
+    if phases < 2:
+        return 0.0
+    spec = amap.layers[layer]
+    bits = int(np.ceil(np.log2(2 * spec.n_tiles * amap.config.max_code + 1)))
+    values = len(amap.windows[layer]) * spec.out_channels * (phases - 1)
+    return values * bits * (energy.e("write_bit") + energy.e("sram_read32") / 32)

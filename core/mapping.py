@@ -15,7 +15,8 @@ ledger books each macro's writes to the first tile it runs in the phase). A laye
 has its row tiles dealt whole over several macros of one phase (from a fresh macro); a layer larger
 than all the macros together goes on over further phases (from a fresh phase): each phase runs its row
 tiles over every output position and the digital periphery keeps the partial codes of every position
-until the last phase adds its own [assumed: that buffer's storage and energy are not modelled].
+until the last phase adds its own (its writes and reads are charged as digital energy:
+core.inference.partial_code_buffer_pj).
 
 Order of invocations for one image [assumed]: layer by layer; within a layer, phase by phase (one
 phase, unless the layer is larger than all the macros); then output positions in row-major order; per

@@ -324,11 +324,16 @@ class Session:
         self._generation = 0
         self._prebuilt: _Prebuilt | None = None  # see prebuild
         self._layouts: tuple[tuple[int, ...], ArrayMap, list[Place]] | None = None  # see _layout
-        self.digital = digital_energy_pj(model)
         self.shapes = layer_shapes(model.layers)
         self._build_chip()
         self.image = int(np.clip(image, 0, len(data) - 1))
         self.frame = 0
+
+    @property
+    def digital(self) -> list[float]:
+        """Digital periphery energy (pJ) of each layer for one image on the current placement
+        (core.inference.digital_energy_pj)."""
+        return digital_energy_pj(self.model, self.amap)
 
     # --- change events -------------------------------------------------------------------------
     @property
@@ -537,7 +542,8 @@ class Session:
             each = detail(ev.records[key].energy_each)
             for ci, comp in enumerate(COMPONENTS):
                 per_frame[frames, ci] = each[comp][positions]
-        per_frame[:, COMPONENTS.index("digital")] = digital_by_frame(self.model, places, self.digital)
+        per_frame[:, COMPONENTS.index("digital")] = digital_by_frame(self.model, places,
+                                                                       digital_energy_pj(self.model, amap))
         for li, tile, pj in ev.rewrite_log:  # a network run in phases rewrites weights for each image:
             # at the first invocation of the tile the rewrite comes before
             first = index.by_record[(li, tile, 0)][0][0]

@@ -224,3 +224,23 @@ def test_the_header_line_of_a_long_layer_fits_at_1366x768(qapp) -> None:
             assert detail.fontMetrics().horizontalAdvance(detail.text()) <= detail.width()
     finally:
         window.close()
+
+
+def test_the_partial_code_buffer_of_a_layer_over_phases_is_charged() -> None:
+    """conv3a over 3 phases on one macro: 36 positions x 64 filters of 12-b partial codes (9 tiles x
+    127 codes, signed) written and read back twice, as digital energy of that layer (eval and session
+    alike); a layer in one phase is charged nothing."""
+    from convsram.core import energy
+    from convsram.core.inference import digital_energy_pj, partial_code_buffer_pj
+
+    model = wide_resnet()
+    amap = place(model, ChipConfig())
+    li = [s.name for s in amap.layers].index("conv3a")
+    want = 2 * 36 * 64 * 12 * (energy.e("write_bit") + energy.e("sram_read32") / 32)
+    assert partial_code_buffer_pj(amap, li) == pytest.approx(want)
+    assert partial_code_buffer_pj(amap, 0) == 0.0
+    with_buffer, without = digital_energy_pj(model, amap), digital_energy_pj(model)
+    assert with_buffer[li] - without[li] == pytest.approx(want)
+    assert with_buffer[0] == without[0]
+    wide = place(model, ChipConfig(macros=3))  # one phase for conv3a: no buffer
+    assert digital_energy_pj(model, wide) == without

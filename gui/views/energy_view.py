@@ -11,7 +11,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core import baselines as digital
 from convsram.core import energy
-from convsram.core.inference import digital_energy_pj
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views.context import Context
@@ -201,7 +200,7 @@ class EnergyView(Panel):
             self._codes_cum = np.cumsum([(p.rows[1] - p.rows[0]) * (p.chunk == 0) * p.invocation
                                          for p in session.places])  # a digital step loads no codes
             work = digital.work_of(session.model)
-            total_pj = float(sum(digital_energy_pj(session.model)))
+            total_pj = float(sum(session.digital))
             self._ops_per_pj = work.digital_ops / total_pj if total_pj else 0.0
         return self._macs_cum
 
