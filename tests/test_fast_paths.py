@@ -105,19 +105,17 @@ def test_conv_tile_patches_are_the_patches_cut_into_tiles(channels: int) -> None
 
     x = np.random.default_rng(1).integers(0, 128, (3, 9, 9, channels)).astype(np.uint8)
     rows = 9 * channels
-    add = np.arange(rows, dtype=np.uint16) * 7
     for stride, pad in ((1, 1), (2, 0), (2, 1)):
         tiles = tuple(tile_bounds(rows, max(1, rows // 3)))
         conv = Conv("c", ("input",), channels, 4, tiles, "relu", 3, stride, pad)
         win = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))),
                                                        (3, 3), axis=(1, 2))[:, ::stride, ::stride]
         whole = win.transpose(0, 1, 2, 4, 5, 3).reshape(-1, rows)  # (ky, kx, c) order
-        for dtype, plus in ((np.uint16, add), (np.float32, None)):
-            parts, _ = conv.tile_patches(x, dtype, plus)
+        for dtype in (np.uint16, np.float32):
+            parts, _ = conv.tile_patches(x, dtype)
             for (r0, r1), part in zip(tiles, parts, strict=True):
                 assert part.flags.c_contiguous and part.dtype == dtype
-                want = whole[:, r0:r1] + (0 if plus is None else plus[r0:r1])
-                np.testing.assert_array_equal(part, want.astype(dtype))
+                np.testing.assert_array_equal(part, whole[:, r0:r1].astype(dtype))
 
 
 @pytest.mark.parametrize("name", ["lenet-bw", "resnet-bw"])
@@ -194,15 +192,13 @@ def test_im2col_tiles_are_the_patches_cut_into_tiles(tiles: tuple[tuple[int, int
     from convsram.core.layers import arith
 
     x = np.random.default_rng(2).integers(0, 128, (2, 7, 8, 16)).astype(np.uint8)
-    add = np.arange(144, dtype=np.uint16)
     for stride, pad in ((1, 1), (2, 0), (2, 1)):
         whole = arith.im2col(x, 3, stride, pad).reshape(-1, 144)
-        for dtype, plus in ((np.float32, None), (np.uint16, add)):
-            parts = arith.im2col_tiles(x, 3, stride, pad, tiles, dtype, plus)
+        for dtype in (np.float32, np.uint16):
+            parts = arith.im2col_tiles(x, 3, stride, pad, tiles, dtype)
             for (r0, r1), part in zip(tiles, parts, strict=True):
                 assert part.flags.c_contiguous
-                want = whole[:, r0:r1] + (0 if plus is None else plus[r0:r1])
-                np.testing.assert_array_equal(part, want.astype(dtype))
+                np.testing.assert_array_equal(part, whole[:, r0:r1].astype(dtype))
 
 
 def test_chip_path_refuses_codes_beyond_its_dac(codes: np.ndarray) -> None:

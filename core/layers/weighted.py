@@ -74,15 +74,11 @@ class WeightLayer(Node):
         """Rows :meth:`rows_into` copies best together (a conv's kernel cell: its input channels)."""
         return 1
 
-    def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
-                     ) -> tuple[list[np.ndarray], tuple[int, ...]]:
-        """:meth:`patches` (+ add (rows,), a lookup index per row, say) as `dtype`, one contiguous
-        (n, tile rows) array per row tile (a matmul runs several times faster on it than on a slice)."""
+    def tile_patches(self, a: np.ndarray, dtype: type) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        """:meth:`patches` as `dtype`, one contiguous (n, tile rows) array per row tile (a matmul runs
+        several times faster on it than on a slice)."""
         flat, grid = self.patches(a)
-        if add is None:
-            return [flat[:, r0:r1].astype(dtype) for r0, r1 in self.tiles], grid
-        return [np.add(flat[:, r0:r1], add[r0:r1], dtype=dtype, casting="unsafe")
-                for r0, r1 in self.tiles], grid
+        return [flat[:, r0:r1].astype(dtype) for r0, r1 in self.tiles], grid
 
     def windows(self, in_shape: Shape) -> list[tuple[int, int] | None]:
         """Top-left input pixel (y, x) of every output position in row-major order (None: one
@@ -349,18 +345,15 @@ class Conv(WeightLayer):
     def row_unit(self) -> int:
         return self.in_channels
 
-    def tile_patches(self, a: np.ndarray, dtype: type, add: np.ndarray | None = None
-                     ) -> tuple[list[np.ndarray], tuple[int, ...]]:
-        # tile by tile, measured fastest for the exact path and, with a table index added, for tiles of
-        # whole kernel rows (tiles cutting kernel rows: all rows at once, then each tile copied out)
-        whole_rows = all(r0 % (self.kernel * self.in_channels) == 0 for r0, _ in self.tiles)
-        if self.n_tiles > 1 and self.in_channels >= 8 and (add is None or whole_rows):
+    def tile_patches(self, a: np.ndarray, dtype: type) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        # tile by tile, measured fastest for the exact path on many channels
+        if self.n_tiles > 1 and self.in_channels >= 8:
             ho = arith.conv_out(a.shape[1], self.kernel, self.stride, self.padding)
             wo = arith.conv_out(a.shape[2], self.kernel, self.stride, self.padding)
-            tiles = arith.im2col_tiles(a, self.kernel, self.stride, self.padding, self.tiles, dtype, add)
+            tiles = arith.im2col_tiles(a, self.kernel, self.stride, self.padding, self.tiles, dtype)
             return tiles, (ho, wo)
-        # the whole patches in one pass, then each tile copied out (measured fastest with an index added)
-        cols = arith.im2col(a, self.kernel, self.stride, self.padding, add=add, dtype=dtype)
+        # the whole patches in one pass, then each tile copied out
+        cols = arith.im2col(a, self.kernel, self.stride, self.padding, dtype=dtype)
         flat = cols.reshape(-1, self.rows)
         tiles = [flat] if self.n_tiles == 1 else [np.ascontiguousarray(flat[:, r0:r1])
                                                   for r0, r1 in self.tiles]
