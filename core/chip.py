@@ -506,8 +506,9 @@ def column_sums(m: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None) 
     they come in: OpenBLAS's sgemm rounds the last columns of some widths differently (measured here:
     widths of 16 q + 1..8 below about a thousand columns; whole multiples of 16 never), so the product
     runs on a whole number of MATMUL_COLUMNS columns (a multiple of any kernel's 16 or 32 columns),
-    `rows` zero-padded in a copy if it is not that wide. out: a C-contiguous
-    float32 (k, padded width) array for the result. Returns (k, batch) (a view of `out`)."""
+    `rows` zero-padded in a copy if it is not that wide (measured: the same sums with BLAS on one or
+    two threads, and split over the workers). out: a C-contiguous float32 (k, padded width) array for
+    the result. Returns (k, batch) (a view of `out`)."""
     batch = rows.shape[1]
     if batch % MATMUL_COLUMNS:
         wide = np.zeros((rows.shape[0], padded(batch)), dtype=rows.dtype)

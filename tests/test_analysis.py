@@ -46,7 +46,7 @@ def test_preset_names_and_ideal_config():
 def test_check_fits(model):
     A.check_fits(model.layers, ChipConfig())
     with pytest.raises(ValueError, match="columns"):
-        A.check_fits(model.layers, ChipConfig(columns=64, adc_groups=16))
+        A.check_fits(model.layers, ChipConfig(columns=8, adc_groups=8))  # a row tile wider than a macro
 
 
 def test_mismatch_maps_are_the_chips_draws():

@@ -311,7 +311,7 @@ def test_a_bad_config_file_is_a_message_not_a_traceback(window, lab, qtbot, tmp_
     before = window.session.config
     window.named_actions["load_chip"].trigger()
     assert len(shown) == 1 and "cap_mismatch_sigma" in shown[0][1]
-    bad.write_text("columns = 32\nadc_groups = 16\n")  # valid TOML, but the network does not fit
+    bad.write_text("columns = 8\nadc_groups = 8\n")  # valid TOML, but a row tile is wider than the macro
     window.named_actions["load_chip"].trigger()
     assert len(shown) == 2 and "columns" in shown[1][1]
     assert window.session.config == before
