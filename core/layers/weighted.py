@@ -317,14 +317,7 @@ class Conv(WeightLayer):
     def row_source(self, a: np.ndarray) -> np.ndarray:
         # the padded input channels first, (C, batch, H, W): a row's plane is a strided window of it
         p = self.padding
-        src = np.empty((self.in_channels, len(a), a.shape[1] + 2 * p, a.shape[2] + 2 * p), dtype=a.dtype)
-        if p:
-            src[:, :, :p] = 0
-            src[:, :, -p:] = 0
-            src[:, :, :, :p] = 0
-            src[:, :, :, -p:] = 0
-        np.copyto(src[:, :, p:p + a.shape[1], p:p + a.shape[2]], np.moveaxis(a, -1, 0))
-        return src
+        return np.pad(np.moveaxis(a, -1, 0), ((0, 0), (0, 0), (p, p), (p, p)))
 
     def rows_into(self, source: np.ndarray, j0: int, j1: int, out: np.ndarray, add: np.ndarray) -> None:
         c, b, hp, wp = source.shape
