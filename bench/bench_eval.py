@@ -18,11 +18,12 @@ so it does tiles x the multiply-adds): the very network, its predictions equal t
 
     python bench/bench_eval.py [--images 10000] [--model PATH] [--tile-exact]
 
-Threads: numpy's BLAS follows OMP_NUM_THREADS (set before starting); convsram's worker threads
-(core/threads.py) and PyTorch use --threads, else CONVSRAM_THREADS, else OMP_NUM_THREADS, else the CPU
-count. On two cores compare ``OMP_NUM_THREADS=2`` with ``OMP_NUM_THREADS=1 ... --threads 2`` (BLAS
-threads spin between calls and compete with the workers). Run it with a Python that has torch and
-convsram (e.g. a torch venv after ``pip install -e . --no-deps`` there).
+Threads: convsram's worker threads (core/threads.py) and PyTorch use --threads, else CONVSRAM_THREADS,
+else OMP_NUM_THREADS, else the CPU count; numpy's BLAS follows OMP_NUM_THREADS (set before starting),
+except inside convsram's blocks of BLAS calls, which hold it to one thread per call while the workers
+run them side by side (the default, with no variable set, is what ``convsram eval`` does). Run it with a
+Python that has torch, threadpoolctl and convsram (e.g. a torch venv after ``pip install -e . --no-deps``
+and ``pip install threadpoolctl`` there).
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ def main() -> None:
 
     exact = rows[[r[0] for r in rows].index("exact integer path")][2].argmax(1)
     print(f"{args.model}: {n} MNIST test images, {threads} thread(s) (PyTorch; convsram's workers; numpy's "
-          f"BLAS: {blas}), best of {args.repeats} runs")
+          f"BLAS: {blas}, one per call in convsram's worker blocks), best of {args.repeats} runs")
     for name, t, s in rows:
         pred = s.argmax(1)
         acc, same = 100 * np.mean(pred == data.labels), 100 * np.mean(pred == exact)

@@ -26,7 +26,7 @@ import numpy as np
 
 from convsram.core import energy, noise
 from convsram.core.config import BOLTZMANN, ChipConfig
-from convsram.core.threads import blas_workers, run_blocks, spans
+from convsram.core.threads import run_blocks, spans, workers
 
 MODES = ("relu", "signed")
 MAX_PLANS = 4096  # bulk plans kept per chip (a network's tiles x chunks, every phase)
@@ -519,7 +519,7 @@ def column_sums(m: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None) 
         out = np.empty((m.shape[0], width), dtype=np.result_type(m, rows))
     # on several workers, column ranges side by side (each a whole number of MATMUL_COLUMNS: the same
     # sums); a worker thread itself, or one worker, runs it whole
-    parts = spans(width, MATMUL_COLUMNS, -(-width // (blas_workers() * MATMUL_COLUMNS)) * MATMUL_COLUMNS)
+    parts = spans(width, MATMUL_COLUMNS, -(-width // (workers() * MATMUL_COLUMNS)) * MATMUL_COLUMNS)
 
     def part(a: int, b: int) -> None:
         np.matmul(m, rows[:, a:b], out=out[:, a:b])
