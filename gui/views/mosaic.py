@@ -19,6 +19,19 @@ def grid_columns(channels: int, aspect: float = 1.0) -> int:
     return max(1, min(channels, round(ideal)))
 
 
+def fit_columns(channels: int, h: int, w: int, box_w: float, box_h: float) -> int:
+    """Columns of the tile grid that show `channels` maps of h x w largest in a box_w x box_h box (any
+    unit, e.g. pixels), a full last row preferred unless a ragged one shows them over 5 % larger."""
+    best, best_size = 1, 0.0
+    for cols in range(1, channels + 1):
+        rows = -(-channels // cols)
+        size = min(box_w / (cols * (w + GAP)), box_h / (rows * (h + GAP))) * (1.0 if channels % cols == 0
+                                                                               else 1 / 1.05)
+        if size > best_size * (1 + 1e-9):
+            best, best_size = cols, size
+    return best
+
+
 def mosaic(maps: np.ndarray, cols: int, fill: float = np.nan) -> np.ndarray:
     """(H, W, C) -> (rows*(H+GAP)-GAP, cols*(W+GAP)-GAP) with channel c at grid cell (c // cols, c % cols)."""
     h, w, c = maps.shape
