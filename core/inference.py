@@ -69,7 +69,7 @@ class ChipEvaluator:
                 self.chips[m].set_correction(self.corrections[(0, m)][0])
         # where each (phase, macro)'s weights are written again for every image: (layer, tile) -> pairs
         self.starts = self.amap.phase_starts()
-        self.rewrite_log: list[tuple[int, int, float]] = []  # (layer, tile, pJ) of every rewrite booked
+        self.rewrite_log: list[tuple[int, int, float, float]] = []  # (layer, tile, pJ, ns) of every rewrite
         self.rng, self.detail = rng, detail
         if isinstance(rng, KeyedNoise):
             rng.rows_first = detail  # detail draws (rows, columns); bulk draws (columns, rows)
@@ -98,7 +98,7 @@ class ChipEvaluator:
         """Add the rewrite before `tile`, (pJ, ns), to `layer`'s ledger (and to the rewrite log)."""
         self.ledger[layer].energy_pj["write"] += cost[0]
         self.ledger[layer].time_ns += cost[1]
-        self.rewrite_log.append((layer, tile, cost[0]))
+        self.rewrite_log.append((layer, tile, *cost))
 
     def __call__(self, layer: int, tile: int, x_tile: np.ndarray) -> np.ndarray:
         spec = self.model.layers[layer]

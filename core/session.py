@@ -70,6 +70,7 @@ class ImageRun:
     layer_start: list[int]  # first frame of each layer
     stage_start: list[int] = field(default_factory=list)  # first frame of each layer and digital step
     invocations: np.ndarray | None = None  # array invocations up to and including each frame
+    write_ns: np.ndarray | None = None  # time of the weight rewrites up to and including each frame, ns
 
     @property
     def n_frames(self) -> int:
@@ -145,7 +146,9 @@ class Frame:
     image: int
     label: int
     index: int  # frame (step) within the image
-    n_frames: int
+    n_frames: int  # steps of the image: its array invocations and its digital steps
+    invocations: int  # the image's array invocations up to and including this step
+    n_invocations: int  # the image's array invocations
     place: Place
     layer_name: str
     layer_frames: int  # frames of this stage (a layer's invocations, or a digital step)
@@ -162,7 +165,8 @@ class Frame:
     energy_layer: dict[str, float]  # this stage of this image up to this frame, pJ
     energy_image: dict[str, float]  # this image up to this frame, pJ
     energy_session: dict[str, float]  # every completed image of the session + this one so far, pJ
-    time_ns: float  # this image up to this frame
+    time_ns: float  # this image up to this frame: its invocations and weight rewrites
+    write_ns: float  # of which weight rewrites (a network run in phases), ns
     positions_done: int  # output positions of this layer completed (feature map filling in)
     final: bool  # last frame of the image: prediction is known
     prediction: int | None  # the chip's class (on the final frame)
@@ -544,16 +548,19 @@ class Session:
                 per_frame[frames, ci] = each[comp][positions]
         per_frame[:, COMPONENTS.index("digital")] = digital_by_frame(self.model, places,
                                                                        digital_energy_pj(self.model, amap))
-        for li, tile, pj in ev.rewrite_log:  # a network run in phases rewrites weights for each image:
+        write_ns = np.zeros(len(places))
+        for li, tile, pj, ns in ev.rewrite_log:  # a network run in phases rewrites weights for each image:
             # at the first invocation of the tile the rewrite comes before
             first = index.by_record[(li, tile, 0)][0][0]
             per_frame[first, COMPONENTS.index("write")] += pj
+            write_ns[first] += ns
         layer_start = list(index.layer_start)
         return ImageRun(image=image, label=self.label_of(image), codes_in=codes[0], places=places,
                         records=ev.records, activations={k: v[0] for k, v in rec.items()}, scores=scores,
                         prediction=int(np.argmax(scores)), energy=per_frame,
                         cumulative=np.cumsum(per_frame, axis=0), layer_start=layer_start,
-                        stage_start=list(index.stage_start), invocations=np.cumsum(index.invocation))
+                        stage_start=list(index.stage_start), invocations=np.cumsum(index.invocation),
+                        write_ns=np.cumsum(write_ns))
 
     @property
     def current(self) -> ImageRun:
@@ -579,15 +586,18 @@ class Session:
         if run.image not in self.stats.images and run.image not in self.stats.drawings:
             session = session + run.cumulative[k]
         invocations = k + 1 if run.invocations is None else int(run.invocations[k])
+        n_invocations = run.n_frames if run.invocations is None else int(run.invocations[-1])
+        write_ns = 0.0 if run.write_ns is None else float(run.write_ns[k])
         return Frame(
-            image=run.image, label=run.label, index=k, n_frames=run.n_frames, place=p,
+            image=run.image, label=run.label, index=k, n_frames=run.n_frames, invocations=invocations,
+            n_invocations=n_invocations, place=p,
             layer_name=p.node or self.model.layers[p.layer].name, layer_frames=end - start,
             x=rec.x[i], v_dac=detail(rec.v_dac)[i], v_p=detail(rec.v_p)[i], v_n=detail(rec.v_n)[i],
             ideal_diff=detail(rec.ideal_diff)[i], codes=rec.codes[i], ideal_codes=detail(rec.ideal_codes)[i],
             adc_lsb=rec.adc_lsb, mode=rec.mode,
             energy=as_dict(run.energy[k]), energy_layer=as_dict(run.cumulative[k] - layer_before),
             energy_image=as_dict(run.cumulative[k]), energy_session=as_dict(session),
-            time_ns=invocations * energy.invocation_time_ns(self.config),
+            time_ns=invocations * energy.invocation_time_ns(self.config) + write_ns, write_ns=write_ns,
             positions_done=done, final=final,
             prediction=run.prediction if final else None, scores=run.scores if final else None)
 

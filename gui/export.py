@@ -122,8 +122,11 @@ def frame_record(frame: Frame, session: Session) -> dict[str, Any]:
     p = frame.place
     return {
         "image": frame.image, "label": None if frame.label == NO_LABEL else frame.label,
-        "drawn": session.is_drawing(frame.image), "invocation": frame.index, "invocations": frame.n_frames,
-        "layer": frame.layer_name, "layer_step": p.layer_step, "layer_invocations": frame.layer_frames,
+        "drawn": session.is_drawing(frame.image),
+        # steps: the image's array invocations and digital steps; invocations: the array's alone
+        "step": frame.index, "steps": frame.n_frames, "invocations_so_far": frame.invocations,
+        "invocations": frame.n_invocations,
+        "layer": frame.layer_name, "layer_step": p.layer_step, "stage_steps": frame.layer_frames,
         # a digital step (conv2.sum, pool1, ...): the array rests; its signals below are its last invocation's
         "digital_step": p.node,
         "tile": p.tile, "window": None if p.window is None else list(p.window), "mode": frame.mode,
@@ -149,8 +152,8 @@ def frame_rows(frame: Frame, session: Session) -> Iterator[tuple[Any, ...]]:
     (x, v_dac) are indexed by array row; per-column ones (v_p ... ideal_code) by evaluated column, with
     its array column; energies by component, for this invocation, layer, image and the session."""
     rec = frame_record(frame, session)
-    for key in ("image", "label", "invocation", "layer", "layer_step", "tile", "mode", "chip_seed",
-                "adc_lsb_V", "time_ns", "prediction"):
+    for key in ("image", "label", "step", "invocations_so_far", "invocations", "layer", "layer_step", "tile",
+                "mode", "chip_seed", "adc_lsb_V", "time_ns", "prediction"):
         value = rec[key]
         yield (key, "", "", "" if value is None else value, {"adc_lsb_V": "V", "time_ns": "ns"}.get(key, ""))
     for row, (x, v) in enumerate(zip(frame.x, frame.v_dac, strict=True)):

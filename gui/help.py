@@ -128,9 +128,10 @@ def chip_html(session: Session | None) -> str:
             w = None
         if w is not None:
             mv = 1e3
-            where = (f"{html.escape(frame.layer_name)}, invocation {frame.index + 1:,} of {frame.n_frames:,}"
+            name = html.escape(frame.layer_name)
+            where = (f"{name}, invocation {frame.invocations:,} of {frame.n_invocations:,}"
                      if frame.place.invocation else
-                     f"{html.escape(frame.layer_name)}, a digital step (the array rests), so its last "
+                     f"{name}, a digital step (the array rests), so its last "
                      f"invocation: {html.escape(session.model.layers[frame.place.layer].name)} invocation "
                      f"{frame.place.layer_step + 1:,}")
             out.append(

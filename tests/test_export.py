@@ -116,7 +116,8 @@ def test_frame_signals_as_csv_hold_what_is_on_screen(window, tmp_path, monkeypat
     energy = {r["array_index"]: float(r["value"]) for r in rows if r["quantity"] == "energy_invocation"}
     assert energy == pytest.approx(f.energy)
     head = {r["quantity"]: r["value"] for r in rows if r["index"] == ""}
-    assert head["image"] == "6" and head["layer"] == "conv2" and head["invocation"] == str(f.index)
+    assert head["image"] == "6" and head["layer"] == "conv2" and head["step"] == str(f.index)
+    assert head["invocations_so_far"] == str(f.invocations) and head["invocations"] == str(f.n_invocations)
     # the same numbers the codes view draws
     cv = window.codes_view
     shown = np.concatenate([np.asarray(cv.ok.opts["height"]), np.asarray(cv.bad.opts["height"])])

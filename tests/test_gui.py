@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui
 from convsram.core import energy
 from convsram.gui import theme
 from convsram.gui.transport import LAYER_PER_FRAME
-from tests.test_gui_support import assert_same_state, view_state
+from tests.test_gui_support import assert_same_state, header_count, view_state
 
 pytest_plugins = ["tests.test_gui_support"]  # fixtures: window, model_path, no_qt_warnings, settings
 Key = QtCore.Qt.Key
@@ -33,7 +33,7 @@ def test_opens_with_every_view_populated(window):
     s, f = window.session, window.frame
     assert window.stack.currentWidget() is window.dashboard
     assert f is not None and f.index == s.frame
-    assert window.where.invocation.text() == f"invocation {f.index + 1:,} / {f.n_frames:,}"
+    assert window.where.invocation.text() == header_count(s, f)
     assert window.input_view.digit.image is not None and window.input_view.digit.image.shape == (28, 28)
     assert window.array_view.rgb.shape == (s.config.rows, s.config.columns, 3)
     assert len(window.array_view.dac_bars.opts["x0"]) == len(f.x)
@@ -58,7 +58,7 @@ def test_views_show_the_numbers_the_core_computed(window, layer, step):
     f = s.frame_at()
     assert window.frame.index == f.index and f.image == 3
     assert window.where.image.text() == "image #3"
-    assert window.where.invocation.text() == f"invocation {f.index + 1:,} / {f.n_frames:,}"
+    assert window.where.invocation.text() == header_count(s, f)
     assert f"{s.model.layers[layer].name} {step + 1} / {f.layer_frames}" in window.where.detail.text()
     # DAC bars: one per active row, from V_DAC up to the precharge
     bars = window.array_view.dac_bars.opts

@@ -328,3 +328,30 @@ def test_convsram_demo_script_file_must_exist(tmp_path, capsys):
     assert main(["--demo", "--script", str(tmp_path / "none.txt")]) == 2
     err = capsys.readouterr().err.strip()
     assert "not found" in err and len(err.splitlines()) == 1
+
+
+def test_the_demo_counts_array_operations_among_array_operations(qapp, model_path, no_qt_warnings):
+    """The demo's header said "array operation 1,381 of 2,136" on conv2: 2,136 counted the digital
+    steps too (the array does 1,189 operations per LeNet image). Each kind now among its own kind."""
+    from convsram.gui.demo import DemoWindow
+
+    session = Session.open(model_path)
+    win = DemoWindow(session)
+    win.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    win.resize(1920, 1080)
+    win.show()
+    try:
+        kinds = [p.invocation for p in session.places]
+        for stage in ("conv2", "pool1"):
+            session.run("frame", session.current.stage_start[session.stage_names().index(stage)] + 5)
+            win.refresh()
+            k = session.frame
+            done = sum(kinds[:k + 1])
+            text = win.header.status.text()
+            if stage == "conv2":
+                assert text.startswith(f"array operation {done:,} of {sum(kinds):,} ")
+            else:
+                assert text.startswith(f"digital step {k + 1 - done:,} of {len(kinds) - sum(kinds):,} ")
+    finally:
+        win.close()
+        win.deleteLater()

@@ -14,6 +14,7 @@ from convsram.core import energy
 from convsram.gui import theme
 from convsram.gui.lab.actions import lab_for
 from convsram.gui.transport import LAYER_PER_FRAME
+from tests.test_gui_support import header_count
 
 pytest_plugins = ["tests.test_gui_support"]
 
@@ -193,7 +194,7 @@ def test_energy_ledger_shows_the_headers_frame_at_each_update(window):
         now += 0.016
         window.pacer.tick(now)
         f = window.frame
-        assert window.where.invocation.text() == f"invocation {f.index + 1:,} / {f.n_frames:,}"
+        assert window.where.invocation.text() == header_count(window.session, f)
         shown = ledger(window)
         if shown != before:  # the ledger updated: to the header's frame, not an older one
             updates += 1

@@ -136,3 +136,4 @@ def test_a_ragged_rows_empty_cells_show_the_background_not_a_map_still_to_come(d
     finally:
         win.close()
         win.deleteLater()
+

@@ -48,6 +48,16 @@ def qt_problems(qtlog: object) -> list[str]:
     return bad
 
 
+def header_count(session, frame) -> str:
+    """What the header's count must say: invocations counted among the image's invocations, digital
+    steps among its digital steps (not steps of either kind as 'invocation N / all steps')."""
+    kinds = [p.invocation for p in session.places]
+    done = sum(kinds[:frame.index + 1])
+    if frame.place.invocation:
+        return f"invocation {done:,} / {sum(kinds):,}"
+    return f"digital step {frame.index + 1 - done:,} / {len(kinds) - sum(kinds):,}"
+
+
 @pytest.fixture
 def no_qt_warnings(qtlog: object) -> Iterator[None]:
     yield

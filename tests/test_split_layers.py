@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from convsram.cli import main
-from convsram.core import network
+from convsram.core import energy, network
 from convsram.core.architectures import resnet_bw
 from convsram.core.chip import Chip
 from convsram.core.compiler import format_plan, plan
@@ -197,6 +197,17 @@ def test_the_session_steps_a_layer_over_phases(qapp) -> None:
         assert "0 / 36 positions done" in window.output_view.note.text()
         last = max(p.index for p in session.places if p.layer == li and p.tile == 8 and p.position == 0)
         assert session.frame_at(index=last).positions_done == 1
+        # the time so far counts the rewrites too (the chip computes nothing while it writes), and the
+        # whole image's equals eval's latency per image
+        f = session.frame_at(index=k)
+        per = energy.invocation_time_ns(session.config)
+        assert f.write_ns > 0 and f.time_ns == pytest.approx(f.invocations * per + f.write_ns)
+        assert f.invocations == sum(p.invocation for p in run.places[:k + 1]) < f.index + 1
+        chip = Chip(session.config, seed=session.seed)
+        amap_e, _ = programmed_chip(model, chip)
+        ev = ChipEvaluator(chip, model, amap_e)
+        network.forward(model, network.input_codes(data.images[:1]), ev, config=session.config)
+        assert session.frame_at(index=run.n_frames - 1).time_ns == pytest.approx(ev.totals().time_ns)
     finally:
         window.close()
 

@@ -164,10 +164,14 @@ class Header(QtWidgets.QFrame):
     def show_frame(self, frame: Frame, context: Context) -> None:
         p = frame.place
         self.strip.set_position(p.layer, (p.layer_step + 1) / frame.layer_frames, frame.final)
-        pct = 100 * (frame.index + 1) / frame.n_frames
-        what = "array operation" if p.invocation else "digital step"  # a digital step: the array rests
-        set_text(self.status, f"{what} {frame.index + 1:,} of {frame.n_frames:,} "
-                              f"<span style='color:#c3cbd8'>({pct:.0f} %)</span>")
+        if p.invocation:
+            what, done, total = "array operation", frame.invocations, frame.n_invocations
+        else:  # a digital step: the array rests
+            what, done, total = "digital step", frame.index + 1 - frame.invocations, \
+                frame.n_frames - frame.n_invocations
+        pct = 100 * (frame.index + 1) / frame.n_frames  # of the whole image, whichever kind of step
+        set_text(self.status, f"{what} {done:,} of {total:,} "
+                              f"<span style='color:#c3cbd8'>({pct:.0f} % of the image)</span>")
 
 
 class AnswerView(QtWidgets.QFrame):

@@ -213,9 +213,11 @@ class EnergyView(Panel):
             set_text(self.cells[("total", j)], theme.fmt_energy(sum(values.values())))
         per = energy.invocation_time_ns(session.config)
         now = theme.fmt_time(frame.time_ns)
-        invocations = round(frame.time_ns / per) if per else frame.index + 1  # digital steps take none
-        self.time.set_wordings(f"time {now} this image so far ({invocations} × {theme.fmt_time(per)})",
-                               f"time {now} this image so far", f"time {now}")
+        count = f"{frame.invocations:,} × {theme.fmt_time(per)}"
+        if frame.write_ns:  # a network run in phases: its weight rewrites take time too
+            count += f" + {theme.fmt_time(frame.write_ns)} of weight writes"
+        self.time.set_wordings(f"time {now} this image so far ({count})", f"time {now} this image so far",
+                               f"time {now}")
         macs = float(self._macs(session)[frame.index])
         chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
         self.tops_per_w = energy.tops_per_w(macs, chip_pj)

@@ -254,6 +254,13 @@ class LayerStrip(QtWidgets.QWidget):
         return self.final
 
 
+def _digital_count(frame: Frame) -> str:
+    """The header's count on a digital step: of the image's digital steps (its invocations are
+    counted apart: every number a count of what it names)."""
+    done = frame.index + 1 - frame.invocations
+    return f"digital step {done:,} / {frame.n_frames - frame.n_invocations:,}"
+
+
 def _fit(label: QtWidgets.QLabel, *texts: str) -> None:
     """The first of `texts` that fits the label's width (the last one if none does)."""
     metrics = label.fontMetrics()
@@ -315,19 +322,19 @@ class WhereView(QtWidgets.QFrame):
             out = session.model.graph.shapes[spec.name]
             at = f"output (y {p.node_step // out[1]}, x {p.node_step % out[1]})" if len(out) == 3 else \
                 f"all {spec.out_channels} outputs"
-            set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
+            set_text(self.invocation, _digital_count(frame))
             head = f"{frame.layer_name} {p.node_step + 1} / {frame.layer_frames} · {at}"
             _fit(self.detail, f"{head} · the array rests", head)
             return
         if p.node is not None:
             node = session.model.graph.by_name[p.node]
             y, x = p.node_window or (0, 0)
-            set_text(self.invocation, f"digital step {frame.index + 1:,} / {frame.n_frames:,}")
+            set_text(self.invocation, _digital_count(frame))
             head = (f"{p.node} {p.node_step + 1} / {frame.layer_frames} · window (y {y}, x {x}) · "
                     f"{node.short()}")
             _fit(self.detail, f"{head} · the array rests", head)
             return
-        set_text(self.invocation, f"invocation {frame.index + 1:,} / {frame.n_frames:,}")
+        set_text(self.invocation, f"invocation {frame.invocations:,} / {frame.n_invocations:,}")
         r0, r1 = p.rows
         where = f"window (y {p.window[0]}, x {p.window[1]})" if p.window is not None else "fully connected"
         f0, f1 = int(p.filters.min()), int(p.filters.max())
