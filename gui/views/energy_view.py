@@ -215,9 +215,13 @@ class EnergyView(Panel):
         now = theme.fmt_time(frame.time_ns)
         count = f"{frame.invocations:,} × {theme.fmt_time(per)}"
         if frame.write_ns:  # a network run in phases: its weight rewrites take time too
-            count += f" + {theme.fmt_time(frame.write_ns)} of weight writes"
-        self.time.set_wordings(f"time {now} this image so far ({count})", f"time {now} this image so far",
-                               f"time {now}")
+            writes = theme.fmt_time(frame.write_ns)
+            self.time.set_wordings(f"time {now} this image so far ({count} + {writes} of weight writes)",
+                                   f"time {now} so far ({count} + {writes} writes)",
+                                   f"time {now} this image so far", f"time {now}")
+        else:
+            self.time.set_wordings(f"time {now} this image so far ({count})", f"time {now} this image so far",
+                                   f"time {now}")
         macs = float(self._macs(session)[frame.index])
         chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
         self.tops_per_w = energy.tops_per_w(macs, chip_pj)
