@@ -59,6 +59,8 @@ def test_views_show_the_numbers_the_core_computed(window, layer, step):
     assert window.frame.index == f.index and f.image == 3
     assert window.where.image.text() == "image #3"
     assert window.where.invocation.text() == header_count(s, f)
+    # the answer panel counts the image's steps, and says so
+    assert f"layer {f.layer_name}, step {f.index + 1:,} / {f.n_frames:,}" in window.result_view.verdict.text()
     assert f"{s.model.layers[layer].name} {step + 1} / {f.layer_frames}" in window.where.detail.text()
     # DAC bars: one per active row, from V_DAC up to the precharge
     bars = window.array_view.dac_bars.opts

@@ -100,7 +100,7 @@ class ResultView(Panel):
             set_text(self.caption, f"image #{frame.image}: computing")
             set_text(self.truth, f"true label {frame.label}")
             set_text(self.verdict, f"<span style='color:{theme.TEXT_DIM}'>layer {frame.layer_name}, "
-                                   f"{frame.index + 1} / {frame.n_frames}</span>")
+                                   f"step {frame.index + 1:,} / {frame.n_frames:,}</span>")
         set_text(self.accuracy, accuracy_text(stats.history))
         # as many of the most recent as the row has room for (it used to clip the newest ones)
         metrics, room = self.history.fontMetrics(), self.history.contentsRect().width()
