@@ -119,14 +119,14 @@ class TransportBar(QtWidgets.QFrame):
         lay = QtWidgets.QHBoxLayout(self)
         spacing(lay, 6, (10, 6, 10, 6))
         specs = (("prev_image", "◀ image", "Previous image"), ("prev_layer", "◀◀ layer", "Previous layer"),
-                 ("back", "◀ step", "Step back one invocation"))
+                 ("back", "◀ step", "Step back one step"))
         for name, text, tip in specs:
             lay.addWidget(_button(text, tip, actions[name]))
         self.play = _button("▶  Play", "Play / pause", actions["play"])
         self.play.setObjectName("play")
         set_size(self.play, min_w=120, min_h=34)
         lay.addWidget(self.play)
-        for name, text, tip in (("step", "step ▶", "Step forward one invocation"),
+        for name, text, tip in (("step", "step ▶", "Step forward one step (an invocation or a digital step)"),
                                 ("next_layer", "layer ▶▶", "Next layer"),
                                 ("next_image", "image ▶", "Next image")):
             lay.addWidget(_button(text, tip, actions[name]))
