@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtWidgets
 
-from convsram.gui.views.energy_view import FitLabel, text_width
+from convsram.gui.views.fit_label import FitLabel, text_width
 
 pytest_plugins = ["tests.test_gui_support"]  # fixtures: window, model_path, no_qt_warnings, settings
 

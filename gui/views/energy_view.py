@@ -4,16 +4,15 @@ where its number comes from (core.energy's tables and their sources)."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from convsram.core import baselines as digital
 from convsram.core import energy
 from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views.context import Context
+from convsram.gui.views.fit_label import FitLabel
 from convsram.gui.views.plotting import Panel, set_font, set_text, spacing
 
 COLUMNS = ("this step", "stage", "image", "session")
@@ -44,8 +43,9 @@ COMPONENT_TIPS = {
     "digital": "Digital periphery off the array: adding tile partial codes, requantising (multiply + add), "
                "max-pool and argmax compares, from the network's op counts.\n"
                + _sources("add", "mult", "compare"),
-    "write": "Writing the weights into the array, once when the chip is programmed (all layers fit, so "
-             "weights never move).\n" + _sources("write_bit"),
+    "write": "Writing the weights into the array: once when the chip is programmed, and for every image "
+             "again when the network is larger than the array and runs in phases (each rewrite booked on "
+             "the first invocation after it).\n" + _sources("write_bit"),
 }
 
 
@@ -59,73 +59,6 @@ def _label(text: str, tip: str = "", bold: bool = False, mono: bool = False,
     if tip:
         lab.setToolTip(tip)
     return lab
-
-
-def text_width(label: QtWidgets.QLabel, text: str) -> float:
-    """Width (px) of a label's rich text on one line in the label's font."""
-    doc = QtGui.QTextDocument()
-    doc.setDocumentMargin(0)
-    doc.setDefaultFont(label.font())
-    doc.setHtml(text)
-    return doc.idealWidth()
-
-
-class FitLabel(QtWidgets.QLabel):
-    """A one-line label given several wordings, longest first: it shows the longest that fits its
-    width (re-chosen on every resize and font change), else the shortest with its plain words elided;
-    the tooltip starts with the longest wording, so nothing is lost on a small screen."""
-
-    def __init__(self, tip: str = "", bold: bool = False) -> None:
-        super().__init__("")
-        self.tip = tip
-        self.wordings: tuple[str, ...] = ("",)
-        self._fitted: tuple[tuple[str, ...], int, QtGui.QFont] | None = None
-        set_font(self, theme.BASE_PX, bold=bold)
-        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        self.setMinimumWidth(1)  # its text never sets the panel's width
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-
-    def set_wordings(self, *wordings: str) -> None:
-        if wordings != self.wordings:
-            self.wordings = wordings
-            self.refit()
-
-    def refit(self) -> None:
-        key = (self.wordings, self.contentsRect().width(), self.font())
-        if key == self._fitted:
-            return
-        self._fitted = key
-        room = self.contentsRect().width()
-        text = next((w for w in self.wordings if text_width(self, w) <= room), None)
-        if text is None:
-            text = self._elided(self.wordings[-1], room)
-        set_text(self, text)
-        full = self.wordings[0]
-        tip = self.tip
-        if full and "<" in full:  # rich text: the tip's own lines as rich text too
-            lines = html.escape(self.tip, quote=False).replace("\n", "<br>")
-            tip = f"{full}<br><br>{lines}" if tip else full
-        elif full:
-            tip = f"{full}\n\n{tip}" if tip else full
-        if self.toolTip() != tip:
-            self.setToolTip(tip)
-
-    def _elided(self, text: str, room: int) -> str:
-        """Elide the plain tail after the last closing tag (the bold lead stays whole)."""
-        cut = text.rfind(">") + 1
-        head, tail = text[:cut], text[cut:]
-        spare = room - text_width(self, head)
-        elide = QtCore.Qt.TextElideMode.ElideRight
-        return head + self.fontMetrics().elidedText(tail, elide, max(0, int(spare)))
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        self.refit()
-
-    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt API)
-        super().changeEvent(event)
-        if event.type() == QtCore.QEvent.Type.FontChange:
-            self.refit()
 
 
 class EnergyView(Panel):

@@ -9,6 +9,7 @@ from convsram.core.session import Frame, Session
 from convsram.core.stats import wilson
 from convsram.gui import theme
 from convsram.gui.views.context import Context
+from convsram.gui.views.fit_label import FitLabel
 from convsram.gui.views.plotting import Panel, set_font, set_size, set_text, spacing
 
 HISTORY = 14
@@ -31,7 +32,7 @@ class ResultView(Panel):
         set_font(self.caption, theme.BASE_PX)
         self.truth = QtWidgets.QLabel()
         set_font(self.truth, theme.TITLE_PX + 3, bold=True)
-        self.verdict = QtWidgets.QLabel()
+        self.verdict = FitLabel(bold=True)  # while computing, "layer conv1a.requant, step 1,765 / 4,984"
         set_font(self.verdict, theme.TITLE_PX + 3, bold=True)
         for w in (self.caption, self.truth, self.verdict):
             col.addWidget(w)
@@ -93,14 +94,17 @@ class ResultView(Panel):
             set_text(self.truth, f"true label {frame.label}")
             verdict = (f"<span style='color:{theme.CORRECT}'>✓ correct</span>" if ok
                        else f"<span style='color:{theme.WRONG}'>✗ wrong</span>")
-            set_text(self.verdict, verdict)
+            self.verdict.set_wordings(verdict)
         else:
             self.answer = "?"
             set_text(self.predicted, f"<span style='color:{theme.TEXT_DIM}'>?</span>")
             set_text(self.caption, f"image #{frame.image}: computing")
             set_text(self.truth, f"true label {frame.label}")
-            set_text(self.verdict, f"<span style='color:{theme.TEXT_DIM}'>layer {frame.layer_name}, "
-                                   f"step {frame.index + 1:,} / {frame.n_frames:,}</span>")
+            dim = f"<span style='color:{theme.TEXT_DIM}'>"
+            name, step, n = frame.layer_name, f"{frame.index + 1:,}", f"{frame.n_frames:,}"
+            count = f"{step} / {n}"
+            wordings = (f"layer {name}, step {count}", f"{name}, step {count}", f"{name} · {count}", name)
+            self.verdict.set_wordings(*(f"{dim}{w}</span>" for w in wordings))
         set_text(self.accuracy, accuracy_text(stats.history))
         # as many of the most recent as the row has room for (it used to clip the newest ones)
         metrics, room = self.history.fontMetrics(), self.history.contentsRect().width()
