@@ -26,8 +26,8 @@ def test_the_answer_panel_fits_on_the_deeper_network(size, qapp, no_qt_warnings)
     win = build(session, size)
     try:
         view = win.result_view
-        names = session.stage_names()
-        for k in (session.current.stage_start[names.index("conv1a.requant")] + 100, session.current.n_frames - 1):
+        requant = session.current.stage_start[session.stage_names().index("conv1a.requant")] + 100
+        for k in (requant, session.current.n_frames - 1):
             session.run("frame", k)
             win.refresh()
             for _ in range(3):
