@@ -235,6 +235,7 @@ def restyle(root: QtWidgets.QWidget) -> None:
             set_size(w, fixed_w=fixed_w, min_w=min_w, min_h=min_h, fixed_h=fixed_h)
         if isinstance(w, pg.PlotWidget):
             p = w.getPlotItem()
+            room_for_top_label(p)
             for entry in p.axes.values():
                 axis = entry["item"]
                 d = designed(axis)
@@ -342,10 +343,19 @@ def make_plot(x_label: str | None, y_label: str | None, parent: QtWidgets.QWidge
     p.vb.setDefaultPadding(0.02)
     for name, label in (("bottom", x_label), ("left", y_label)):
         style_axis(p.getAxis(name), label)
+    room_for_top_label(p)
     if grid:
         add_grid(p, "left", 0.25)
     w.setMinimumSize(120, 90)
     return w
+
+
+def room_for_top_label(p: pg.PlotItem) -> None:
+    """Half a tick label of room above the view when nothing is drawn there: a tick at the very top of
+    the range (1.01 V, code 50) had the top half of its label cut off by the plot's edge."""
+    top = theme.px(theme.TICK_PX) // 2 + 1 if p.getAxis("left").isVisible() and not p.getAxis(
+        "top").isVisible() else 1
+    p.layout.setContentsMargins(1, top, 1, 1)
 
 
 def make_image_plot(parent: QtWidgets.QWidget | None = None) -> tuple[pg.PlotWidget, pg.ImageItem]:
@@ -354,6 +364,7 @@ def make_image_plot(parent: QtWidgets.QWidget | None = None) -> tuple[pg.PlotWid
     p = w.getPlotItem()
     for name in ("bottom", "left"):
         p.hideAxis(name)
+    room_for_top_label(p)
     p.vb.invertY(True)
     p.vb.setAspectLocked(True)
     p.vb.setDefaultPadding(0.01)
