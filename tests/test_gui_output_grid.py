@@ -1,6 +1,7 @@
-"""The output panel's grid of feature maps fits the plot it is drawn in: at each screen size, across
-layer and stage changes, and after a resize that brings no new frame (a 2:1 grid left a 1366x768
-panel's maps a third smaller than they fit)."""
+"""The output and input panels' grids of feature maps fit the plots they are drawn in: at each screen
+size, across layer and stage changes, and after a resize that brings no new frame (a 2:1 grid left a
+1366x768 output panel's maps a third smaller than they fit; the input panel's 0.8:1 grid drew 32 maps
+8 high in a box that fits them 6 x 6 a fifth larger)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ STAGES = ("conv1", "pool1", "conv2", "fc")
 
 def _map_px_vs_best(view) -> float:
     """The on-screen size of one map, as drawn, over the largest any grid of the maps could give in
-    the plot (1.0: the best grid)."""
-    h, w, c = view.values.shape
+    the plot (1.0: the best grid). `view`: the output or the input panel."""
+    h, w, c = view.grid.shape
     vb = view.maps_plot.getPlotItem().vb
     best = max(min(vb.width() / (cols * (w + GAP)), vb.height() / (math.ceil(c / cols) * (h + GAP)))
                for cols in range(1, c + 1))
@@ -137,3 +138,22 @@ def test_a_ragged_rows_empty_cells_show_the_background_not_a_map_still_to_come(d
         win.close()
         win.deleteLater()
 
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_input_maps_are_as_large_as_their_plot_allows(size, qapp, model_path, no_qt_warnings):
+    from tests.test_gui_live import build
+
+    session = Session.open(model_path)
+    win = build(session, size)
+    try:
+        view = win.input_view
+        for stage in ("conv2", "pool2", "fc", "conv1", "fc"):  # conv1: its window of numbers, no grid
+            _go(win, session, stage)
+            if stage == "conv1":
+                assert view.grid.shape is None and not view.grid.blank.isVisible()
+                continue
+            assert _map_px_vs_best(view) >= 0.93, (stage, view._cols)
+    finally:
+        win.close()
+        win.deleteLater()

@@ -12,7 +12,8 @@ from convsram.gui import theme
 from convsram.gui.views import colormaps
 from convsram.gui.views.context import Context
 from convsram.gui.views.digital_table import DigitalTable
-from convsram.gui.views.mosaic import GAP, cell_rects, grid_columns, mosaic
+from convsram.gui.views.map_grid import MapGrid
+from convsram.gui.views.mosaic import GAP, cell_rects, mosaic
 from convsram.gui.views.plotting import NumberGrid, Panel, Segments, caption_lines, make_image_plot
 
 MOSAIC_ASPECT = 0.8  # the input panel is taller than wide
@@ -48,6 +49,8 @@ class InputView(Panel):
         mp.addItem(self.active)
         self.numbers = NumberGrid()
         mp.addItem(self.numbers)
+        self.grid = MapGrid(self.maps_plot, MOSAIC_ASPECT, self._regrid)  # the grid follows the plot's shape
+        self._last: tuple[Frame, Context] | None = None  # the frame on screen, for a re-layout
         self.table = DigitalTable()  # a layer's own digital step (tile sum, requantisation) instead
         # one place for the two: switching pages re-lays out nothing (a hide/show pair re-laid out the
         # panel, ~17 ms at each stage change of fast playback)
@@ -61,7 +64,14 @@ class InputView(Panel):
         self.field_rect: tuple[int, int, int, int] = (0, 0, 0, 0)
         self._table_at = -1e9  # when the digital step's table was last drawn (context.now, s)
 
+    def _regrid(self) -> None:
+        """After a resize that makes another grid better: the frame on screen laid out again."""
+        if self._last is not None:
+            self._maps_key = None
+            self.show_frame(*self._last)
+
     def show_frame(self, frame: Frame, context: Context) -> None:
+        self._last = (frame, context)
         session = context.session
         self._show_digit(frame, session)
         op = frame.place.op is not None
@@ -123,6 +133,7 @@ class InputView(Panel):
         key = ("window", k)
         if key != self._maps_key:
             self._maps_key = key
+            self.grid.clear()  # one window of numbers, no grid of maps
             p = self.maps_plot.getPlotItem()
             p.setRange(xRange=(-0.3, k + 0.3), yRange=(-0.3, k + 0.3), padding=0)
             self.maps.setLookupTable(colormaps.grey_lut())
@@ -162,17 +173,17 @@ class InputView(Panel):
         node = session.model.graph.by_name[name]
         layer_in, _ = session.node_maps(frame)
         h, w, c = layer_in.shape
-        key = ("step", name, frame.image, session.generation)
+        cols = self.grid.best(h, w, c)
+        key = ("step", name, frame.image, session.generation, cols)
         if key != self._maps_key:
             self._maps_key = key
             self.numbers.set_values(np.zeros((0, 0)), np.zeros((0, 0)))
-            self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
-            rows = -(-c // self._cols)
+            self._cols = cols
             self.maps.setLookupTable(colormaps.grey_lut())
             img = colormaps.to_index(mosaic(layer_in, self._cols), session.config.max_input)
             self.maps.setImage(img, levels=(0, 255), autoLevels=False)
-            p = self.maps_plot.getPlotItem()
-            p.setRange(xRange=(-0.3, self._cols * (w + GAP)), yRange=(-0.3, rows * (h + GAP)), padding=0)
+            x_range, y_range = self.grid.lay_out(h, w, c, cols)
+            self.maps_plot.getPlotItem().setRange(xRange=x_range, yRange=y_range, padding=0)
         y, x = frame.place.node_window or (0, 0)
         k = node.window_size()
         cells = node.step_cells(layer_in, (y, x))
@@ -200,17 +211,17 @@ class InputView(Panel):
         if layer_in.ndim == 1:  # pragma: no cover - fc after fc is not an architecture we build
             layer_in = layer_in[None, None, :]
         h, w, c = layer_in.shape
-        key = ("maps", layer, frame.image, session.generation)
+        cols = self.grid.best(h, w, c)
+        key = ("maps", layer, frame.image, session.generation, cols)
         if key != self._maps_key:
             self._maps_key = key
             self.numbers.set_values(np.zeros((0, 0)), np.zeros((0, 0)))
-            self._cols = grid_columns(c, MOSAIC_ASPECT * h / w)
-            rows = -(-c // self._cols)
+            self._cols = cols
             self.maps.setLookupTable(colormaps.grey_lut())
             img = colormaps.to_index(mosaic(layer_in.astype(float), self._cols), session.config.max_input)
             self.maps.setImage(img, levels=(0, 255), autoLevels=False)
-            p = self.maps_plot.getPlotItem()
-            p.setRange(xRange=(-0.3, self._cols * (w + GAP)), yRange=(-0.3, rows * (h + GAP)), padding=0)
+            x_range, y_range = self.grid.lay_out(h, w, c, cols)
+            self.maps_plot.getPlotItem().setRange(xRange=x_range, yRange=y_range, padding=0)
         mask = session.active_inputs(frame)
         xs, ys = cell_rects(mask, self._cols)
         self.active.set_rects(xs, ys, 1.0, 1.0)

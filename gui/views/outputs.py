@@ -13,7 +13,8 @@ from convsram.core.session import Frame, Session
 from convsram.gui import theme
 from convsram.gui.views import colormaps
 from convsram.gui.views.context import Context
-from convsram.gui.views.mosaic import GAP, fit_columns, grid_columns, mosaic
+from convsram.gui.views.map_grid import MapGrid
+from convsram.gui.views.mosaic import GAP, mosaic
 from convsram.gui.views.plotting import (
     Panel,
     Segments,
@@ -38,16 +39,9 @@ class OutputView(Panel):
         self.maps.setLookupTable(colormaps.code_lut())
         self.now_box = Segments(theme.IDEAL, width=2)
         self.maps_plot.getPlotItem().addItem(self.now_box)
-        # the empty cells after the last map of a ragged last row: the plot's background, not the grey of
-        # a map not computed yet
-        self.blank = QtWidgets.QGraphicsRectItem()
-        self.blank.setPen(pg.mkPen(None))
-        self.blank.setZValue(5)
-        self.maps_plot.getPlotItem().addItem(self.blank)
         self.add(self.maps_plot, 56)
         set_size(self.maps_plot, min_h=45)  # a short panel (1366x768) shrinks the mosaic first
-        # the maps' grid follows the plot's shape: re-laid out when a resize changes the best grid
-        self.maps_plot.getPlotItem().vb.sigResized.connect(self._regrid)
+        self.grid = MapGrid(self.maps_plot, MOSAIC_ASPECT, self._regrid)  # the grid follows the plot's shape
 
         self.scores_plot = make_plot("class (digit)", "score")  # "class score" is cut off when short
         sp = self.scores_plot.getPlotItem()
@@ -82,34 +76,15 @@ class OutputView(Panel):
         self._show_maps(frame, session)
         self._show_scores(frame, session)
 
-    def _columns(self, c: int, h: int, w: int) -> int:
-        """The grid's columns that show c maps of h x w largest in the plot as it is now (before it is
-        laid out: a grid about MOSAIC_ASPECT times wider than high)."""
-        vb = self.maps_plot.getPlotItem().vb
-        if vb.width() < 16 or vb.height() < 16:
-            return grid_columns(c, MOSAIC_ASPECT * h / w)
-        return fit_columns(c, h, w, vb.width(), vb.height())
-
-    def _set_grid(self, cols: int, h: int, w: int, c: int) -> None:
-        """Lay the maps out in `cols` columns: the plot's ranges and the ragged row's blank cells."""
-        self._cols = cols
-        rows = -(-c // cols)
-        self.ranges.set(self.maps_plot.getPlotItem(), x=(-0.3, cols * (w + GAP)), y=(-0.3, rows * (h + GAP)))
-        empty = rows * cols - c
-        self.blank.setVisible(empty > 0)
-        # from the gap before the first empty cell to the mosaic's right and bottom edges, in the colour
-        # around the mosaic (the demo's plots have their own)
-        self.blank.setRect((cols - empty) * (w + GAP) - GAP, (rows - 1) * (h + GAP) - GAP,
-                           empty * (w + GAP), h + GAP)
-        self.blank.setBrush(self.maps_plot.backgroundBrush())
-
     def _regrid(self) -> None:
-        """After a resize: the frame on screen again if its maps now fit better in another grid."""
-        if self._last is None or self.values.ndim != 3:
-            return
-        h, w, c = self.values.shape
-        if self._columns(c, h, w) != self._cols:
+        """After a resize that makes another grid better: the frame on screen laid out again."""
+        if self._last is not None:
             self._show_maps(*self._last)
+
+    def _set_grid(self, h: int, w: int, c: int, cols: int) -> None:
+        self._cols = cols
+        x, y = self.grid.lay_out(h, w, c, cols)
+        self.ranges.set(self.maps_plot.getPlotItem(), x=x, y=y)
 
     # --- feature maps ------------------------------------------------------------------------------
     def _show_maps(self, frame: Frame, session: Session) -> None:
@@ -121,11 +96,11 @@ class OutputView(Panel):
         running = layer == frame.place.layer
         fmap = session.feature_map(layer, frame)
         h, w, c = fmap.shape
-        cols = self._columns(c, h, w)
+        cols = self.grid.best(h, w, c)
         key = (layer, fmap.shape, running, cols)
         if key != self._maps_key:
             self._maps_key = key
-            self._set_grid(cols, h, w, c)
+            self._set_grid(h, w, c, cols)
             color = theme.layer_color(layer)
             self.title.setText(f"Output of <span style='color:{color}'>{spec.name}</span>" if running
                                else f"<span style='color:{color}'>{spec.name}</span> output = fc input")
@@ -163,11 +138,11 @@ class OutputView(Panel):
         assert name is not None
         _, fmap = session.node_maps(frame)
         h, w, c = fmap.shape
-        cols = self._columns(c, h, w)
+        cols = self.grid.best(h, w, c)
         key = ("step", name, fmap.shape, cols)
         if key != self._maps_key:
             self._maps_key = key
-            self._set_grid(cols, h, w, c)
+            self._set_grid(h, w, c, cols)
             node = session.model.graph.by_name[name]
             self.title.setText(f"Output of {name}")
             self.set_subtitle(f"{c} maps {h}×{w}, codes 0…{session.config.max_input}: {node.short()}, in "
