@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from convsram.core.depth import DepthReport
+from convsram.gui.views.plotting import range_with_room
 from convsram.qt_figure import save_png
 
 
@@ -31,7 +32,7 @@ def _depth_widget(reports: Sequence[DepthReport]) -> Any:
         for row, (key, label) in enumerate(panels):
             plot = w.addPlot(row=row, col=col)
             plot.showGrid(x=True, y=True, alpha=0.3)
-            plot.addLegend(offset=(-10, 10) if row == 0 else (-10, -10))
+            plot.addLegend(offset=(-10, 10))
             for run in ("own", "accumulated"):
                 rows = [d for d in rep.layers if d.run == run]
                 xs = [d.index + 1 for d in rows]
@@ -40,6 +41,10 @@ def _depth_widget(reports: Sequence[DepthReport]) -> Any:
                 plot.plot(xs, ys, pen=pg.mkPen(colours[run], width=3, style=style), symbol="o",
                           symbolBrush=colours[run], name=f"{run} error")
             plot.getAxis("bottom").setTicks(ticks)
+            # a free band above the points for the legend (top right) keeps it off them
+            values = [getattr(d, key) * (100 if key == "fraction_differ" else 1) for d in rep.layers]
+            plot.setYRange(*range_with_room(values, top=0.3), padding=0)
+            plot.setXRange(0.6, len(names) + 0.4, padding=0)
             plot.setLabel("left", label)
             plot.setLabel("bottom", "weight layer (depth)")
             if row == 0:

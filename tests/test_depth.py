@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from PySide6 import QtCore
 
 from convsram.cli import main
 from convsram.core import depth, mnist
@@ -72,6 +73,7 @@ def test_the_lab_depth_tab_measures_this_chip_and_follows_the_knobs(window, qtbo
             lab.refresh()
         first = list(view.result)
         assert len(first) == 2 * len(window.session.model.layers)
+        _legend_off_the_points(view)
         with qtbot.waitSignal(view.computed, timeout=60_000):
             lab.apply_config(window.session.config.with_(cap_mismatch_sigma=0.2))
             lab.refresh()
@@ -79,3 +81,16 @@ def test_the_lab_depth_tab_measures_this_chip_and_follows_the_knobs(window, qtbo
     finally:
         lab.shutdown()
         lab.close()
+
+
+def _legend_off_the_points(view) -> None:
+    """The depth tab's legends (top right) sit in a band above every plotted point (they sat on the
+    highest points)."""
+    for plot in (view.sqnr_plot, view.differ_plot):
+        item = plot.getPlotItem()
+        legend = item.legend.sceneBoundingRect()
+        for curve in item.listDataItems():
+            xs, ys = curve.getData()
+            for x, y in zip(xs, ys, strict=True):
+                at = item.vb.mapViewToScene(QtCore.QPointF(float(x), float(y)))
+                assert at.y() > legend.bottom() + 4, (curve.name(), x, y)

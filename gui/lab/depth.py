@@ -16,7 +16,7 @@ from convsram.core.session import Frame
 from convsram.gui import theme
 from convsram.gui.lab.labview import LabView
 from convsram.gui.views.context import Context
-from convsram.gui.views.plotting import Panel, make_plot, set_size, spacing
+from convsram.gui.views.plotting import Panel, make_plot, range_with_room, set_size, spacing
 
 RUN_COLOURS = {"own": theme.IDEAL, "accumulated": theme.CODE_BAD}
 
@@ -114,7 +114,9 @@ class DepthView(LabView):
                           pen=pg.mkPen(colour, width=2.5, style=style), symbol="o", symbolBrush=colour,
                           name=f"{run} error")
             item.getAxis("bottom").setTicks(ticks)
-            item.enableAutoRange()
+            # the legend sits top right: a free band above the data keeps it off the points
+            item.setXRange(0.6, len(names) + 0.4, padding=0)
+            item.setYRange(*range_with_room([getattr(d, key) * scale for d in rows], top=0.3), padding=0)
         first = next((d.layer for d in rows if d.run == "accumulated" and d.fraction_differ > 0.01), None)
         self.status.setText("first layer with over 1 % of its outputs unlike the exact path: "
                             f"{first or 'none'}")

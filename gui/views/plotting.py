@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,6 +349,15 @@ def make_plot(x_label: str | None, y_label: str | None, parent: QtWidgets.QWidge
         add_grid(p, "left", 0.25)
     w.setMinimumSize(120, 90)
     return w
+
+
+def range_with_room(values: Sequence[float], top: float = 0.0, bottom: float = 0.0,
+                    pad: float = 0.06) -> tuple[float, float]:
+    """A y range over `values` with `pad` of their span either side and a band of `top` / `bottom` of
+    the span kept free above / below them (for a legend that must not cover the data)."""
+    lo, hi = float(min(values)), float(max(values))
+    span = hi - lo or max(abs(hi), 1.0)
+    return lo - (pad + bottom) * span, hi + (pad + top) * span
 
 
 def room_for_top_label(p: pg.PlotItem) -> None:
