@@ -125,9 +125,23 @@ class LabData:
         return self.twin.frame(session, frame.image, frame.index)
 
 
-def owner_text(session: Session, column: int) -> str:
-    """'conv2 filter 5, tile 2/3 (filter rows 48-95)' for an array column, or 'unused'."""
-    layer, tile, filt = (int(v) for v in session.amap.owner()[column])
+def column_owner(session: Session, column: int, layer: int) -> tuple[int, int, int]:
+    """(layer, tile, filter) that array `column` holds while `layer` runs: the tile of `layer` placed on
+    it, else what the column holds in the phase and macro of the layer's first tile (a network run in
+    phases holds other layers in the same columns at other times); -1s for an unused column."""
+    amap = session.amap
+    for tile, cols in enumerate(amap.columns[layer]):
+        hit = np.flatnonzero(np.asarray(cols) == column)
+        if hit.size:
+            return layer, tile, int(hit[0])
+    owner = amap.owner(amap.phase_of(layer, 0), amap.macro_of(layer, 0))[column]
+    return int(owner[0]), int(owner[1]), int(owner[2])
+
+
+def owner_text(session: Session, column: int, layer: int) -> str:
+    """'conv2 filter 5, tile 2/3 (filter rows 48-95)' for an array column while `layer` runs, or
+    'unused column'."""
+    layer, tile, filt = column_owner(session, column, layer)
     if layer < 0:
         return "unused column"
     spec = session.model.layers[layer]

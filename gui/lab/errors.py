@@ -296,7 +296,8 @@ class ErrorsView(LabView):
             if i < stats.worst.size:
                 j = stats.worst[i]
                 b.setText(f"col {int(stats.column[j])} · {stats.rms_error[j]:.2f}")
-                b.setToolTip(f"column {int(stats.column[j])}: {common.owner_text(s, int(stats.column[j]))}; "
+                owner = common.owner_text(s, int(stats.column[j]), sig.layer)
+                b.setToolTip(f"column {int(stats.column[j])}: {owner}; "
                              f"rms error {stats.rms_error[j]:.2f} LSB, static {stats.static_error[j]:+.2f} "
                              "LSB, "
                              f"noise {stats.noise_rms[j]:.2f} LSB rms")
@@ -409,10 +410,9 @@ class ColumnDetail(Panel):
         cp = (chip.cap_p[:n_rows, column] / cfg.c_line - 1) * 100
         cn = (chip.cap_n[:n_rows, column] / cfg.c_line - 1) * 100
         inj = chip.injection[column] if cfg.charge_injection_sigma else 0.0
+        owner = common.owner_text(s, column, sig.layer)
         self.title.setText(f"Column {column} · ADC group {g} · "
-                           "<span "
-                           f"style='color:{theme.layer_color(sig.layer)}'>{common.owner_text(s, column)}"
-                           "</span>")
+                           f"<span style='color:{theme.layer_color(sig.layer)}'>{owner}</span>")
         self.set_subtitle(
             f"{int(stats.conversions[i])} conversions in this image: rms error {stats.rms_error[i]:.2f} "
             "LSB = "
@@ -428,7 +428,7 @@ class ColumnDetail(Panel):
             f"{cn.std():.2f} %)"
             f" · 1 LSB = {lsb * 1e3:.2f} mV")
         # kernel
-        layer, tile, filt = (int(v) for v in s.amap.owner()[column])
+        layer, tile, filt = common.column_owner(s, column, sig.layer)
         w, mask, _ = analysis.kernel_picture(s.model, s.shapes, layer, filt, tile)
         aspect = self.kernel_plot.width() / max(self.kernel_plot.height(), 1)
         rgb, _cols = common.kernel_rgb(w, mask, float(np.clip(aspect, 0.3, 4.0)))

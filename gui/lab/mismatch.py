@@ -103,6 +103,7 @@ class MismatchView(LabView):
 
         self._session: Session | None = None
         self._key: tuple | None = None
+        self._strip_key: tuple | None = None
         self.values = np.zeros((0, 0))  # the map on screen (tests read it)
 
     def current_kind(self) -> str:
@@ -118,6 +119,12 @@ class MismatchView(LabView):
         if key != self._key:
             self._key = key
             self._draw(session)
+        # the layer strip: what the columns hold in the frame's phase (a network run in phases holds
+        # other layers in the same columns at other times)
+        phase = 0 if frame is None else session.amap.phase_of(frame.place.layer, frame.place.tile)
+        if (session.uid, session.generation, phase) != self._strip_key:
+            self._strip_key = (session.uid, session.generation, phase)
+            self._draw_strip(session, phase)
         if frame is not None:
             cols = frame.place.columns
             self.marks.setData(x=cols + 0.5, y=np.full(cols.size, MARK_Y))
@@ -128,6 +135,17 @@ class MismatchView(LabView):
         if s is not None:
             self._key = (s.uid, s.generation, self.current_kind())
             self._draw(s)
+
+    def _draw_strip(self, s: Session, phase: int) -> None:
+        """The layer strip above the map: which layer each column holds in `phase` (macro 0's)."""
+        cols = s.config.columns
+        owner = s.amap.owner(phase, 0)[:, 0]
+        strip = np.zeros((1, cols, 3), np.ubyte)
+        strip[:] = theme.hex_rgb("#1b202a")
+        for li in range(len(s.model.layers)):
+            strip[0, owner == li] = theme.hex_rgb(theme.layer_color(li))
+        self.strip.setImage(strip, levels=(0, 255), autoLevels=False)
+        self.strip.setRect(QtCore.QRectF(0, STRIP[0], cols, STRIP[1] - STRIP[0]))
 
     def _draw(self, s: Session) -> None:
         kind = self.current_kind()
@@ -145,14 +163,6 @@ class MismatchView(LabView):
         self.image.setRect(QtCore.QRectF(0, 0, cols, rows))
         self.cbar.setLevels((center - span, center + span))
         label_axis(self.cbar.getAxis("right"), f"{k.title} ({k.unit})")
-        # layer strip: which layer owns each column
-        owner = s.amap.owner()[:, 0]
-        strip = np.zeros((1, cols, 3), np.ubyte)
-        strip[:] = theme.hex_rgb("#1b202a")
-        for li in range(len(s.model.layers)):
-            strip[0, owner == li] = theme.hex_rgb(theme.layer_color(li))
-        self.strip.setImage(strip, levels=(0, 255), autoLevels=False)
-        self.strip.setRect(QtCore.QRectF(0, STRIP[0], cols, STRIP[1] - STRIP[0]))
         per = cfg.columns_per_group
         gx = np.arange(0, cols + 1, per, dtype=float)
         self.groups.set_segments(gx, np.full(gx.size, STRIP[0]), gx, np.full(gx.size, rows))

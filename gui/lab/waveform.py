@@ -103,7 +103,7 @@ class WaveformView(LabView):
             per = s.config.columns_per_group
             for j, c in enumerate(cols):
                 self.column_box.addItem(f"column {int(c)} · ADC group {int(c) // per} · "
-                                        f"{common.owner_text(s, int(c))}", j)
+                                        f"{common.owner_text(s, int(c), frame.place.layer)}", j)
             del blocker
         if self.preferred is not None and self.preferred in cols:
             j = int(np.flatnonzero(cols == self.preferred)[0])
