@@ -5,7 +5,7 @@ Each builder takes two widths (channels of the first and of the later stages) an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from convsram.core.layers import FC, Add, AvgPool, Conv, Flatten, MaxPool, Node
 from convsram.core.network import conv_tiles, lenet_graph, tile_bounds
@@ -37,3 +37,14 @@ def resnet_bw(c1: int = 16, c2: int = 32) -> list[Node]:
 
 
 ARCHITECTURES: dict[str, Callable[[int, int], list[Node]]] = {"lenet": lenet_graph, "resnet": resnet_bw}
+
+
+def describe(nodes: Sequence[Node]) -> str:
+    """What a network is, in words for the screen: "LeNet" for the LeNet structure (whatever its
+    widths), "residual network of 9 weight layers" for one with residual adds, else "network of N
+    weight layers"."""
+    kinds = [type(n).__name__ for n in nodes]
+    if kinds == [type(n).__name__ for n in lenet_graph(16, 32)]:
+        return "LeNet"
+    weighted = sum(isinstance(n, (Conv, FC)) for n in nodes)
+    return f"{'residual ' if 'Add' in kinds else ''}network of {weighted} weight layers"

@@ -214,7 +214,8 @@ class ShortcutsDialog(HelpDialog):
 
 ABOUT = (f"<h2>convsram {__version__}</h2>"
          "<p>A live simulation of MIT's Conv-SRAM in-memory-computing macro (A. Biswas and "
-         "A. P. Chandrakasan, ISSCC 2018; IEEE JSSC 2019) running a binary-weight LeNet on MNIST.</p>"
+         "A. P. Chandrakasan, ISSCC 2018; IEEE JSSC 2019) running binary-weight networks on MNIST: the "
+         "shipped LeNet and residual network, or one of your own imported from ONNX.</p>"
          "<p>Every number on screen comes from the simulation. Figures tagged [paper] are published for "
          "the chip, [derived] are arithmetic on published numbers, [assumed] are modelling choices; the "
          "tooltips say which.</p>"

@@ -355,3 +355,22 @@ def test_the_demo_counts_array_operations_among_array_operations(qapp, model_pat
     finally:
         win.close()
         win.deleteLater()
+
+
+@pytest.mark.parametrize("name", ["lenet-bw", "resnet-bw"])
+def test_the_demo_header_names_the_network_it_runs(name, qapp, no_qt_warnings):
+    """The subtitle said "a binary-weight LeNet" whatever model ran (also over the residual network)."""
+    from convsram.core.paths import MODELS_DIR
+    from convsram.gui.demo import DemoWindow
+
+    path = MODELS_DIR / f"{name}.npz"
+    if not path.is_file():
+        pytest.skip(f"the shipped {name} model is not built")
+    win = DemoWindow(Session.open(path))
+    try:
+        expected = {"lenet-bw": "a binary-weight LeNet reads",
+                    "resnet-bw": "a binary-weight residual network of 9 weight layers reads"}[name]
+        assert expected in win.header.subtitle.text()
+    finally:
+        win.close()
+        win.deleteLater()

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from convsram.core import baselines as digital
 from convsram.core import classify
+from convsram.core.architectures import describe
 from convsram.core.digitize import to_mnist
 from convsram.core.inference import digital_energy_pj
 from convsram.core.script import ScriptError, Step
@@ -134,8 +135,7 @@ class Header(QtWidgets.QFrame):
         grid.setHorizontalSpacing(theme.px(20))
         self.title = QtWidgets.QLabel("A neural network computing inside memory")
         set_font(self.title, theme.BIG_PX, bold=True)
-        self.subtitle = QtWidgets.QLabel("MIT's Conv-SRAM chip (ISSCC 2018), simulated: a binary-weight "
-                                         "LeNet reads handwritten digits inside the SRAM array")
+        self.subtitle = QtWidgets.QLabel()  # names the network (set_session)
         set_font(self.subtitle, theme.BASE_PX)
         self.subtitle.setStyleSheet("color: #c3cbd8;")
         self.subtitle.setWordWrap(True)
@@ -153,6 +153,9 @@ class Header(QtWidgets.QFrame):
 
     def set_session(self, session: Session) -> None:
         """The layer strip, simplified: the weight layers and the answer (pooling is in the details)."""
+        self.subtitle.setText("MIT's Conv-SRAM chip (ISSCC 2018), simulated: a binary-weight "
+                              f"{describe(session.model.graph.nodes)} reads handwritten digits inside the "
+                              "SRAM array")
         self.strip.set_session(session)
         boxes = []
         for li, spec in enumerate(session.model.layers):
