@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="convsram",
         description="Live simulator of MIT's Conv-SRAM in-memory-computing macro (Biswas and "
-                    "Chandrakasan, ISSCC 2018) running a binary-weight LeNet on MNIST. "
+                    "Chandrakasan, ISSCC 2018) running binary-weight networks on MNIST. "
                     "Without a subcommand, opens the app.")
     from convsram import __version__
 

@@ -42,7 +42,8 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-@command("train", "Train the binary-weight LeNet (numpy, quantisation-exact) and write a model file.",
+@command("train", "Train a binary-weight network (--arch lenet or resnet; numpy, quantisation-exact) and "
+                  "write a model file.",
          _train_arguments)
 def run_train(args: argparse.Namespace) -> int:
     import numpy as np
