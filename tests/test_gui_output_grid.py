@@ -52,6 +52,8 @@ def test_the_maps_are_as_large_as_the_plot_allows_at_each_size_and_stage(size, q
             _go(win, session, stage)
             view = win.output_view
             seen.add(view.values.shape)
+            if stage == "fc":  # the last conv layer's maps: not "= fc input" (pooled, or added, first)
+                assert view.title.text().endswith("conv2</span> output, finished")
             # within the 5 % a full last row may cost, and the view box's own padding
             assert _map_px_vs_best(view) >= 0.93, (stage, view._cols)
         assert len(seen) >= 2  # the stages showed maps of different shapes

@@ -1,5 +1,5 @@
 """Outputs: the feature maps of the running conv layer filling in as invocations complete (during the
-fc layer, the last conv layer's finished maps, which are the fc layer's input), and below them the ten
+fc layer, the last conv layer's finished maps, from which the fc layer's input is made), and below the ten
 class scores, which build up tile by tile while the fc layer runs. Both stay on screen all the time,
 so nothing is swapped in or out (a swap costs a full re-layout and re-render of the panel)."""
 
@@ -103,7 +103,7 @@ class OutputView(Panel):
             self._set_grid(h, w, c, cols)
             color = theme.layer_color(layer)
             self.title.setText(f"Output of <span style='color:{color}'>{spec.name}</span>" if running
-                               else f"<span style='color:{color}'>{spec.name}</span> output = fc input")
+                               else f"<span style='color:{color}'>{spec.name}</span> output, finished")
             after = [n for n in session.model.graph.nodes if spec.name in n.inputs and not n.weighted]
             pool = f" before {after[0].name} ({after[0].short()})" if after else ""
             self.set_subtitle(f"{c} maps {h}×{w}, codes 0…{session.config.max_input} dark→bright{pool} · "
