@@ -237,7 +237,7 @@ class InputView(Panel):
         else:
             self.window_box.clear_segments()
             r0, r1 = frame.place.rows
-            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output, pooled), flattened to "
+            caption = (f"{spec.name} input: {c} maps {h}×{w} ({prev} output), flattened to "
                        f"{h * w * c} · <span style='color:{theme.DAC}'>■</span> inputs {r0}–{r1 - 1} of "
                        f"tile {frame.place.tile + 1}/{spec.n_tiles} on the DAC rows")
         if self.layer_caption.text() != caption:
