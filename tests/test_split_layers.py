@@ -15,7 +15,7 @@ from convsram.core.architectures import resnet_bw
 from convsram.core.chip import Chip
 from convsram.core.compiler import format_plan, plan
 from convsram.core.config import ChipConfig
-from convsram.core.inference import ChipEvaluator, programmed_chip
+from convsram.core.inference import ChipEvaluator, digital_energy_pj, programmed_chip
 from convsram.core.mapping import place
 from convsram.core.mnist import load
 from convsram.core.noise import KeyedNoise
@@ -208,6 +208,15 @@ def test_the_session_steps_a_layer_over_phases(qapp) -> None:
         ev = ChipEvaluator(chip, model, amap_e)
         network.forward(model, network.input_codes(data.images[:1]), ev, config=session.config)
         assert session.frame_at(index=run.n_frames - 1).time_ns == pytest.approx(ev.totals().time_ns)
+        # and the energy panel's TOPS/W and energy per image count the image's rewrites (as eval does:
+        # array, digital periphery and rewrites)
+        window.command("frame", run.n_frames - 1)
+        window.refresh()
+        per_image = sum(ev.totals().energy_pj.values()) + float(sum(digital_energy_pj(model, amap_e)))
+        macs = float(window.energy_view._macs(session)[-1])
+        assert window.energy_view.tops_per_w == pytest.approx(energy.tops_per_w(macs, per_image))
+        assert session.stats.images and sum(session.stats.energy_pj.values()) - session.write_pj == \
+            pytest.approx(per_image)
     finally:
         window.close()
 

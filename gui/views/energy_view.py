@@ -156,13 +156,15 @@ class EnergyView(Panel):
             self.time.set_wordings(f"time {now} this image so far ({count})", f"time {now} this image so far",
                                    f"time {now}")
         macs = float(self._macs(session)[frame.index])
-        chip_pj = sum(v for k, v in frame.energy_image.items() if k != "write")
+        # the image's own energy: a network run in phases rewrites weights for every image (its "write"
+        # here); the one-time programming is the session's alone
+        chip_pj = sum(frame.energy_image.values())
         self.tops_per_w = energy.tops_per_w(macs, chip_pj)
         stats = session.stats
         done = len(stats.images)
         tops = f"{self.tops_per_w:.1f} TOPS/W so far"
         if done:
-            per_image = theme.fmt_energy(sum(v for k, v in stats.energy_pj.items() if k != "write") / done)
+            per_image = theme.fmt_energy((sum(stats.energy_pj.values()) - session.write_pj) / done)
             self.efficiency.set_wordings(f"{tops} · {per_image} per image (mean of {done})",
                                          f"{tops} · {per_image}/image ({done})", tops)
         else:
