@@ -101,7 +101,8 @@ class EnergyView(Panel):
                                    "this image's MACs so far (rows × evaluated columns per invocation) and "
                                    "its energy so far without the one-time weight write (with the per-image "
                                    "rewrites of a network run in phases, as eval counts them). The paper "
-                                   "reports 28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns invocation].")
+                                   "reports 28.1 TOPS/W at 7b × 1b [derived from 56.94 pJ per 150 ns "
+                                   "invocation].")
         self.add(self.time, 0)
         self.add(self.efficiency, 0)
         self.saving_title = FitLabel(
