@@ -176,6 +176,16 @@ class Frame:
     def diff(self) -> np.ndarray:
         return self.v_n - self.v_p
 
+    @property
+    def digital_steps(self) -> int:
+        """The image's digital steps up to and including this step."""
+        return self.index + 1 - self.invocations
+
+    @property
+    def n_digital_steps(self) -> int:
+        """The image's digital steps."""
+        return self.n_frames - self.n_invocations
+
 
 @dataclass(frozen=True)
 class LayerOpValues:

@@ -170,8 +170,7 @@ class Header(QtWidgets.QFrame):
         if p.invocation:
             what, done, total = "array operation", frame.invocations, frame.n_invocations
         else:  # a digital step: the array rests
-            what, done, total = "digital step", frame.index + 1 - frame.invocations, \
-                frame.n_frames - frame.n_invocations
+            what, done, total = "digital step", frame.digital_steps, frame.n_digital_steps
         pct = 100 * (frame.index + 1) / frame.n_frames  # of the whole image, whichever kind of step
         set_text(self.status, f"{what} {done:,} of {total:,} "
                               f"<span style='color:#c3cbd8'>({pct:.0f} % of the image)</span>")

@@ -257,8 +257,7 @@ class LayerStrip(QtWidgets.QWidget):
 def _digital_count(frame: Frame) -> str:
     """The header's count on a digital step: of the image's digital steps (its invocations are
     counted apart: every number a count of what it names)."""
-    done = frame.index + 1 - frame.invocations
-    return f"digital step {done:,} / {frame.n_frames - frame.n_invocations:,}"
+    return f"digital step {frame.digital_steps:,} / {frame.n_digital_steps:,}"
 
 
 def _fit(label: QtWidgets.QLabel, *texts: str) -> None:
